@@ -1,0 +1,42 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "domain/ids.h"
+#include "links/key_ring.h"
+
+namespace reportshare::links {
+
+// What a link token carries (SPEC §2.2). No personal data.
+struct LinkClaims {
+  SigningKeyId key_id;  // set by Sign() to the key that signed
+  LinkId link_id;
+  ReportId report_id;
+  Instant expires_at;   // microsecond precision, as in `expires_at`
+  friend bool operator==(const LinkClaims&, const LinkClaims&) = default;
+};
+
+// Longest token Sign() produces; SPEC caps tokens at 100 characters.
+inline constexpr size_t kMaxTokenLength = 100;
+
+// Signs `claims` with the ring's active key (claims.key_id is ignored and set
+// to that key). The token uses only A-Z a-z 0-9 - _ . (docs/tokens.md).
+std::string SignToken(const KeyRing& ring, LinkClaims claims);
+
+// Decodes `token` and checks its HMAC tag in constant time against the key it
+// names. Returns the claims, or kNotFound for anything malformed, an unknown
+// version or key id, or a bad tag. Does not look at expiry: use IsExpired.
+// No I/O; thread-safe.
+Result<LinkClaims> VerifyToken(const KeyRing& ring, std::string_view token);
+
+// True when `now` is at or after the expiry: a link is valid for [minted, expires_at).
+inline bool IsExpired(const LinkClaims& claims, Instant now) { return now >= claims.expires_at; }
+
+// Makes a new random link id. kInternal if the CSPRNG fails.
+Result<LinkId> NewLinkId();
+
+}  // namespace reportshare::links

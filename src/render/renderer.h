@@ -1,0 +1,42 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "domain/report.h"
+
+namespace reportshare::render {
+
+// Turns a stored report into the documents of SPEC §4. The only interface the
+// service sees; a richer renderer replaces the implementation, not this.
+// Implementations are thread-safe: RenderPdf may run on several threads at once.
+class ReportRenderer {
+ public:
+  virtual ~ReportRenderer() = default;
+
+  // The report as a PDF (bytes). Same input and `generated_at` → same bytes.
+  // kInternal if Cairo fails. REQUIRES: report.report.completed().
+  virtual Result<std::string> RenderPdf(const StoredReport& report, Instant generated_at) const = 0;
+
+  // The report as one self-contained HTML page (no script, nothing loaded
+  // from elsewhere, every report string escaped). `pdf_href` is the
+  // "Download PDF" link target, used as given (escaped).
+  // REQUIRES: report.report.completed().
+  virtual std::string RenderHtml(const StoredReport& report, Instant generated_at,
+                                 std::string_view pdf_href) const = 0;
+};
+
+// The plain renderer of the core service: every field as text.
+std::unique_ptr<ReportRenderer> MakeBasicRenderer();
+
+// A small self-contained HTML page with a heading and one paragraph, for
+// link errors (expired, revoked, not found). Both strings are escaped.
+std::string RenderNoticePage(std::string_view title, std::string_view message);
+
+// Escapes & < > " ' for HTML text and attribute values.
+std::string EscapeHtml(std::string_view text);
+
+}  // namespace reportshare::render

@@ -1,0 +1,105 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "domain/ids.h"
+#include "domain/link_record.h"
+#include "domain/report.h"
+
+namespace reportshare::store {
+
+// The identity behind a valid API key.
+struct Principal {
+  CompanyId company_id;
+  std::string company_name;
+  std::string key_id;
+};
+
+struct ApiKeyInfo {
+  std::string key_id;  // short public id, e.g. "k_3f9a1c02b7"
+  std::string company_name;
+  Instant created_at;
+  std::optional<Instant> revoked_at;
+};
+
+enum class PutOutcome { kCreated, kReplaced };
+
+// Everything reportshare persists. One implementation per database
+// (SqliteStore, later PostgresStore); all share one conformance test suite.
+//
+// Every method is thread-safe and may be called from any thread. Every method
+// returns kUnavailable (with a client-safe message; the driver error is logged
+// to stderr) when the database fails; other failures are listed per method.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- companies and API keys ---
+
+  // Returns the id of the company called `name`, creating it if needed.
+  virtual Result<CompanyId> EnsureCompany(std::string_view name) = 0;
+
+  // Stores a new API key for `company`: only `key_hash` (SHA-256 of the
+  // secret key) is kept. kConflict if `key_id` exists.
+  virtual Status InsertApiKey(CompanyId company, std::string_view key_id,
+                              const std::array<uint8_t, 32>& key_hash, Instant created_at) = 0;
+
+  // The principal of the active (not revoked) key with this hash, or nullopt.
+  virtual Result<std::optional<Principal>> FindApiKey(
+      const std::array<uint8_t, 32>& key_hash) = 0;
+
+  // All keys, oldest first.
+  virtual Result<std::vector<ApiKeyInfo>> ListApiKeys() = 0;
+
+  // Marks a key revoked. Returns true if it was active, false if it was already
+  // revoked; kNotFound if no key has this id.
+  virtual Result<bool> RevokeApiKey(std::string_view key_id, Instant at) = 0;
+
+  // --- reports ---
+
+  // The report with this id and its owner, or nullopt. Callers enforce tenancy.
+  virtual Result<std::optional<StoredReport>> GetReport(ReportId id) = 0;
+
+  // Creates or replaces `report` for `company`, atomically, bumping its
+  // version. kConflict (nothing changed) if another company owns the id.
+  virtual Result<PutOutcome> PutReport(CompanyId company, const Report& report,
+                                       Instant at) = 0;
+
+  // --- links ---
+
+  // Records a minted link. Inserting a link id that exists is a no-op (the
+  // stable `report_link` of GET is inserted on every call).
+  virtual Status InsertLink(const LinkRecord& link) = 0;
+
+  // The link with this id, or nullopt.
+  virtual Result<std::optional<LinkRecord>> GetLink(const LinkId& id) = 0;
+
+  // The links of one report of one company, newest first.
+  virtual Result<std::vector<LinkRecord>> ListLinks(CompanyId company, ReportId report) = 0;
+
+  // Revokes one link of this company's report if it is not revoked yet.
+  // Returns the number revoked (0 or 1); kNotFound if no such link.
+  virtual Result<int64_t> RevokeLink(CompanyId company, ReportId report, const LinkId& id,
+                                     Instant at) = 0;
+
+  // Revokes every unrevoked link of this company's report; returns how many.
+  virtual Result<int64_t> RevokeAllLinks(CompanyId company, ReportId report, Instant at) = 0;
+
+  // Counts one view of a link at `at`.
+  virtual Status RecordView(const LinkId& id, Instant at) = 0;
+
+  // True if any link was ever minted (guards against losing the signing keys).
+  virtual Result<bool> HasLinks() = 0;
+
+  // Cheap liveness probe of the database (for /readyz).
+  virtual Status Ping() = 0;
+};
+
+}  // namespace reportshare::store
