@@ -86,6 +86,14 @@ std::array<uint8_t, 32> Sha256(std::string_view data) {
   return out;
 }
 
+std::array<uint8_t, 32> HmacSha256(std::span<const uint8_t> key, std::span<const uint8_t> data) {
+  std::array<uint8_t, 32> out{};
+  size_t len = 0;
+  EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(), data.data(),
+            data.size(), out.data(), out.size(), &len);
+  return out;
+}
+
 bool RandomBytes(std::span<uint8_t> out) {
   if (out.size() > static_cast<size_t>(INT_MAX)) return false;
   return RAND_bytes(out.data(), static_cast<int>(out.size())) == 1;

@@ -54,6 +54,26 @@ void Write(const boost::json::value& v, std::string& out) {
   }
 }
 
+// Boost.JSON 1.81 parses a literal that overflows a double (1e309) as
+// +/-infinity without an error; the contract rejects it, as JSON has no
+// infinity. Recursion is bounded by the parser's max_depth.
+bool AllFinite(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::double_: return std::isfinite(v.get_double());
+    case boost::json::kind::array:
+      for (const auto& e : v.get_array()) {
+        if (!AllFinite(e)) return false;
+      }
+      return true;
+    case boost::json::kind::object:
+      for (const auto& kv : v.get_object()) {
+        if (!AllFinite(kv.value())) return false;
+      }
+      return true;
+    default: return true;
+  }
+}
+
 }  // namespace
 
 Result<boost::json::value> ParseJson(std::string_view text) {
@@ -64,7 +84,7 @@ Result<boost::json::value> ParseJson(std::string_view text) {
   opts.allow_invalid_utf8 = false;
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(text, ec, {}, opts);
-  if (ec) return Status::InvalidArgument("body is not valid JSON");
+  if (ec || !AllFinite(v)) return Status::InvalidArgument("body is not valid JSON");
   return v;
 }
 

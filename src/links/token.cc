@@ -1,0 +1,145 @@
+#include "links/token.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <algorithm>
+#include <array>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+
+namespace reportshare::links {
+namespace {
+
+// Payload layout (docs/tokens.md), all integers big-endian:
+//   [0]      version (kTokenVersion)
+//   [1, 5)   signing key id, uint32
+//   [5, 21)  link id, 16 bytes
+//   [21, 29) report id, int64
+//   [29, 37) expires_at, int64 microseconds since the Unix epoch
+constexpr size_t kVersionOffset = 0;
+constexpr size_t kKeyIdOffset = 1;
+constexpr size_t kLinkIdOffset = 5;
+constexpr size_t kReportIdOffset = kLinkIdOffset + LinkId::kSize;
+constexpr size_t kExpiresOffset = kReportIdOffset + 8;
+static_assert(kExpiresOffset + 8 == kTokenPayloadSize);
+
+// Base64url without padding: 37 bytes -> 50 characters, 24 bytes -> 32.
+constexpr size_t kPayloadChars = (kTokenPayloadSize * 4 + 2) / 3;
+constexpr size_t kTagChars = (kTokenTagSize * 4 + 2) / 3;
+static_assert(kPayloadChars + 1 + kTagChars == kTokenLength);
+
+using Payload = std::array<uint8_t, kTokenPayloadSize>;
+using Tag = std::array<uint8_t, kTokenTagSize>;
+
+void PutU64(uint8_t* out, uint64_t v) {
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<uint8_t>(v & 0xFF);
+    v >>= 8;
+  }
+}
+
+uint64_t GetU64(const uint8_t* in) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | in[i];
+  return v;
+}
+
+void PutU32(uint8_t* out, uint32_t v) {
+  for (int i = 3; i >= 0; --i) {
+    out[i] = static_cast<uint8_t>(v & 0xFF);
+    v >>= 8;
+  }
+}
+
+uint32_t GetU32(const uint8_t* in) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | in[i];
+  return v;
+}
+
+// HMAC-SHA256 of `payload` under `key`, truncated to kTokenTagSize bytes
+// (192 bits, above the 128 the SPEC asks for). False only if OpenSSL fails.
+bool ComputeTag(const SigningKey& key, std::span<const uint8_t> payload, Tag& tag) {
+  std::array<uint8_t, EVP_MAX_MD_SIZE> full{};
+  unsigned int full_len = 0;
+  if (key.secret.size() > static_cast<size_t>(INT_MAX)) return false;
+  if (HMAC(EVP_sha256(), key.secret.data(), static_cast<int>(key.secret.size()), payload.data(),
+           payload.size(), full.data(), &full_len) == nullptr ||
+      full_len < kTokenTagSize) {
+    return false;
+  }
+  std::copy_n(full.begin(), kTokenTagSize, tag.begin());
+  return true;
+}
+
+Status NotFound() { return Status::NotFound("link not found"); }
+
+}  // namespace
+
+std::string SignToken(const KeyRing& ring, LinkClaims claims) {
+  const SigningKey& key = ring.active();
+  claims.key_id = key.id;
+
+  Payload payload{};
+  payload[kVersionOffset] = kTokenVersion;
+  PutU32(&payload[kKeyIdOffset], key.id.value);
+  std::copy(claims.link_id.bytes.begin(), claims.link_id.bytes.end(),
+            payload.begin() + kLinkIdOffset);
+  PutU64(&payload[kReportIdOffset], static_cast<uint64_t>(claims.report_id.value));
+  PutU64(&payload[kExpiresOffset],
+         static_cast<uint64_t>(claims.expires_at.time_since_epoch().count()));
+
+  Tag tag{};
+  if (!ComputeTag(key, payload, tag)) {
+    // HMAC over a fixed-size buffer cannot fail short of a broken OpenSSL; an
+    // unsigned or half-signed token must never leave this function.
+    std::fprintf(stderr, "fatal: HMAC-SHA256 failed while signing a link token\n");
+    std::abort();
+  }
+  return Base64UrlEncode(payload) + "." + Base64UrlEncode(tag);
+}
+
+Result<LinkClaims> VerifyToken(const KeyRing& ring, std::string_view token) {
+  // Cheap shape checks first, before any decoding: the exact length also caps
+  // the work an attacker-supplied string can cause.
+  if (token.size() > kMaxTokenLength || token.size() != kTokenLength) return NotFound();
+  if (token[kPayloadChars] != '.') return NotFound();
+  // The strict decoder rejects '.', padding, other characters and
+  // non-canonical trailing bits, so each token has one accepted spelling.
+  auto payload = Base64UrlDecode(token.substr(0, kPayloadChars));
+  auto tag = Base64UrlDecode(token.substr(kPayloadChars + 1));
+  if (!payload || payload->size() != kTokenPayloadSize) return NotFound();
+  if (!tag || tag->size() != kTokenTagSize) return NotFound();
+
+  const uint8_t* p = payload->data();
+  if (p[kVersionOffset] != kTokenVersion) return NotFound();
+  const SigningKey* key = ring.Find(SigningKeyId{GetU32(p + kKeyIdOffset)});
+  if (key == nullptr) return NotFound();
+
+  Tag expected{};
+  if (!ComputeTag(*key, *payload, expected)) return Status::Internal("link verification failed");
+  // Constant time: a comparison that stops at the first differing byte would
+  // let an attacker who can time responses learn a valid tag byte by byte.
+  if (!ConstantTimeEqual(expected, *tag)) return NotFound();
+
+  LinkClaims claims;
+  claims.key_id = key->id;
+  std::copy_n(p + kLinkIdOffset, LinkId::kSize, claims.link_id.bytes.begin());
+  claims.report_id = ReportId{static_cast<int64_t>(GetU64(p + kReportIdOffset))};
+  claims.expires_at =
+      Instant{std::chrono::microseconds{static_cast<int64_t>(GetU64(p + kExpiresOffset))}};
+  // Sign() is never asked to sign such an id, but the check keeps the claims'
+  // invariant in one place regardless of who held a key.
+  if (claims.report_id.value < 1) return NotFound();
+  return claims;
+}
+
+Result<LinkId> NewLinkId() {
+  LinkId id;
+  if (!RandomBytes(id.bytes)) return Status::Internal("random generator failed");
+  return id;
+}
+
+}  // namespace reportshare::links

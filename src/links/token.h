@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,12 +18,20 @@ struct LinkClaims {
   SigningKeyId key_id;  // set by Sign() to the key that signed
   LinkId link_id;
   ReportId report_id;
-  Instant expires_at;   // microsecond precision, as in `expires_at`
+  Instant expires_at;  // microsecond precision, as in `expires_at`
   friend bool operator==(const LinkClaims&, const LinkClaims&) = default;
 };
 
 // Longest token Sign() produces; SPEC caps tokens at 100 characters.
 inline constexpr size_t kMaxTokenLength = 100;
+
+// Format version 1 (docs/tokens.md): base64url(37-byte payload) "." base64url(24-byte tag).
+inline constexpr uint8_t kTokenVersion = 1;
+inline constexpr size_t kTokenPayloadSize = 37;
+inline constexpr size_t kTokenTagSize = 24;
+// Every version-1 token is exactly this long: 50 + 1 + 32 characters.
+inline constexpr size_t kTokenLength = 83;
+static_assert(kTokenLength <= kMaxTokenLength);
 
 // Signs `claims` with the ring's active key (claims.key_id is ignored and set
 // to that key). The token uses only A-Z a-z 0-9 - _ . (docs/tokens.md).
@@ -29,7 +39,8 @@ std::string SignToken(const KeyRing& ring, LinkClaims claims);
 
 // Decodes `token` and checks its HMAC tag in constant time against the key it
 // names. Returns the claims, or kNotFound for anything malformed, an unknown
-// version or key id, or a bad tag. Does not look at expiry: use IsExpired.
+// version or key id, or a bad tag (kInternal only if OpenSSL itself fails).
+// Does not look at expiry: use IsExpired.
 // No I/O; thread-safe.
 Result<LinkClaims> VerifyToken(const KeyRing& ring, std::string_view token);
 

@@ -1,0 +1,419 @@
+#include "http/api.h"
+
+#include <boost/json.hpp>
+
+#include <cmath>
+#include <initializer_list>
+
+#include "core/json.h"
+#include "core/rfc3339.h"
+#include "domain/report_json.h"
+#include "http/responses.h"
+
+namespace reportshare::http {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::string_view kIdRange = "1 to 9223372036854775807";
+
+std::vector<std::string_view> SplitPath(std::string_view path) {
+  std::vector<std::string_view> segs;
+  if (path.empty() || path[0] != '/') return segs;
+  path.remove_prefix(1);
+  while (true) {
+    size_t slash = path.find('/');
+    segs.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return segs;
+}
+
+bool Is(const std::vector<std::string_view>& segs, std::initializer_list<std::string_view> fixed) {
+  // Matches `segs` against `fixed`, where "*" is any non-empty segment.
+  if (segs.size() != fixed.size()) return false;
+  size_t i = 0;
+  for (std::string_view f : fixed) {
+    if (f == "*" ? segs[i].empty() : segs[i] != f) return false;
+    ++i;
+  }
+  return true;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+Response MethodNotAllowed(const Request& req, std::string_view allow) {
+  Response res = ErrorResponse(Status::MethodNotAllowed(
+      "method " + req.method + " is not allowed here; allowed: " + std::string(allow)));
+  res.SetHeader("Allow", std::string(allow));
+  return res;
+}
+
+Result<store::Principal> Authenticate(const service::ReportService& service, const Request& req) {
+  auto values = req.HeaderValues("apiKey");
+  if (values.size() > 1) return Status::Unauthenticated("send exactly one apiKey header");
+  if (values.empty() || Trim(values[0]).empty()) {
+    return Status::Unauthenticated("missing apiKey header");
+  }
+  return service.Authenticate(Trim(values[0]));
+}
+
+Result<ReportId> ParsePathReportId(std::string_view text) {
+  auto id = ParseReportId(text);
+  if (!id) {
+    return Status::InvalidArgument("report_id must be a decimal integer from " +
+                                   std::string(kIdRange));
+  }
+  return *id;
+}
+
+Status CheckBodySize(const Request& req) {
+  if (req.body_too_large) {
+    return Status::PayloadTooLarge("request body is larger than 65536 bytes");
+  }
+  return Status::Ok();
+}
+
+// The optional JSON object body of share/download. nullopt for an empty body.
+// NaN, Infinity and 1e309 are not JSON numbers, so they fail here; the
+// message states the range either way (SPEC §2.1).
+Result<std::optional<json::object>> ParseOptionalObject(const Request& req) {
+  if (req.body.empty()) return std::optional<json::object>{};
+  auto value = ParseJson(req.body);
+  if (!value) {
+    return Status::InvalidArgument(
+        "request body is not valid JSON; send an object such as {\"expiration_hours\": 2}, "
+        "with expiration_hours a number from 0.25 to 24");
+  }
+  if (!value->is_object()) {
+    return Status::InvalidArgument(
+        "request body must be a JSON object such as {\"expiration_hours\": 2}, with "
+        "expiration_hours a number from 0.25 to 24");
+  }
+  return std::optional<json::object>(std::move(value->get_object()));
+}
+
+struct Lifetime {
+  std::chrono::microseconds duration;
+  json::value echo;  // expiration_hours as the response states it
+};
+
+Result<Lifetime> ParseExpirationHours(const std::optional<json::object>& body) {
+  const json::value* v = nullptr;
+  if (body) {
+    auto it = body->find("expiration_hours");
+    if (it != body->end() && !it->value().is_null()) v = &it->value();
+  }
+  if (!v) return Lifetime{service::kDefaultLinkLifetime, json::value(1)};
+  static const Status kBad = Status::InvalidArgument(
+      "expiration_hours must be a number of hours from 0.25 (15 minutes) to 24");
+  double hours;
+  if (v->is_int64()) {
+    hours = static_cast<double>(v->get_int64());
+  } else if (v->is_uint64()) {
+    return kBad;
+  } else if (v->is_double()) {
+    hours = v->get_double();
+  } else {
+    return kBad;
+  }
+  if (!std::isfinite(hours) || hours < 0.25 || hours > 24) return kBad;
+  auto us = std::chrono::microseconds(std::llround(hours * 3600.0 * 1e6));
+  return Lifetime{us, *v};
+}
+
+// SPEC §2.2: every response on the link path.
+void AddLinkSecurityHeaders(Response& res) {
+  res.SetHeader("Cache-Control", "no-store");
+  res.SetHeader("Referrer-Policy", "no-referrer");
+  res.SetHeader("X-Robots-Tag", "noindex, nofollow");
+  res.SetHeader("X-Content-Type-Options", "nosniff");
+  res.SetHeader("Content-Security-Policy",
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+}
+
+Response HtmlResponse(int status, std::string body) {
+  Response res;
+  res.status = status;
+  res.headers.push_back({"Content-Type", "text/html; charset=utf-8"});
+  res.body = std::move(body);
+  return res;
+}
+
+Response PdfResponse(service::PdfDocument pdf) {
+  Response res;
+  res.headers.push_back({"Content-Type", "application/pdf"});
+  res.headers.push_back({"Content-Disposition", "attachment; filename=\"" + pdf.filename + "\""});
+  res.headers.push_back({"Cache-Control", "no-store"});
+  res.body = std::move(pdf.bytes);
+  return res;
+}
+
+Response LinkErrorPage(const Status& status) {
+  int code = HttpStatusFor(status.code());
+  switch (status.code()) {
+    case Code::kGone: {
+      std::string title = status.message();
+      if (!title.empty() && title[0] >= 'a' && title[0] <= 'z') title[0] = char(title[0] - 32);
+      return HtmlResponse(
+          code, render::RenderNoticePage(title,
+                                         "Please ask the person who sent you this link for a new "
+                                         "one."));
+    }
+    case Code::kNotFound:
+      return HtmlResponse(
+          code, render::RenderNoticePage("Link not found",
+                                         "This report link is not valid. Check that you copied the "
+                                         "whole address, or ask the sender for a new link."));
+    case Code::kInvalidArgument:
+      return HtmlResponse(code, render::RenderNoticePage("Bad request", status.message()));
+    default:
+      return HtmlResponse(code, render::RenderNoticePage(
+                                    "Temporarily unavailable",
+                                    "The report cannot be shown right now. Please try again in "
+                                    "a few minutes."));
+  }
+}
+
+json::value OptionalTime(const std::optional<Instant>& t) {
+  return t ? json::value(FormatRfc3339Micros(*t)) : json::value(nullptr);
+}
+
+// Media-range quality of `type/subtype` in an Accept header: the q of the
+// most specific matching range, or -1 when nothing matches.
+double AcceptQuality(std::string_view accept, std::string_view type, std::string_view subtype,
+                     bool& explicit_match) {
+  double best_q = -1;
+  int best_specificity = -1;
+  explicit_match = false;
+  while (!accept.empty()) {
+    size_t comma = accept.find(',');
+    std::string_view item = accept.substr(0, comma);
+    accept = comma == std::string_view::npos ? std::string_view{} : accept.substr(comma + 1);
+    size_t semi = item.find(';');
+    std::string_view range = Trim(item.substr(0, semi));
+    double q = 1;
+    if (semi != std::string_view::npos) {
+      std::string_view params = item.substr(semi + 1);
+      size_t qpos = params.find("q=");
+      if (qpos != std::string_view::npos) {
+        std::string qs(Trim(params.substr(qpos + 2, params.find(';', qpos) - qpos - 2)));
+        char* end = nullptr;
+        q = std::strtod(qs.c_str(), &end);
+        if (end == qs.c_str() || !std::isfinite(q)) q = 0;
+      }
+    }
+    size_t slash = range.find('/');
+    if (slash == std::string_view::npos) continue;
+    std::string_view t = range.substr(0, slash), s = range.substr(slash + 1);
+    int specificity;
+    if (HeaderNameEquals(t, type) && HeaderNameEquals(s, subtype)) {
+      specificity = 2;
+    } else if (HeaderNameEquals(t, type) && s == "*") {
+      specificity = 1;
+    } else if (t == "*" && s == "*") {
+      specificity = 0;
+    } else {
+      continue;
+    }
+    if (specificity > best_specificity) {
+      best_specificity = specificity;
+      best_q = q;
+    }
+  }
+  explicit_match = best_specificity == 2;
+  return best_q;
+}
+
+}  // namespace
+
+bool PrefersJson(std::string_view accept) {
+  bool json_explicit = false, html_explicit = false;
+  double qjson = AcceptQuality(accept, "application", "json", json_explicit);
+  double qhtml = AcceptQuality(accept, "text", "html", html_explicit);
+  if (qjson <= 0) return false;
+  if (qjson != qhtml) return qjson > qhtml;
+  return json_explicit && !html_explicit;
+}
+
+Response Api::Handle(const Request& req) const {
+  auto segs = SplitPath(req.path());
+  const std::string& m = req.method;
+  bool get = m == "GET" || m == "HEAD";
+  Response res;
+
+  if (Is(segs, {"healthz"}) || Is(segs, {"readyz"})) {
+    if (!get) {
+      res = MethodNotAllowed(req, "GET, HEAD");
+    } else if (segs[0] == "healthz") {
+      res = JsonResponse(200, json::object{{"status", "ok"}});
+    } else {
+      Status ready = service_.Ready();
+      res = ready.ok() ? JsonResponse(200, json::object{{"status", "ready"}})
+                       : ErrorResponse(Status::Unavailable("database unreachable"));
+    }
+    res.route = "/" + std::string(segs[0]);
+  } else if (Is(segs, {"assessments", "bp", "reports", "shared", "*"})) {
+    res = get ? OpenLink(req, segs[4]) : MethodNotAllowed(req, "GET, HEAD");
+    AddLinkSecurityHeaders(res);
+    res.route = "/assessments/bp/reports/shared/{token}";
+  } else if (Is(segs, {"assessments", "reports", "*", "links"})) {
+    if (m == "GET") {
+      res = ListLinks(req, segs[2]);
+    } else if (m == "DELETE") {
+      res = RevokeLinks(req, segs[2], std::nullopt);
+    } else {
+      res = MethodNotAllowed(req, "GET, DELETE");
+    }
+    res.route = "/assessments/reports/{report_id}/links";
+  } else if (Is(segs, {"assessments", "reports", "*", "links", "*"})) {
+    res = m == "DELETE" ? RevokeLinks(req, segs[2], segs[4]) : MethodNotAllowed(req, "DELETE");
+    res.route = "/assessments/reports/{report_id}/links/{link_id}";
+  } else if (Is(segs, {"assessments", "reports", "*", "*"})) {
+    res = m == "POST" ? Share(req, segs[2], segs[3]) : MethodNotAllowed(req, "POST");
+    res.route = "/assessments/reports/{report_id}/{option}";
+  } else if (Is(segs, {"assessments", "report", "*"})) {
+    if (m == "GET") {
+      res = GetReport(req, segs[2]);
+    } else if (m == "PUT") {
+      res = PutReport(req, segs[2]);
+    } else {
+      res = MethodNotAllowed(req, "GET, PUT");
+    }
+    res.route = "/assessments/report/{report_id}";
+  } else {
+    res = ErrorResponse(Status::NotFound("no such endpoint"));
+  }
+  return res;
+}
+
+Response Api::Share(const Request& req, std::string_view id_text, std::string_view option) const {
+  auto who = Authenticate(service_, req);
+  if (!who) return ErrorResponse(who.error());
+  auto id = ParsePathReportId(id_text);
+  if (!id) return ErrorResponse(id.error());
+  if (option != "share" && option != "download") {
+    return ErrorResponse(
+        Status::InvalidArgument("option must be \"share\" or \"download\" (case-sensitive)"));
+  }
+  if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
+  auto body = ParseOptionalObject(req);
+  if (!body) return ErrorResponse(body.error());
+  auto lifetime = ParseExpirationHours(*body);
+  if (!lifetime) return ErrorResponse(lifetime.error());
+
+  if (option == "download") {
+    auto pdf = service_.Download(*who, *id);
+    if (!pdf) return ErrorResponse(pdf.error());
+    return PdfResponse(std::move(*pdf));
+  }
+  auto shared = service_.Share(*who, *id, lifetime->duration);
+  if (!shared) return ErrorResponse(shared.error());
+  json::object out;
+  out["signed_url"] = shared->signed_url;
+  out["expires_at"] = FormatRfc3339Micros(shared->expires_at);
+  out["expiration_hours"] = lifetime->echo;
+  out["report_id"] = shared->report_id.value;
+  out["assessment_id"] = shared->assessment_id;
+  return JsonResponse(200, out);
+}
+
+Response Api::GetReport(const Request& req, std::string_view id_text) const {
+  auto who = Authenticate(service_, req);
+  if (!who) return ErrorResponse(who.error());
+  auto id = ParsePathReportId(id_text);
+  if (!id) return ErrorResponse(id.error());
+  if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
+  auto found = service_.GetReport(*who, *id);
+  if (!found) return ErrorResponse(found.error());
+  json::object out = ReportToJson(found->report);
+  if (found->report_link) out["report_link"] = *found->report_link;
+  return JsonResponse(200, out);
+}
+
+Response Api::PutReport(const Request& req, std::string_view id_text) const {
+  auto who = Authenticate(service_, req);
+  if (!who) return ErrorResponse(who.error());
+  auto id = ParsePathReportId(id_text);
+  if (!id) return ErrorResponse(id.error());
+  if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
+  if (req.body.empty()) return ErrorResponse(Status::InvalidArgument("request body is required"));
+  auto value = ParseJson(req.body);
+  if (!value) return ErrorResponse(value.error());
+  auto report = ParseReport(*value, *id);
+  if (!report) return ErrorResponse(report.error());
+  auto outcome = service_.PutReport(*who, *report);
+  if (!outcome) return ErrorResponse(outcome.error());
+  return JsonResponse(*outcome == store::PutOutcome::kCreated ? 201 : 200, ReportToJson(*report));
+}
+
+Response Api::ListLinks(const Request& req, std::string_view id_text) const {
+  auto who = Authenticate(service_, req);
+  if (!who) return ErrorResponse(who.error());
+  auto id = ParsePathReportId(id_text);
+  if (!id) return ErrorResponse(id.error());
+  if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
+  auto links = service_.ListLinks(*who, *id);
+  if (!links) return ErrorResponse(links.error());
+  json::array arr;
+  for (const LinkRecord& l : *links) {
+    arr.push_back(json::object{{"link_id", l.link_id.ToString()},
+                               {"created_at", FormatRfc3339Micros(l.created_at)},
+                               {"expires_at", FormatRfc3339Micros(l.expires_at)},
+                               {"revoked_at", OptionalTime(l.revoked_at)},
+                               {"views", l.views},
+                               {"last_viewed_at", OptionalTime(l.last_viewed_at)}});
+  }
+  return JsonResponse(200, json::object{{"links", std::move(arr)}});
+}
+
+Response Api::RevokeLinks(const Request& req, std::string_view id_text,
+                          std::optional<std::string_view> link_text) const {
+  auto who = Authenticate(service_, req);
+  if (!who) return ErrorResponse(who.error());
+  auto id = ParsePathReportId(id_text);
+  if (!id) return ErrorResponse(id.error());
+  std::optional<LinkId> link_id;
+  if (link_text) {
+    link_id = LinkId::Parse(*link_text);
+    if (!link_id) {
+      return ErrorResponse(
+          Status::InvalidArgument("link_id must be the 22-character id from the links list"));
+    }
+  }
+  if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
+  auto revoked =
+      link_id ? service_.RevokeLink(*who, *id, *link_id) : service_.RevokeAllLinks(*who, *id);
+  if (!revoked) return ErrorResponse(revoked.error());
+  return JsonResponse(200, json::object{{"revoked", *revoked}});
+}
+
+Response Api::OpenLink(const Request& req, std::string_view token) const {
+  bool wants_json = PrefersJson(req.HeaderValue("Accept").value_or(""));
+  auto fail = [&](const Status& s) { return wants_json ? ErrorResponse(s) : LinkErrorPage(s); };
+
+  std::string_view query = req.query();
+  bool pdf = false;
+  if (query == "format=pdf") {
+    pdf = true;
+  } else if (!query.empty() && query != "format=html") {
+    return fail(Status::InvalidArgument("the only query this link takes is format=pdf"));
+  }
+  auto opened = service_.OpenLink(token, /*count_view=*/req.method == "GET");
+  if (!opened) return fail(opened.error());
+  if (pdf) {
+    auto doc = service_.RenderPdf(opened->report);
+    if (!doc) return fail(doc.error());
+    return PdfResponse(std::move(*doc));
+  }
+  if (wants_json) return JsonResponse(200, ReportToJson(opened->report.report));
+  return HtmlResponse(200, service_.RenderHtml(opened->report, "?format=pdf"));
+}
+
+}  // namespace reportshare::http

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace reportshare::http {
+
+struct Header {
+  std::string name;
+  std::string value;
+};
+
+// One HTTP request as the transport hands it to the router: no sockets, no
+// Beast types, so handlers are testable with plain values.
+struct Request {
+  std::string method;  // as sent, e.g. "GET"
+  std::string target;  // raw request-target, never logged (it may hold a token)
+  std::vector<Header> headers;
+  std::string body;
+  // The body exceeded the cap and was not read; the router answers 413 after
+  // authentication (SPEC's check order).
+  bool body_too_large = false;
+
+  // The path part of the target (before '?'), not percent-decoded.
+  std::string_view path() const;
+  // The query part (after '?'), or empty.
+  std::string_view query() const;
+  // Values of every header named `name`, compared case-insensitively.
+  std::vector<std::string_view> HeaderValues(std::string_view name) const;
+  // The first such value, or nullopt.
+  std::optional<std::string_view> HeaderValue(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<Header> headers;  // Content-Type among them
+  std::string body;
+  // The route pattern that handled the request, for logs and metrics; never
+  // the raw path (tokens stay out of logs).
+  std::string route = "unmatched";
+
+  void SetHeader(std::string name, std::string value);
+};
+
+// Case-insensitive ASCII comparison of header names.
+bool HeaderNameEquals(std::string_view a, std::string_view b);
+
+}  // namespace reportshare::http

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "http/message.h"
+
+namespace reportshare::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";           // an IP address literal
+  uint16_t port = 8080;                     // 0 picks a free port; see Server::port()
+  int threads = 0;                          // I/O threads; 0 = one per core
+  size_t header_limit = 16 * 1024;          // larger headers → 431
+  size_t body_limit = 64 * 1024;            // larger bodies → 413
+  std::chrono::seconds header_timeout{10};  // whole request header
+  std::chrono::seconds idle_timeout{60};    // keep-alive wait
+  std::chrono::seconds body_timeout{30};    // request body
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+// An asynchronous HTTP/1.1 server (Boost.Beast) that hands every request to a
+// Handler and writes the response with an X-Request-Id, one JSON access-log
+// line per request on stdout. Beast stays inside server.cc.
+class Server {
+ public:
+  // Binds the listening socket. kUnavailable (with the reason) if it cannot.
+  static Result<std::unique_ptr<Server>> Create(ServerOptions options, Handler handler);
+  ~Server();
+
+  // The bound port (useful with port 0).
+  uint16_t port() const;
+
+  // Serves until SIGTERM/SIGINT or Drain(): then stops accepting, closes idle
+  // connections, lets requests in flight finish, and returns.
+  void Run();
+
+  // Starts a drain from any thread.
+  void Drain();
+
+ private:
+  struct Impl;
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace reportshare::http

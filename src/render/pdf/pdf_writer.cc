@@ -1,0 +1,589 @@
+#include "render/pdf/pdf_writer.h"
+
+#include <cairo-pdf.h>
+#include <cairo.h>
+#include <hb-ot.h>
+#include <pango/pangocairo.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "core/rfc3339.h"
+
+namespace reportshare::render {
+namespace {
+
+// A4 in points; Cairo PDF units are points.
+constexpr double kPageWidth = 595.276;
+constexpr double kPageHeight = 841.89;
+constexpr double kMargin = 48;
+constexpr double kContentWidth = kPageWidth - 2 * kMargin;
+constexpr double kTop = 44;
+constexpr double kBottom = kPageHeight - 64;  // content stops here; the footer sits below
+constexpr double kFooterY = kPageHeight - 44;
+// Caps one text cell so no single row can outgrow a page; only absurdly long
+// strings reach it, and they end in an ellipsis.
+constexpr int kMaxLines = 8;
+
+struct Rgb {
+  double r, g, b;
+};
+constexpr Rgb kInk{0.12, 0.14, 0.19};
+constexpr Rgb kMuted{0.36, 0.39, 0.45};
+constexpr Rgb kBlue{0.11, 0.31, 0.62};
+constexpr Rgb kGreen{0.18, 0.49, 0.20};
+constexpr Rgb kRed{0.78, 0.16, 0.16};
+constexpr Rgb kTrack{0.925, 0.937, 0.953};
+constexpr Rgb kRule{0.85, 0.87, 0.90};
+constexpr Rgb kShade{0.94, 0.95, 0.97};
+constexpr Rgb kNoteBg{1.0, 0.965, 0.898};
+constexpr Rgb kNoteBar{0.88, 0.63, 0.19};
+
+template <class T>
+struct GObjectUnref {
+  void operator()(T* p) const { g_object_unref(p); }
+};
+template <class T>
+using GPtr = std::unique_ptr<T, GObjectUnref<T>>;
+
+// Pango font maps are not thread-safe; each rendering thread loads its own
+// (25–55 ms for its first document) and keeps it for later ones.
+PangoFontMap* ThreadFontMap() {
+  thread_local GPtr<PangoFontMap> map(pango_cairo_font_map_new());
+  return map.get();
+}
+
+struct Op {
+  enum class Kind { kText, kFill, kLine };
+  Kind kind = Kind::kFill;
+  double x = 0, y = 0, w = 0, h = 0;  // a line runs from (x, y) to (x + w, y + h)
+  Rgb color = kInk;
+  PangoLayout* layout = nullptr;  // owned by the Document
+  double line_width = 0;
+  bool dashed = false;
+};
+
+struct Anchor {
+  std::string name;
+  double y = 0;  // relative to its block until placed
+  int page = 0;
+};
+
+// A run of drawing that stays on one page: a row is never split across pages.
+struct Block {
+  double height = 0;
+  std::vector<Op> ops;
+  std::vector<Anchor> anchors;
+
+  void Text(PangoLayout* layout, double x, double y, Rgb color) {
+    ops.push_back({Op::Kind::kText, x, y, 0, 0, color, layout, 0, false});
+  }
+  void Fill(double x, double y, double w, double h, Rgb color) {
+    ops.push_back({Op::Kind::kFill, x, y, w, h, color, nullptr, 0, false});
+  }
+  void Line(double x1, double y1, double x2, double y2, Rgb color, double width,
+            bool dashed = false) {
+    ops.push_back({Op::Kind::kLine, x1, y1, x2 - x1, y2 - y1, color, nullptr, width, dashed});
+  }
+  // Stacks `below` under this block.
+  void Append(const Block& below) {
+    for (Op op : below.ops) {
+      op.y += height;
+      ops.push_back(op);
+    }
+    for (Anchor a : below.anchors) {
+      a.y += height;
+      anchors.push_back(std::move(a));
+    }
+    height += below.height;
+  }
+};
+
+// Measures text and flows blocks onto pages; drawing happens after, once the
+// page count is known for the "Page N of M" footers.
+class Document {
+ public:
+  explicit Document(PangoContext* context) : context_(context) { pages_.emplace_back(); }
+
+  // A wrapped paragraph `width` points wide. User text goes in with
+  // set_text, never as markup, so "<b>" stays literal.
+  PangoLayout* Text(std::string_view text, double size, bool bold, double width,
+                    PangoAlignment align = PANGO_ALIGN_LEFT) {
+    PangoLayout* layout = pango_layout_new(context_);
+    layouts_.emplace_back(layout);
+    PangoFontDescription* font = pango_font_description_from_string("Noto Sans");
+    pango_font_description_set_size(font, static_cast<int>(size * PANGO_SCALE));
+    pango_font_description_set_weight(font, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+    pango_layout_set_font_description(layout, font);
+    pango_font_description_free(font);
+    // Left-aligned even for right-to-left names: the base direction is the
+    // document's; bidi reordering inside the text still happens.
+    pango_layout_set_auto_dir(layout, FALSE);
+    pango_layout_set_width(layout, static_cast<int>(width * PANGO_SCALE));
+    pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
+    pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
+    pango_layout_set_height(layout, -kMaxLines);
+    pango_layout_set_alignment(layout, align);
+    pango_layout_set_text(layout, text.data(), static_cast<int>(text.size()));
+    return layout;
+  }
+
+  static double Height(PangoLayout* layout) {
+    int w = 0, h = 0;
+    pango_layout_get_size(layout, &w, &h);
+    return static_cast<double>(h) / PANGO_SCALE;
+  }
+  static double Width(PangoLayout* layout) {
+    PangoRectangle ink, logical;
+    pango_layout_get_extents(layout, &ink, &logical);
+    return static_cast<double>(logical.width) / PANGO_SCALE;
+  }
+
+  // Puts `block` at the cursor, or on a new page if it does not fit there.
+  // With `keep_with_next`, the block waits and goes down together with the
+  // next one (a heading never ends a page).
+  void Place(Block block, bool keep_with_next = false) {
+    if (pending_) {
+      Block merged = std::move(*pending_);
+      pending_.reset();
+      merged.Append(block);
+      block = std::move(merged);
+    }
+    if (keep_with_next) {
+      pending_ = std::move(block);
+      return;
+    }
+    if (cursor_ > kTop && cursor_ + block.height > kBottom) {
+      pages_.emplace_back();
+      cursor_ = kTop;
+    }
+    for (Op op : block.ops) {
+      op.y += cursor_;
+      pages_.back().push_back(op);
+    }
+    for (Anchor a : block.anchors) {
+      a.y += cursor_;
+      a.page = static_cast<int>(pages_.size());
+      anchors_.push_back(std::move(a));
+    }
+    cursor_ += block.height;
+  }
+
+  // Vertical space; dropped at the top of a page.
+  void Gap(double dy) {
+    if (pending_) {
+      pending_->height += dy;
+    } else if (cursor_ > kTop) {
+      cursor_ += dy;
+    }
+  }
+
+  void Finish() {
+    if (pending_) Place(Block{});
+  }
+
+  const std::vector<std::vector<Op>>& pages() const { return pages_; }
+  const std::vector<Anchor>& anchors() const { return anchors_; }
+
+ private:
+  PangoContext* context_;
+  std::vector<GPtr<PangoLayout>> layouts_;
+  std::vector<std::vector<Op>> pages_;
+  std::vector<Anchor> anchors_;
+  std::optional<Block> pending_;
+  double cursor_ = kTop;
+};
+
+Rgb ScoreColor(const ReportView& v, double percentage) {
+  if (!v.cut_off) return kBlue;
+  return percentage < *v.cut_off ? kRed : kGreen;
+}
+
+void LayoutHeader(Document& doc, const ReportView& v) {
+  Block top;
+  PangoLayout* company = doc.Text(v.company_name, 12, true, kContentWidth * 0.6);
+  PangoLayout* kind =
+      doc.Text("Candidate assessment report", 8.5, false, kContentWidth * 0.4, PANGO_ALIGN_RIGHT);
+  double h = std::max(Document::Height(company), Document::Height(kind));
+  top.Text(company, kMargin, 0, kBlue);
+  top.Text(kind, kMargin + kContentWidth * 0.6, h - Document::Height(kind), kMuted);
+  top.Line(kMargin, h + 5, kMargin + kContentWidth, h + 5, kBlue, 1.2);
+  top.height = h + 14;
+  doc.Place(std::move(top));
+
+  Block name;
+  PangoLayout* name_layout = doc.Text(v.candidate_name, 20, true, kContentWidth);
+  name.Text(name_layout, kMargin, 0, kInk);
+  name.height = Document::Height(name_layout) + 2;
+  doc.Place(std::move(name), true);
+  if (!v.assessment_name.empty()) {
+    Block assessment;
+    PangoLayout* a = doc.Text(v.assessment_name, 11, false, kContentWidth);
+    assessment.Text(a, kMargin, 0, kMuted);
+    assessment.height = Document::Height(a);
+    doc.Place(std::move(assessment));
+  } else {
+    doc.Finish();
+  }
+}
+
+// Candidate details on the left, assessment details on the right; one block
+// per line of the two columns so a row keeps its label and value together.
+void LayoutDetails(Document& doc, const ReportView& v) {
+  constexpr double kGutter = 24;
+  constexpr double kColumn = (kContentWidth - kGutter) / 2;
+  constexpr double kLabel = 92;
+  const std::vector<LabeledValue>* columns[2] = {&v.candidate_details, &v.assessment_details};
+  size_t rows = std::max(v.candidate_details.size(), v.assessment_details.size());
+  doc.Gap(10);
+  for (size_t i = 0; i < rows; ++i) {
+    Block row;
+    double h = 0;
+    for (int c = 0; c < 2; ++c) {
+      if (i >= columns[c]->size()) continue;
+      const LabeledValue& item = (*columns[c])[i];
+      double x = kMargin + c * (kColumn + kGutter);
+      PangoLayout* label = doc.Text(item.label, 9, false, kLabel - 6);
+      PangoLayout* value = doc.Text(item.value, 9, false, kColumn - kLabel);
+      row.Text(label, x, 0, kMuted);
+      row.Text(value, x + kLabel, 0, kInk);
+      h = std::max({h, Document::Height(label), Document::Height(value)});
+    }
+    row.height = h + 3;
+    doc.Place(std::move(row));
+  }
+}
+
+void LayoutScore(Document& doc, const ReportView& v) {
+  doc.Gap(14);
+  Block box;
+  constexpr double kPad = 12;
+  Rgb color = v.overall ? ScoreColor(v, *v.overall) : kInk;
+  PangoLayout* caption = doc.Text("Overall score", 8.5, false, 150);
+  PangoLayout* score = doc.Text(v.overall_text, 24, true, 150);
+  double left_h = Document::Height(caption) + Document::Height(score);
+  box.Text(caption, kMargin + kPad, kPad, kMuted);
+  box.Text(score, kMargin + kPad, kPad + Document::Height(caption), color);
+  double h = left_h;
+  if (!v.cut_off_text.empty()) {
+    PangoLayout* cut = doc.Text(v.cut_off_text, 10, false, 160);
+    box.Text(cut, kMargin + kPad + 170, kPad + (left_h - Document::Height(cut)) / 2, kInk);
+  }
+  if (v.verdict != Verdict::kNone) {
+    PangoLayout* verdict = doc.Text(v.verdict_text, 11, true, 140, PANGO_ALIGN_RIGHT);
+    box.Text(verdict, kMargin + kContentWidth - kPad - 140,
+             kPad + (left_h - Document::Height(verdict)) / 2,
+             v.verdict == Verdict::kPassed ? kGreen : kRed);
+  }
+  h += 2 * kPad;
+  // Frame drawn as four thin fills so the box is one block with its text.
+  box.Line(kMargin, 0, kMargin + kContentWidth, 0, kRule, 1);
+  box.Line(kMargin, h, kMargin + kContentWidth, h, kRule, 1);
+  box.Line(kMargin, 0, kMargin, h, kRule, 1);
+  box.Line(kMargin + kContentWidth, 0, kMargin + kContentWidth, h, kRule, 1);
+  box.height = h;
+  doc.Place(std::move(box));
+
+  if (!v.proctoring_note.empty()) {
+    doc.Gap(10);
+    Block note;
+    PangoLayout* text =
+        doc.Text("Proctoring: " + v.proctoring_note, 9.5, false, kContentWidth - 20);
+    double th = Document::Height(text);
+    note.Fill(kMargin, 0, kContentWidth, th + 12, kNoteBg);
+    note.Fill(kMargin, 0, 3, th + 12, kNoteBar);
+    note.Text(text, kMargin + 12, 6, kInk);
+    note.height = th + 12;
+    doc.Place(std::move(note));
+  }
+}
+
+Block Heading(Document& doc, std::string_view text) {
+  Block b;
+  PangoLayout* layout = doc.Text(text, 13, true, kContentWidth);
+  double h = Document::Height(layout);
+  b.Text(layout, kMargin, 0, kBlue);
+  b.Line(kMargin, h + 3, kMargin + kContentWidth, h + 3, kRule, 0.8);
+  b.height = h + 10;
+  return b;
+}
+
+// Horizontal bars, one row per section, the cut-off as a dashed line drawn
+// through every row (so it stays continuous on each page).
+void LayoutChart(Document& doc, const ReportView& v) {
+  doc.Gap(18);
+  doc.Place(Heading(doc, "Section scores"), true);
+  if (v.sections.empty()) {
+    Block none;
+    PangoLayout* text = doc.Text("No sections.", 9.5, false, kContentWidth);
+    none.Text(text, kMargin, 0, kMuted);
+    none.height = Document::Height(text);
+    doc.Place(std::move(none));
+    return;
+  }
+  constexpr double kLabel = 150;
+  constexpr double kBarX = kMargin + kLabel + 10;
+  constexpr double kBarWidth = kContentWidth - kLabel - 10 - 44;
+  constexpr double kBarHeight = 10;
+  auto x_of = [](double percentage) { return kBarX + kBarWidth * percentage / 100; };
+
+  if (v.cut_off) {
+    Block legend;
+    PangoLayout* text = doc.Text(v.cut_off_text, 8, false, 120);
+    double w = Document::Width(text);
+    double x = std::clamp(x_of(*v.cut_off) - w / 2, kBarX, kBarX + kBarWidth - w);
+    legend.Text(text, x, 0, kInk);
+    legend.height = Document::Height(text) + 2;
+    doc.Place(std::move(legend), true);
+  }
+  for (const SectionView& s : v.sections) {
+    Block row;
+    PangoLayout* label = doc.Text(s.name, 9, false, kLabel, PANGO_ALIGN_RIGHT);
+    PangoLayout* value = doc.Text(s.percent_text, 9, false, 40);
+    double h = std::max(Document::Height(label), kBarHeight + 4) + 6;
+    double bar_y = (h - kBarHeight) / 2;
+    row.Text(label, kMargin, (h - Document::Height(label)) / 2, kInk);
+    row.Fill(kBarX, bar_y, kBarWidth, kBarHeight, kTrack);
+    row.Fill(kBarX, bar_y, kBarWidth * s.percentage / 100, kBarHeight, ScoreColor(v, s.percentage));
+    row.Text(value, kBarX + kBarWidth + 6, (h - Document::Height(value)) / 2, kInk);
+    if (v.cut_off) row.Line(x_of(*v.cut_off), 0, x_of(*v.cut_off), h, kInk, 1, true);
+    row.height = h;
+    doc.Place(std::move(row));
+  }
+  Block axis;
+  axis.Line(kBarX, 0, kBarX + kBarWidth, 0, kRule, 0.8);
+  double h = 0;
+  for (int tick = 0; tick <= 100; tick += 25) {
+    PangoLayout* text = doc.Text(std::to_string(tick) + "%", 7.5, false, 40, PANGO_ALIGN_CENTER);
+    axis.Text(text, x_of(tick) - 20, 3, kMuted);
+    axis.Line(x_of(tick), 0, x_of(tick), 3, kRule, 0.8);
+    h = std::max(h, Document::Height(text));
+  }
+  axis.height = h + 4;
+  doc.Place(std::move(axis));
+}
+
+void LayoutSkills(Document& doc, const ReportView& v) {
+  doc.Gap(18);
+  doc.Place(Heading(doc, "Skill-wise scores"), true);
+  if (v.sections.empty()) {
+    Block none;
+    PangoLayout* text = doc.Text("No sections.", 9.5, false, kContentWidth);
+    none.Text(text, kMargin, 0, kMuted);
+    none.height = Document::Height(text);
+    doc.Place(std::move(none));
+    return;
+  }
+  constexpr double kPct = 48;
+  constexpr double kBar = 100;
+  constexpr double kName = kContentWidth - 16 - kBar - kPct - 16;
+  for (size_t i = 0; i < v.sections.size(); ++i) {
+    const SectionView& s = v.sections[i];
+    if (i > 0) doc.Gap(8);
+    Block header;
+    PangoLayout* name = doc.Text(s.name, 10, true, kContentWidth - 16 - kPct - 8);
+    PangoLayout* pct = doc.Text(s.percent_text, 10, true, kPct, PANGO_ALIGN_RIGHT);
+    double h = Document::Height(name) + 8;
+    header.Fill(kMargin, 0, kContentWidth, h, kShade);
+    header.Text(name, kMargin + 8, 4, kInk);
+    header.Text(pct, kMargin + kContentWidth - 8 - kPct, 4, ScoreColor(v, s.percentage));
+    header.height = h;
+    header.anchors.push_back({s.name, 0, 0});
+    // The header goes down with its first skill row, never alone.
+    doc.Place(std::move(header), true);
+    if (s.skills.empty()) {
+      Block none;
+      PangoLayout* text = doc.Text("No skill-wise scores.", 9, false, kName);
+      none.Text(text, kMargin + 8, 3, kMuted);
+      none.height = Document::Height(text) + 6;
+      doc.Place(std::move(none));
+      continue;
+    }
+    for (const SkillView& k : s.skills) {
+      Block row;
+      PangoLayout* skill = doc.Text(k.name, 9, false, kName);
+      PangoLayout* value = doc.Text(k.percent_text, 9, false, kPct, PANGO_ALIGN_RIGHT);
+      double rh = std::max(Document::Height(skill), 12.0) + 6;
+      double bar_x = kMargin + kContentWidth - 8 - kPct - 8 - kBar;
+      row.Text(skill, kMargin + 8, (rh - Document::Height(skill)) / 2, kInk);
+      row.Fill(bar_x, rh / 2 - 2.5, kBar, 5, kTrack);
+      row.Fill(bar_x, rh / 2 - 2.5, kBar * k.percentage / 100, 5, ScoreColor(v, k.percentage));
+      row.Text(value, kMargin + kContentWidth - 8 - kPct, (rh - Document::Height(value)) / 2, kInk);
+      row.Line(kMargin, rh, kMargin + kContentWidth, rh, kTrack, 0.6);
+      row.height = rh;
+      doc.Place(std::move(row));
+    }
+  }
+}
+
+void SetColor(cairo_t* cr, Rgb c) { cairo_set_source_rgb(cr, c.r, c.g, c.b); }
+
+bool IsColorFont(PangoFont* font) {
+  hb_face_t* face = hb_font_get_face(pango_font_get_hb_font(font));
+  return hb_ot_color_has_png(face) || hb_ot_color_has_layers(face) || hb_ot_color_has_svg(face);
+}
+
+// Cairo 1.16 paints color glyphs (emoji) as images and drops their text, so
+// pdftotext would not see them. For each such run this draws one space glyph
+// of a plain font in its place, mapped to the run's text: Cairo writes it as
+// an ActualText span, which extractors read. A space leaves no mark.
+class ColorTextMapper {
+ public:
+  explicit ColorTextMapper(PangoContext* context) {
+    PangoFontDescription* desc = pango_font_description_from_string("Noto Sans 9");
+    font_.reset(pango_font_map_load_font(ThreadFontMap(), context, desc));
+    pango_font_description_free(desc);
+    if (font_ != nullptr && PANGO_IS_CAIRO_FONT(font_.get())) {
+      scaled_ = pango_cairo_font_get_scaled_font(PANGO_CAIRO_FONT(font_.get()));
+      hb_codepoint_t gid = 0;
+      if (hb_font_get_nominal_glyph(pango_font_get_hb_font(font_.get()), ' ', &gid)) space_ = gid;
+    }
+  }
+
+  void Map(cairo_t* cr, PangoLayout* layout, double x, double y) const {
+    if (scaled_ == nullptr || space_ == 0) return;
+    const char* text = pango_layout_get_text(layout);
+    PangoLayoutIter* iter = pango_layout_get_iter(layout);
+    do {
+      PangoLayoutRun* run = pango_layout_iter_get_run_readonly(iter);
+      if (run == nullptr || !IsColorFont(run->item->analysis.font)) continue;
+      PangoRectangle logical;
+      pango_layout_iter_get_run_extents(iter, nullptr, &logical);
+      double baseline = static_cast<double>(pango_layout_iter_get_baseline(iter)) / PANGO_SCALE;
+      cairo_glyph_t glyph{space_, x + static_cast<double>(logical.x) / PANGO_SCALE, y + baseline};
+      cairo_text_cluster_t cluster{run->item->length, 1};
+      cairo_set_scaled_font(cr, scaled_);
+      cairo_show_text_glyphs(cr, text + run->item->offset, run->item->length, &glyph, 1, &cluster,
+                             1, static_cast<cairo_text_cluster_flags_t>(0));
+    } while (pango_layout_iter_next_run(iter));
+    pango_layout_iter_free(iter);
+  }
+
+ private:
+  GPtr<PangoFont> font_;
+  cairo_scaled_font_t* scaled_ = nullptr;  // owned by font_
+  unsigned long space_ = 0;
+};
+
+void Draw(cairo_t* cr, const Op& op, const ColorTextMapper& mapper) {
+  SetColor(cr, op.color);
+  switch (op.kind) {
+    case Op::Kind::kText:
+      cairo_move_to(cr, op.x, op.y);
+      pango_cairo_show_layout(cr, op.layout);
+      mapper.Map(cr, op.layout, op.x, op.y);
+      break;
+    case Op::Kind::kFill:
+      if (op.w <= 0 || op.h <= 0) break;
+      cairo_rectangle(cr, op.x, op.y, op.w, op.h);
+      cairo_fill(cr);
+      break;
+    case Op::Kind::kLine: {
+      static constexpr double kDash[] = {3, 2};
+      cairo_set_line_width(cr, op.line_width);
+      cairo_set_dash(cr, kDash, op.dashed ? 2 : 0, 0);
+      cairo_move_to(cr, op.x, op.y);
+      cairo_line_to(cr, op.x + op.w, op.y + op.h);
+      cairo_stroke(cr);
+      break;
+    }
+  }
+}
+
+cairo_status_t AppendToString(void* closure, const unsigned char* data, unsigned int length) {
+  static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
+  return CAIRO_STATUS_SUCCESS;
+}
+
+std::string PageOf(size_t n, size_t m) {
+  return "Page " + std::to_string(n) + " of " + std::to_string(m);
+}
+
+}  // namespace
+
+Result<std::string> RenderReportPdf(const ReportView& view, Instant generated_at) {
+  std::string out;
+  out.reserve(64 * 1024);
+  cairo_surface_t* surface =
+      cairo_pdf_surface_create_for_stream(AppendToString, &out, kPageWidth, kPageHeight);
+  std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)> surface_owner(
+      surface, cairo_surface_destroy);
+  if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {
+    return Status::Internal("PDF rendering failed");
+  }
+  std::string date = FormatRfc3339Seconds(generated_at);
+  cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, view.title.c_str());
+  cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_AUTHOR, view.company_name.c_str());
+  cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_SUBJECT, view.assessment_name.c_str());
+  cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "reportshare");
+  // Fixed dates (not "now") make the bytes a function of the input.
+  cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATE_DATE, date.c_str());
+  cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_MOD_DATE, date.c_str());
+
+  cairo_t* cr = cairo_create(surface);
+  std::unique_ptr<cairo_t, decltype(&cairo_destroy)> cr_owner(cr, cairo_destroy);
+
+  GPtr<PangoContext> context(pango_font_map_create_context(ThreadFontMap()));
+  pango_cairo_update_context(cr, context.get());
+  // Pango assumes 96 dpi; PDF units are points.
+  pango_cairo_context_set_resolution(context.get(), 72);
+  // Pango rounds glyph positions to whole points otherwise: uneven spacing.
+  pango_context_set_round_glyph_positions(context.get(), FALSE);
+  // A fixed language keeps font fallback (e.g. which CJK face) independent of
+  // the process locale, so output does not depend on the environment.
+  pango_context_set_language(context.get(), pango_language_from_string("en"));
+  pango_context_set_base_dir(context.get(), PANGO_DIRECTION_LTR);
+  cairo_font_options_t* options = cairo_font_options_create();
+  cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE);
+  cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF);
+  pango_cairo_context_set_font_options(context.get(), options);
+  cairo_font_options_destroy(options);
+
+  Document doc(context.get());
+  LayoutHeader(doc, view);
+  LayoutDetails(doc, view);
+  LayoutScore(doc, view);
+  LayoutChart(doc, view);
+  LayoutSkills(doc, view);
+  doc.Finish();
+
+  ColorTextMapper mapper(context.get());
+  const size_t page_count = doc.pages().size();
+  std::string footer_left = view.report_id_text + " · " + view.generated_text;
+  for (size_t i = 0; i < page_count; ++i) {
+    for (const Op& op : doc.pages()[i]) Draw(cr, op, mapper);
+    PangoLayout* left = doc.Text(footer_left, 8, false, kContentWidth * 0.7);
+    PangoLayout* right =
+        doc.Text(PageOf(i + 1, page_count), 8, false, kContentWidth * 0.3, PANGO_ALIGN_RIGHT);
+    Draw(cr, {Op::Kind::kLine, kMargin, kFooterY - 6, kContentWidth, 0, kRule, nullptr, 0.8, false},
+         mapper);
+    Draw(cr, {Op::Kind::kText, kMargin, kFooterY, 0, 0, kMuted, left, 0, false}, mapper);
+    Draw(cr,
+         {Op::Kind::kText, kMargin + kContentWidth * 0.7, kFooterY, 0, 0, kMuted, right, 0, false},
+         mapper);
+    cairo_show_page(cr);
+  }
+  // A clickable outline entry per section, pointing at its skill table.
+  for (const Anchor& a : doc.anchors()) {
+    char dest[64];
+    std::snprintf(dest, sizeof dest, "page=%d pos=[%d %d]", a.page, static_cast<int>(kMargin),
+                  static_cast<int>(a.y));
+    cairo_pdf_surface_add_outline(surface, CAIRO_PDF_OUTLINE_ROOT, a.name.c_str(), dest,
+                                  static_cast<cairo_pdf_outline_flags_t>(0));
+  }
+
+  cairo_status_t status = cairo_status(cr);
+  cr_owner.reset();
+  cairo_surface_finish(surface);
+  if (status == CAIRO_STATUS_SUCCESS) status = cairo_surface_status(surface);
+  if (status != CAIRO_STATUS_SUCCESS) {
+    return Status::Internal(std::string("PDF rendering failed: ") + cairo_status_to_string(status));
+  }
+  return out;
+}
+
+}  // namespace reportshare::render

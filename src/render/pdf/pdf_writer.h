@@ -1,0 +1,17 @@
+#pragma once
+
+#include <string>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "render/view.h"
+
+namespace reportshare::render {
+
+// Draws `view` as an A4 PDF with Cairo and Pango, in memory. The same view
+// and `generated_at` (the metadata dates) give the same bytes. Returns
+// kInternal if Cairo reports an error. Thread-safe: each thread keeps its own
+// Pango font map.
+Result<std::string> RenderReportPdf(const ReportView& view, Instant generated_at);
+
+}  // namespace reportshare::render

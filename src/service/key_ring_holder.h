@@ -1,0 +1,33 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+
+#include "links/key_ring.h"
+
+namespace reportshare::service {
+
+// The key ring in force, swappable at run time (rotation) while requests
+// read it. Readers get a snapshot that stays valid while they hold it.
+class KeyRingHolder {
+ public:
+  explicit KeyRingHolder(links::KeyRing ring)
+      : ring_(std::make_shared<const links::KeyRing>(std::move(ring))) {}
+
+  std::shared_ptr<const links::KeyRing> Get() const {
+    std::lock_guard lock(mu_);
+    return ring_;
+  }
+
+  void Set(links::KeyRing ring) {
+    auto next = std::make_shared<const links::KeyRing>(std::move(ring));
+    std::lock_guard lock(mu_);
+    ring_ = std::move(next);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const links::KeyRing> ring_;
+};
+
+}  // namespace reportshare::service

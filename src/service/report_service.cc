@@ -1,0 +1,167 @@
+#include "service/report_service.h"
+
+#include <cstring>
+
+#include "core/bytes.h"
+
+namespace reportshare::service {
+namespace {
+
+Status ReportNotFound() { return Status::NotFound("report not found"); }
+
+std::string PdfFilename(ReportId id) { return "report-" + std::to_string(id.value) + ".pdf"; }
+
+// The report_link of GET must be the same URL on every call, yet unguessable:
+// its link id is an HMAC of (report id, expiry) under the active signing key.
+LinkId DeriveReportLinkId(const links::KeyRing& ring, ReportId report, Instant expires_at) {
+  uint8_t msg[32] = "report_link";
+  int64_t fields[2] = {report.value, expires_at.time_since_epoch().count()};
+  std::memcpy(msg + 16, fields, sizeof fields);
+  auto mac = HmacSha256(ring.active().secret, msg);
+  LinkId id;
+  std::memcpy(id.bytes.data(), mac.data(), LinkId::kSize);
+  return id;
+}
+
+}  // namespace
+
+ReportService::ReportService(store::Store& store, const render::ReportRenderer& renderer,
+                             const KeyRingHolder& keys, const Clock& clock,
+                             std::string public_base_url)
+    : store_(store),
+      renderer_(renderer),
+      keys_(keys),
+      clock_(clock),
+      public_base_url_(std::move(public_base_url)) {}
+
+Result<store::Principal> ReportService::Authenticate(std::string_view api_key) const {
+  if (api_key.empty()) return Status::Unauthenticated("missing apiKey header");
+  auto found = store_.FindApiKey(Sha256(api_key));
+  if (!found) return found.error();
+  if (!*found) return Status::Unauthenticated("invalid or revoked API key");
+  return std::move(**found);
+}
+
+Result<StoredReport> ReportService::LoadOwned(const store::Principal& who, ReportId id) const {
+  auto stored = store_.GetReport(id);
+  if (!stored) return stored.error();
+  if (!*stored || (*stored)->company_id != who.company_id) return ReportNotFound();
+  return std::move(**stored);
+}
+
+Result<StoredReport> ReportService::LoadShareable(const store::Principal& who, ReportId id) const {
+  auto stored = LoadOwned(who, id);
+  if (!stored) return stored;
+  if (!stored->report.completed()) {
+    return Status::FailedPrecondition("report is not Completed (invite_status is " +
+                                      std::string(InviteStatusName(stored->report.invite_status)) +
+                                      ")");
+  }
+  return stored;
+}
+
+std::string ReportService::UrlFor(std::string_view token) const {
+  std::string url = public_base_url_;
+  url += kSharedLinkPath;
+  url += token;
+  return url;
+}
+
+Result<ShareResult> ReportService::Share(const store::Principal& who, ReportId id,
+                                         std::chrono::microseconds lifetime) const {
+  auto stored = LoadShareable(who, id);
+  if (!stored) return stored.error();
+  auto link_id = links::NewLinkId();
+  if (!link_id) return link_id.error();
+
+  auto ring = keys_.Get();
+  Instant now = clock_.Now();
+  links::LinkClaims claims{ring->active().id, *link_id, id, now + lifetime};
+  std::string token = links::SignToken(*ring, claims);
+
+  LinkRecord record{*link_id,     id, who.company_id, ring->active().id, now, claims.expires_at,
+                    std::nullopt, 0,  std::nullopt};
+  RS_RETURN_IF_ERROR(store_.InsertLink(record));
+  return ShareResult{UrlFor(token), claims.expires_at, id, stored->report.assessment_id};
+}
+
+Result<PdfDocument> ReportService::Download(const store::Principal& who, ReportId id) const {
+  auto stored = LoadShareable(who, id);
+  if (!stored) return stored.error();
+  return RenderPdf(*stored);
+}
+
+Result<ReportWithLink> ReportService::GetReport(const store::Principal& who, ReportId id) const {
+  auto stored = LoadOwned(who, id);
+  if (!stored) return stored.error();
+  ReportWithLink out{std::move(stored->report), std::nullopt};
+  if (out.report.completed() && out.report.completed_date) {
+    auto ring = keys_.Get();
+    Instant expires_at = *out.report.completed_date + kReportLinkLifetime;
+    LinkId link_id = DeriveReportLinkId(*ring, id, expires_at);
+    LinkRecord record{link_id,      id, who.company_id, ring->active().id, clock_.Now(), expires_at,
+                      std::nullopt, 0,  std::nullopt};
+    RS_RETURN_IF_ERROR(store_.InsertLink(record));
+    out.report_link = UrlFor(links::SignToken(*ring, {ring->active().id, link_id, id, expires_at}));
+  }
+  return out;
+}
+
+Result<store::PutOutcome> ReportService::PutReport(const store::Principal& who,
+                                                   const Report& report) const {
+  return store_.PutReport(who.company_id, report, clock_.Now());
+}
+
+Result<OpenedLink> ReportService::OpenLink(std::string_view token, bool count_view) const {
+  auto ring = keys_.Get();
+  auto claims = links::VerifyToken(*ring, token);
+  if (!claims) return Status::NotFound("link not found");
+  Instant now = clock_.Now();
+  if (links::IsExpired(*claims, now)) return Status::Gone("this link has expired");
+
+  auto link = store_.GetLink(claims->link_id);
+  if (!link) return link.error();
+  if (!*link || (*link)->report_id != claims->report_id) return Status::NotFound("link not found");
+  if ((*link)->revoked_at) return Status::Gone("this link has been revoked");
+
+  auto stored = store_.GetReport(claims->report_id);
+  if (!stored) return stored.error();
+  if (!*stored || (*stored)->company_id != (*link)->company_id) {
+    return Status::NotFound("link not found");
+  }
+  if (!(*stored)->report.completed()) return Status::Gone("this report is no longer available");
+  if (count_view) RS_RETURN_IF_ERROR(store_.RecordView(claims->link_id, now));
+  return OpenedLink{*claims, std::move(**stored)};
+}
+
+Result<PdfDocument> ReportService::RenderPdf(const StoredReport& report) const {
+  auto bytes = renderer_.RenderPdf(report, clock_.Now());
+  if (!bytes) return bytes.error();
+  return PdfDocument{std::move(*bytes), PdfFilename(report.report.report_id)};
+}
+
+std::string ReportService::RenderHtml(const StoredReport& report, std::string_view pdf_href) const {
+  return renderer_.RenderHtml(report, clock_.Now(), pdf_href);
+}
+
+Result<std::vector<LinkRecord>> ReportService::ListLinks(const store::Principal& who,
+                                                         ReportId id) const {
+  auto stored = LoadOwned(who, id);
+  if (!stored) return stored.error();
+  return store_.ListLinks(who.company_id, id);
+}
+
+Result<int64_t> ReportService::RevokeLink(const store::Principal& who, ReportId id,
+                                          const LinkId& link) const {
+  auto stored = LoadOwned(who, id);
+  if (!stored) return stored.error();
+  return store_.RevokeLink(who.company_id, id, link, clock_.Now());
+}
+
+Result<int64_t> ReportService::RevokeAllLinks(const store::Principal& who, ReportId id) const {
+  auto stored = LoadOwned(who, id);
+  if (!stored) return stored.error();
+  return store_.RevokeAllLinks(who.company_id, id, clock_.Now());
+}
+
+}  // namespace reportshare::service

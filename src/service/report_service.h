@@ -1,0 +1,116 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "domain/link_record.h"
+#include "domain/report.h"
+#include "links/token.h"
+#include "render/renderer.h"
+#include "service/key_ring_holder.h"
+#include "store/store.h"
+
+namespace reportshare::service {
+
+// Link lifetimes SPEC §2.1 allows, and the default.
+inline constexpr std::chrono::microseconds kMinLinkLifetime = std::chrono::minutes(15);
+inline constexpr std::chrono::microseconds kMaxLinkLifetime = std::chrono::hours(24);
+inline constexpr std::chrono::microseconds kDefaultLinkLifetime = std::chrono::hours(1);
+// The `report_link` of GET lives until completed_date + this.
+inline constexpr std::chrono::microseconds kReportLinkLifetime = std::chrono::hours(24 * 7);
+
+// Path of the signed link under the public base URL.
+inline constexpr std::string_view kSharedLinkPath = "/assessments/bp/reports/shared/";
+
+struct ShareResult {
+  std::string signed_url;
+  Instant expires_at;
+  ReportId report_id;
+  int64_t assessment_id = 0;
+};
+
+struct PdfDocument {
+  std::string bytes;
+  std::string filename;  // ASCII-safe, e.g. "report-318.pdf"
+};
+
+struct ReportWithLink {
+  Report report;
+  std::optional<std::string> report_link;  // only for Completed reports
+};
+
+// A link that verified and whose report may be shown.
+struct OpenedLink {
+  links::LinkClaims claims;
+  StoredReport report;
+};
+
+// The use cases behind the HTTP API and the CLI. Knows nothing of HTTP or SQL.
+// Thread-safe: every method may run concurrently (the store, the renderer and
+// the key ring holder are thread-safe; this class holds no mutable state).
+class ReportService {
+ public:
+  // `public_base_url` is the scheme, host and optional prefix links are built
+  // on, without a trailing slash. All references must outlive the service.
+  ReportService(store::Store& store, const render::ReportRenderer& renderer,
+                const KeyRingHolder& keys, const Clock& clock, std::string public_base_url);
+
+  // The principal of `api_key`; kUnauthenticated if empty, unknown or revoked.
+  Result<store::Principal> Authenticate(std::string_view api_key) const;
+
+  // Mints a link to the caller's Completed report valid for `lifetime`.
+  // REQUIRES: kMinLinkLifetime <= lifetime <= kMaxLinkLifetime (checked at the edge).
+  // kNotFound (missing or another company's), kFailedPrecondition (not Completed).
+  Result<ShareResult> Share(const store::Principal& who, ReportId id,
+                            std::chrono::microseconds lifetime) const;
+
+  // The caller's Completed report as a PDF. Errors as Share.
+  Result<PdfDocument> Download(const store::Principal& who, ReportId id) const;
+
+  // The caller's report and, when Completed, its stable report_link.
+  Result<ReportWithLink> GetReport(const store::Principal& who, ReportId id) const;
+
+  // Creates or replaces the caller's report. kConflict if another company owns the id.
+  Result<store::PutOutcome> PutReport(const store::Principal& who, const Report& report) const;
+
+  // Verifies `token` and loads what it points to. kNotFound for a malformed,
+  // forged or unknown link (checked before any database work when the
+  // signature is bad), kGone for an expired or revoked one or a report that
+  // is no longer Completed. Counts a view when `count_view`.
+  Result<OpenedLink> OpenLink(std::string_view token, bool count_view) const;
+
+  // PDF of an opened link's report.
+  Result<PdfDocument> RenderPdf(const StoredReport& report) const;
+  // HTML page of an opened link's report, with a PDF link to `pdf_href`.
+  std::string RenderHtml(const StoredReport& report, std::string_view pdf_href) const;
+
+  // Links of the caller's report, newest first. kNotFound for another company's report.
+  Result<std::vector<LinkRecord>> ListLinks(const store::Principal& who, ReportId id) const;
+  // Revokes one link (returns 0 or 1) or all live links (returns the count).
+  Result<int64_t> RevokeLink(const store::Principal& who, ReportId id, const LinkId& link) const;
+  Result<int64_t> RevokeAllLinks(const store::Principal& who, ReportId id) const;
+
+  // OK when the database answers; kUnavailable otherwise (for /readyz).
+  Status Ready() const { return store_.Ping(); }
+
+  const std::string& public_base_url() const { return public_base_url_; }
+
+ private:
+  // The caller's report or kNotFound (same for missing and foreign).
+  Result<StoredReport> LoadOwned(const store::Principal& who, ReportId id) const;
+  Result<StoredReport> LoadShareable(const store::Principal& who, ReportId id) const;
+  std::string UrlFor(std::string_view token) const;
+
+  store::Store& store_;
+  const render::ReportRenderer& renderer_;
+  const KeyRingHolder& keys_;
+  const Clock& clock_;
+  const std::string public_base_url_;
+};
+
+}  // namespace reportshare::service

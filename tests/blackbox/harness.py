@@ -1,0 +1,742 @@
+"""Shared code for the black-box tests: start the real reportshare binary and
+talk to it over real sockets.
+
+Python 3 standard library only. Every socket operation has a timeout (<= 10 s)
+so a broken server cannot hang the suite; every server started here is stopped
+by the tests (tearDownClass) and, as a last resort, killed by pid at exit.
+"""
+
+import atexit
+import base64
+import datetime
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_BIN = os.path.normpath(os.path.join(HERE, "..", "..", "build", "dev", "src", "app", "reportshare"))
+BIN = os.environ.get("REPORTSHARE_BIN") or DEFAULT_BIN
+
+SOCKET_TIMEOUT = 10.0
+CLI_TIMEOUT = 30.0
+STARTUP_TIMEOUT = 15.0
+
+LISTEN_RE = re.compile(r"listening on http://(127\.0\.0\.1):(\d+)")
+SHARED_PREFIX = "/assessments/bp/reports/shared/"
+TOKEN_IN_TEXT_RE = re.compile(re.escape(SHARED_PREFIX) + r"([A-Za-z0-9_.\-]+)")
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
+EXPIRES_AT_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+LINK_PAGE_SECURITY_HEADERS = {
+    "cache-control": "no-store",
+    "referrer-policy": "no-referrer",
+    "x-robots-tag": "noindex, nofollow",
+    "x-content-type-options": "nosniff",
+}
+
+# Environment variables the binary reads; never inherit them from the caller.
+_SERVER_ENV_VARS = ("REPORTSHARE_DB", "REPORTSHARE_LISTEN", "REPORTSHARE_PUBLIC_URL",
+                    "REPORTSHARE_THREADS", "REPORTSHARE_RATE_LIMIT")
+
+_live_pids = set()
+_live_lock = threading.Lock()
+
+
+def _kill_leftovers():
+    with _live_lock:
+        pids = list(_live_pids)
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+atexit.register(_kill_leftovers)
+
+
+def check_binary():
+    if not (os.path.isfile(BIN) and os.access(BIN, os.X_OK)):
+        raise RuntimeError(
+            "reportshare binary not found or not executable: %r (set REPORTSHARE_BIN)" % BIN)
+
+
+def clean_env(extra=None):
+    env = {k: v for k, v in os.environ.items()
+           if k not in _SERVER_ENV_VARS and not (k.startswith("REPORTSHARE_") and k != "REPORTSHARE_BIN")}
+    if extra:
+        env.update(extra)
+    return env
+
+
+# --------------------------------------------------------------------------
+# Time helpers
+# --------------------------------------------------------------------------
+
+def utcnow():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def rfc3339(dt):
+    return dt.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_rfc3339(text):
+    """Parses RFC 3339 (Z or offset, optional fraction) to an aware datetime."""
+    m = re.match(r"^(\d{4}-\d\d-\d\d)[Tt](\d\d:\d\d:\d\d)(\.\d+)?([Zz]|[+-]\d\d:\d\d)$", text)
+    if not m:
+        raise ValueError("not RFC 3339: %r" % (text,))
+    frac = (m.group(3) or ".0")[1:7].ljust(6, "0")
+    tz = m.group(4)
+    tz = "+00:00" if tz in ("Z", "z") else tz
+    return datetime.datetime.fromisoformat("%sT%s.%s%s" % (m.group(1), m.group(2), frac, tz))
+
+
+# --------------------------------------------------------------------------
+# Responses
+# --------------------------------------------------------------------------
+
+class Response:
+    """status, headers (dict, lower-cased names, repeated headers joined with
+    ", "), header_list (all (name, value) pairs as received), body (bytes).
+    Unpacks as (status, headers, body)."""
+
+    def __init__(self, status, reason, header_list, body, elapsed=0.0):
+        self.status = status
+        self.reason = reason
+        self.header_list = [(k.lower(), v) for k, v in header_list]
+        self.headers = {}
+        for k, v in self.header_list:
+            self.headers[k] = self.headers[k] + ", " + v if k in self.headers else v
+        self.body = body
+        self.elapsed = elapsed
+
+    def __iter__(self):
+        return iter((self.status, self.headers, self.body))
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+    @property
+    def content_type(self):
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    def header_values(self, name):
+        return [v for k, v in self.header_list if k == name.lower()]
+
+    def describe(self, limit=600):
+        body = self.text
+        if len(body) > limit:
+            body = body[:limit] + "...(%d bytes)" % len(self.body)
+        hdrs = ", ".join("%s: %s" % kv for kv in self.header_list)
+        return "HTTP %s %s [%s] body=%r" % (self.status, self.reason, hdrs, body)
+
+    __str__ = describe
+    __repr__ = describe
+
+
+def _normalize_headers(headers):
+    if headers is None:
+        return []
+    if isinstance(headers, dict):
+        return list(headers.items())
+    return list(headers)
+
+
+def request(port, method, path, headers=None, body=None, timeout=SOCKET_TIMEOUT, host="127.0.0.1"):
+    """One request on a fresh connection. headers: dict or list of (name, value)
+    pairs (a list can repeat a name). body: None (no body; POST/PUT get
+    Content-Length: 0), bytes, str, or any other value (sent as JSON)."""
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        return request_on(conn, method, path, headers, body)
+    finally:
+        conn.close()
+
+
+def request_on(conn, method, path, headers=None, body=None):
+    """Like request() but on an existing http.client connection (keep-alive)."""
+    hdrs = _normalize_headers(headers)
+    if body is not None and not isinstance(body, (bytes, bytearray, str)):
+        body = json.dumps(body).encode("utf-8")
+        if not any(k.lower() == "content-type" for k, _ in hdrs):
+            hdrs.append(("Content-Type", "application/json"))
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    names = {k.lower() for k, _ in hdrs}
+    start = time.monotonic()
+    conn.putrequest(method, path, skip_accept_encoding=True)
+    for k, v in hdrs:
+        conn.putheader(k, v)
+    if "content-length" not in names and "transfer-encoding" not in names:
+        if body is not None:
+            conn.putheader("Content-Length", str(len(body)))
+        elif method in ("POST", "PUT", "PATCH"):
+            conn.putheader("Content-Length", "0")
+    conn.endheaders(message_body=bytes(body) if body is not None else None)
+    resp = conn.getresponse()
+    data = resp.read()
+    return Response(resp.status, resp.reason, resp.getheaders(), data, time.monotonic() - start)
+
+
+# --------------------------------------------------------------------------
+# Raw sockets (malformed requests, chunked bodies, keep-alive by hand)
+# --------------------------------------------------------------------------
+
+def connect(port, timeout=SOCKET_TIMEOUT):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s.settimeout(timeout)
+    return s
+
+
+class ConnectionClosed(Exception):
+    """The server closed the connection before a complete response arrived."""
+
+    def __init__(self, partial):
+        super().__init__("connection closed; received %r" % (partial[:300],))
+        self.partial = partial
+
+
+class RawReader:
+    """Reads HTTP/1.1 responses from a socket, keeping leftover bytes."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionClosed(self.buf)
+        self.buf += chunk
+
+    def _read_line(self):
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _read_exact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def read_response(self, head=False):
+        start = time.monotonic()
+        while b"\r\n\r\n" not in self.buf:
+            self._fill()
+        head_bytes, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        lines = head_bytes.decode("latin-1").split("\r\n")
+        m = re.match(r"^HTTP/1\.[01] (\d{3})(?: (.*))?$", lines[0])
+        if not m:
+            raise AssertionError("bad status line %r" % lines[0])
+        status = int(m.group(1))
+        header_list = []
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            header_list.append((name.strip(), value.strip()))
+        hdrs = {k.lower(): v for k, v in header_list}
+        body = b""
+        if head or status in (204, 304) or 100 <= status < 200:
+            pass
+        elif "chunked" in hdrs.get("transfer-encoding", "").lower():
+            while True:
+                size = int(self._read_line().split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self._read_line() != b"":
+                        pass
+                    break
+                body += self._read_exact(size)
+                self._read_exact(2)
+        elif "content-length" in hdrs:
+            body = self._read_exact(int(hdrs["content-length"]))
+        else:
+            try:
+                while True:
+                    self._fill()
+            except ConnectionClosed:
+                pass
+            body, self.buf = self.buf, b""
+        return Response(status, m.group(2) or "", header_list, body, time.monotonic() - start)
+
+
+def raw_exchange(port, data, head=False, timeout=SOCKET_TIMEOUT):
+    """Sends raw bytes on a fresh connection and reads one response.
+    Returns a Response, or None if the server closed without answering."""
+    s = connect(port, timeout)
+    try:
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        try:
+            return RawReader(s).read_response(head=head)
+        except ConnectionClosed as e:
+            if e.partial:
+                raise AssertionError("server closed mid-response: %r" % (e.partial[:300],))
+            return None
+        except ConnectionResetError:
+            return None
+    finally:
+        s.close()
+
+
+def chunked(body, chunk_size=4096):
+    out = b""
+    for i in range(0, len(body), chunk_size):
+        piece = body[i:i + chunk_size]
+        out += b"%x\r\n" % len(piece) + piece + b"\r\n"
+    return out + b"0\r\n\r\n"
+
+
+# --------------------------------------------------------------------------
+# CLI
+# --------------------------------------------------------------------------
+
+def run_cli(args, env=None, timeout=CLI_TIMEOUT, input=None):
+    check_binary()
+    return subprocess.run([BIN] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          env=clean_env(env), timeout=timeout, input=input, cwd=tempfile.gettempdir())
+
+
+def cli_describe(proc):
+    return "exit=%s\nstdout=%r\nstderr=%r" % (
+        proc.returncode, proc.stdout.decode("utf-8", "replace")[:2000],
+        proc.stderr.decode("utf-8", "replace")[:2000])
+
+
+def create_key(db, company):
+    """`keys create`; returns (api_key, completed_process)."""
+    proc = run_cli(["keys", "create", "--company", company, "--db", db])
+    if proc.returncode != 0:
+        raise AssertionError("keys create failed: " + cli_describe(proc))
+    lines = proc.stdout.decode("utf-8").splitlines()
+    if not lines or not lines[0].strip():
+        raise AssertionError("keys create printed no key: " + cli_describe(proc))
+    return lines[0].strip(), proc
+
+
+def list_keys(db):
+    proc = run_cli(["keys", "list", "--db", db])
+    if proc.returncode != 0:
+        raise AssertionError("keys list failed: " + cli_describe(proc))
+    return proc.stdout.decode("utf-8")
+
+
+def key_id_for_company(db, company):
+    """The key id (first field) of the newest `keys list` line naming company."""
+    rows = [l for l in list_keys(db).splitlines() if re.search(r"(^|\s)" + re.escape(company) + r"(\s|$)", l)]
+    if not rows:
+        raise AssertionError("company %r not in keys list:\n%s" % (company, list_keys(db)))
+    return rows[-1].split()[0].strip(",;:")
+
+
+_serve_help_cache = {}
+
+
+def serve_supports(flag):
+    if "text" not in _serve_help_cache:
+        try:
+            p = run_cli(["serve", "--help"], timeout=10)
+            _serve_help_cache["text"] = (p.stdout + p.stderr).decode("utf-8", "replace")
+        except Exception:  # noqa: BLE001
+            _serve_help_cache["text"] = ""
+    return flag in _serve_help_cache["text"]
+
+
+# --------------------------------------------------------------------------
+# Server
+# --------------------------------------------------------------------------
+
+class Server:
+    """One `reportshare serve` process on a fresh temp dir."""
+
+    def __init__(self, tmpdir=None):
+        check_binary()
+        self.tmpdir = tmpdir or tempfile.mkdtemp(prefix="rs-blackbox-")
+        self.db_path = os.path.join(self.tmpdir, "rs.db")
+        self.db = "sqlite:" + self.db_path
+        self.proc = None
+        self.port = None
+        self.host = None
+        self._out = []
+        self._err = []
+        self._lock = threading.Lock()
+        self._threads = []
+        self.secrets = set()        # API keys and link tokens that must never be logged
+        self.exit_code = None
+        self.history_logs = ""      # logs of earlier runs of this Server object
+
+    # -- lifecycle ---------------------------------------------------------
+    def start(self, extra_args=(), env=None, listen=True, db=True, wait=True):
+        args = [BIN, "serve"]
+        if listen:
+            args += ["--listen", "127.0.0.1:0"]
+        if db:
+            args += ["--db", self.db]
+        if serve_supports("--rate-limit") and "--rate-limit" not in extra_args:
+            args += ["--rate-limit", "0"]  # the suite sends bursts with one key
+        args += list(extra_args)
+        self._out, self._err = [], []
+        self.exit_code = None
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     stdin=subprocess.DEVNULL, env=clean_env(env), cwd=self.tmpdir)
+        with _live_lock:
+            _live_pids.add(self.proc.pid)
+        self._threads = [
+            threading.Thread(target=self._pump, args=(self.proc.stdout, self._out), daemon=True),
+            threading.Thread(target=self._pump, args=(self.proc.stderr, self._err), daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+        if not wait:
+            return self
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            m = LISTEN_RE.search(self.stderr())
+            if m:
+                self.host, self.port = m.group(1), int(m.group(2))
+                return self
+            if self.proc.poll() is not None:
+                self._join_pumps()
+                raise AssertionError("reportshare serve exited with %s before listening.\nargs=%r\n%s"
+                                     % (self.proc.returncode, args, self.logs()))
+            time.sleep(0.02)
+        self.kill()
+        raise AssertionError("reportshare serve printed no 'listening on' line within %ss.\n%s"
+                             % (STARTUP_TIMEOUT, self.logs()))
+
+    def _pump(self, stream, sink):
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            with self._lock:
+                sink.append(chunk)
+
+    def _join_pumps(self):
+        for t in self._threads:
+            t.join(timeout=5)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=10):
+        """SIGTERM and wait; returns the exit code (kills on timeout → None)."""
+        if self.proc is None:
+            return self.exit_code
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                self._join_pumps()
+                self._forget()
+                self.exit_code = None
+                return None
+        self._join_pumps()
+        self.exit_code = self.proc.returncode
+        self._forget()
+        return self.exit_code
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        self._forget()
+
+    def _forget(self):
+        if self.proc is not None:
+            with _live_lock:
+                _live_pids.discard(self.proc.pid)
+            self.history_logs += self.logs()
+
+    def cleanup(self):
+        self.kill()
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+    # -- logs ----------------------------------------------------------------
+    def stdout(self):
+        with self._lock:
+            return b"".join(self._out).decode("utf-8", "replace")
+
+    def stderr(self):
+        with self._lock:
+            return b"".join(self._err).decode("utf-8", "replace")
+
+    def logs(self):
+        return "----- stdout -----\n%s\n----- stderr -----\n%s" % (self.stdout(), self.stderr())
+
+    def all_logs(self):
+        """Logs of every run of this Server object (including the current one)."""
+        return self.history_logs + (self.logs() if self.proc is not None else "")
+
+    def leaked_secrets(self, text=None):
+        text = self.all_logs() if text is None else text
+        return sorted(s for s in self.secrets if s and s in text)
+
+    # -- HTTP ----------------------------------------------------------------
+    @property
+    def base_url(self):
+        return "http://%s:%d" % (self.host, self.port)
+
+    def request(self, method, path, headers=None, body=None, timeout=SOCKET_TIMEOUT):
+        resp = request(self.port, method, path, headers, body, timeout)
+        self.note_tokens(resp.body)
+        return resp
+
+    def note_tokens(self, data):
+        if isinstance(data, bytes):
+            data = data.decode("utf-8", "replace")
+        for tok in TOKEN_IN_TEXT_RE.findall(data):
+            self.secrets.add(tok)
+
+    def raw(self, data, head=False, timeout=SOCKET_TIMEOUT):
+        return raw_exchange(self.port, data, head=head, timeout=timeout)
+
+    # -- CLI -----------------------------------------------------------------
+    def create_key(self, company):
+        key, _ = create_key(self.db, company)
+        self.secrets.add(key)
+        return key
+
+
+# --------------------------------------------------------------------------
+# Reports
+# --------------------------------------------------------------------------
+
+def make_report(report_id, name="Priya Raman", status="Completed", sections=None,
+                assessment_id=138, email=None, completed_date=None, started_date=None,
+                include_id=True, **extra):
+    """A valid report JSON of SPEC §1. completed_date defaults to one hour ago.
+    sections: None → two default sections; an int N → N sections × 10 skills;
+    a list → used as is."""
+    now = utcnow()
+    if sections is None:
+        sections = [
+            {"section": "Python", "percentage": 80.0,
+             "skill_wise_score": [{"skill": "Data structures", "percentage": 90.0},
+                                  {"skill": "Algorithms", "percentage": 70.0}]},
+            {"section": "SQL", "percentage": 65.0,
+             "skill_wise_score": [{"skill": "Joins", "percentage": 60.0}]},
+        ]
+    elif isinstance(sections, int):
+        sections = [
+            {"section": "Section %d" % (i + 1), "percentage": float((i * 7) % 101),
+             "skill_wise_score": [{"skill": "Skill %d.%d" % (i + 1, j + 1),
+                                   "percentage": float((i * 13 + j * 11) % 101)}
+                                  for j in range(10)]}
+            for i in range(sections)
+        ]
+    rep = {
+        "assessment_id": assessment_id,
+        "assessment_name": "Backend Engineer Screening",
+        "candidate_id": 5012,
+        "name": name,
+        "email": email if email is not None else "priya@example.com",
+        "invite_status": status,
+    }
+    if include_id:
+        rep["report_id"] = report_id
+    if status in ("Completed", "Started"):
+        start = started_date or rfc3339(now - datetime.timedelta(hours=2))
+        rep["started_date"] = start
+    if status == "Completed":
+        rep.update({
+            "completed_date": completed_date or rfc3339(now - datetime.timedelta(hours=1)),
+            "cut_off": 60,
+            "overall_percentage": 72.5,
+            "offtab_count": 2,
+            "registration_fields": [{"label": "Phone", "value": "+91 98450 00000"}],
+            "sections": sections,
+        })
+    rep.update(extra)
+    return rep
+
+
+def token_of(signed_url):
+    m = TOKEN_IN_TEXT_RE.search(signed_url)
+    if not m:
+        raise AssertionError("no token in %r" % (signed_url,))
+    return m.group(1)
+
+
+def b64_segments(token):
+    """Best-effort decode of each '.'-separated part of a token (for PII checks)."""
+    out = []
+    for part in token.split("."):
+        try:
+            out.append(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+        except Exception:  # noqa: BLE001
+            pass
+    return out
+
+
+# --------------------------------------------------------------------------
+# Base test case: one server per test class
+# --------------------------------------------------------------------------
+
+class ServerTestCase(unittest.TestCase):
+    """Starts a fresh server per class with two companies' API keys:
+    cls.key_a (company A) and cls.key_b (company B). Subclasses may set
+    server_args and override setup_data()."""
+
+    server_args = ()
+    server_env = None
+    company_a = "Acme-Hiring"
+    company_b = "Globex-Talent"
+    maxDiff = 4000
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server()
+        try:
+            cls.key_a = cls.server.create_key(cls.company_a)
+            cls.key_b = cls.server.create_key(cls.company_b)
+            cls.server.start(cls.server_args, env=cls.server_env)
+            cls.setup_data()
+        except BaseException:
+            cls.server.cleanup()
+            raise
+
+    @classmethod
+    def setup_data(cls):
+        pass
+
+    @classmethod
+    def tearDownClass(cls):
+        server = cls.server
+        try:
+            code = server.stop()
+            logs = server.all_logs()
+            if code != 0:
+                raise AssertionError("server did not exit 0 on SIGTERM (exit code %r)\n%s" % (code, logs[-4000:]))
+            leaked = server.leaked_secrets(logs)
+            if leaked:
+                raise AssertionError("secrets found in server logs after shutdown:\n"
+                                     + describe_leaks(logs, leaked))
+            bad = [l for l in server.stdout().splitlines() if l.strip() and not _is_json_object(l)]
+            if bad:
+                raise AssertionError("access log lines that are not JSON objects: %r" % bad[:5])
+        finally:
+            server.cleanup()
+
+    # -- helpers for tests ---------------------------------------------------
+    @classmethod
+    def call(cls, method, path, body=None, key="A", headers=None, timeout=SOCKET_TIMEOUT):
+        """Request with the apiKey of company 'A' / 'B', a literal key, or None."""
+        hdrs = _normalize_headers(headers)
+        k = {"A": cls.key_a, "B": cls.key_b}.get(key, key) if key is not None else None
+        if k is not None:
+            hdrs.append(("apiKey", k))
+        return cls.server.request(method, path, hdrs, body, timeout)
+
+    @classmethod
+    def put_report(cls, report, key="A", report_id=None):
+        rid = report_id if report_id is not None else report["report_id"]
+        resp = cls.call("PUT", "/assessments/report/%s" % rid, body=report, key=key)
+        if resp.status not in (200, 201):
+            raise AssertionError("PUT report %s failed: %s" % (rid, resp))
+        return resp
+
+    @classmethod
+    def share(cls, report_id, hours=None, key="A"):
+        body = None if hours is None else {"expiration_hours": hours}
+        resp = cls.call("POST", "/assessments/reports/%s/share" % report_id, body=body, key=key)
+        if resp.status != 200:
+            raise AssertionError("share %s failed: %s" % (report_id, resp))
+        return resp.json()
+
+    @classmethod
+    def share_token(cls, report_id, hours=None, key="A"):
+        return token_of(cls.share(report_id, hours, key)["signed_url"])
+
+    def open_link(self, token, method="GET", accept=None, query=""):
+        hdrs = {"Accept": accept} if accept else {}
+        return self.server.request(method, SHARED_PREFIX + token + query, hdrs)
+
+    # -- assertions ----------------------------------------------------------
+    def assertStatus(self, resp, status, msg=""):
+        statuses = status if isinstance(status, (tuple, list, set)) else (status,)
+        if resp.status not in statuses:
+            self.fail("expected HTTP %s, got %s %s" % ("/".join(map(str, statuses)), resp, msg))
+
+    def assertError(self, resp, status, contains=(), msg=""):
+        """status; JSON body with exactly one string key 'error'; X-Request-Id;
+        the message contains every string in `contains`."""
+        self.assertStatus(resp, status, msg)
+        self.assertIn("x-request-id", resp.headers, "no X-Request-Id on %s %s" % (resp, msg))
+        self.assertEqual(resp.content_type, "application/json", "error not JSON: %s %s" % (resp, msg))
+        try:
+            data = resp.json()
+        except ValueError:
+            self.fail("error body is not JSON: %s %s" % (resp, msg))
+        self.assertIsInstance(data, dict, "error body not an object: %s" % resp)
+        self.assertEqual(list(data.keys()), ["error"], "error body must have exactly the key 'error': %s" % resp)
+        self.assertIsInstance(data["error"], str, resp)
+        self.assertTrue(data["error"].strip(), "empty error message: %s" % resp)
+        for secret in (self.key_a, self.key_b):
+            self.assertNotIn(secret, resp.text, "API key in error body")
+        for c in contains:
+            self.assertIn(c, data["error"], "error message should mention %r: %s %s" % (c, resp, msg))
+        return data["error"]
+
+    def assertLinkSecurityHeaders(self, resp, msg=""):
+        for name, want in LINK_PAGE_SECURITY_HEADERS.items():
+            got = resp.headers.get(name)
+            self.assertIsNotNone(got, "missing %s on %s %s" % (name, resp, msg))
+            self.assertIn(want, got.lower(), "%s: %r, want %r %s" % (name, got, want, msg))
+        csp = resp.headers.get("content-security-policy")
+        self.assertIsNotNone(csp, "missing Content-Security-Policy on %s %s" % (resp, msg))
+        self.assertIn("default-src 'none'", csp, "CSP must contain default-src 'none': %r %s" % (csp, msg))
+        script = re.search(r"script-src([^;]*)", csp)
+        if script:
+            self.assertNotRegex(script.group(1), r"unsafe-inline|unsafe-eval|\*|https?:",
+                                "CSP allows scripts: %r" % csp)
+        self.assertIn("x-request-id", resp.headers, "no X-Request-Id: %s" % resp)
+
+    # -- runs last in every class (alphabetical order) ----------------------
+    def test_zzz_server_healthy_and_logs_clean(self):
+        """After everything the class threw at it: alive, /healthz 200, no
+        API key or link token in the logs so far."""
+        self.assertTrue(self.server.alive(), "server process died:\n" + self.server.logs()[-4000:])
+        resp = self.server.request("GET", "/healthz")
+        self.assertStatus(resp, 200)
+        leaked = self.server.leaked_secrets()
+        self.assertEqual(leaked, [], "API keys / link tokens found in server stdout/stderr:\n"
+                         + describe_leaks(self.server.all_logs(), leaked))
+
+
+def describe_leaks(logs, leaked, max_lines=6):
+    """The log lines that contain a secret, with the secret masked."""
+    out = []
+    for line in logs.splitlines():
+        hit = [s for s in leaked if s in line]
+        if hit:
+            for s in hit:
+                line = line.replace(s, "<SECRET:%s...>" % s[:6])
+            out.append("  " + line[:400])
+            if len(out) >= max_lines:
+                break
+    return "%d secret(s) leaked; lines:\n%s" % (len(leaked), "\n".join(out))
+
+
+def _is_json_object(line):
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False

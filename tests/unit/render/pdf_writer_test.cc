@@ -1,0 +1,290 @@
+#include "render/pdf/pdf_writer.h"
+
+#include <glib.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <thread>
+#include <vector>
+
+#include "render/renderer.h"
+#include "unit/render/test_reports.h"
+
+namespace reportshare::render {
+namespace {
+
+using test_data::At;
+using test_data::ManySections;
+using test_data::SpecExample;
+
+const Instant kGenerated = At("2025-07-09T07:00:00Z");
+
+std::string Pdf(const StoredReport& s, Instant generated_at = kGenerated) {
+  Result<std::string> pdf = MakeBasicRenderer()->RenderPdf(s, generated_at);
+  EXPECT_TRUE(pdf.has_value());
+  return pdf.has_value() ? *pdf : std::string();
+}
+
+// A PDF written to a temporary file, removed when done.
+class TempPdf {
+ public:
+  explicit TempPdf(const std::string& bytes) {
+    char name[] = "/tmp/render_test_XXXXXX";
+    int fd = mkstemp(name);
+    EXPECT_GE(fd, 0);
+    path_ = name;
+    size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    close(fd);
+  }
+  ~TempPdf() { std::remove(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Runs `command`; returns its stdout and sets `exit_code`.
+std::string RunCommand(const std::string& command, int* exit_code = nullptr) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  int status = pclose(pipe);
+  if (exit_code != nullptr) *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+std::string Nfc(const std::string& text) {
+  gchar* n = g_utf8_normalize(text.data(), static_cast<gssize>(text.size()), G_NORMALIZE_NFC);
+  std::string out = n != nullptr ? n : "";
+  g_free(n);
+  return out;
+}
+
+// The text pdftotext extracts, NFC-normalised.
+std::string ExtractText(const std::string& pdf) {
+  TempPdf file(pdf);
+  return Nfc(RunCommand("pdftotext -enc UTF-8 " + file.path() + " - 2>/dev/null"));
+}
+
+int PageCount(const std::string& pdf) {
+  TempPdf file(pdf);
+  std::string info = RunCommand("pdfinfo " + file.path() + " 2>/dev/null");
+  std::smatch m;
+  if (!std::regex_search(info, m, std::regex(R"(Pages:\s+(\d+))"))) return -1;
+  return std::stoi(m[1]);
+}
+
+std::string PdfInfo(const std::string& pdf) {
+  TempPdf file(pdf);
+  return RunCommand("pdfinfo -enc UTF-8 " + file.path() + " 2>/dev/null");
+}
+
+TEST(RenderPdfTest, ProducesAPdf) {
+  std::string pdf = Pdf(SpecExample());
+  EXPECT_TRUE(pdf.starts_with("%PDF-"));
+  EXPECT_NE(pdf.find("%%EOF"), std::string::npos);
+  EXPECT_EQ(PageCount(pdf), 1);
+}
+
+TEST(RenderPdfTest, SameInputSameBytesDifferentTimeDifferentBytes) {
+  std::string a = Pdf(SpecExample());
+  std::string b = Pdf(SpecExample());
+  EXPECT_EQ(a, b);
+  std::string c = Pdf(SpecExample(), At("2025-07-10T07:00:00Z"));
+  EXPECT_NE(a, c);
+}
+
+TEST(RenderPdfTest, TextIsExtractable) {
+  std::string text = ExtractText(Pdf(SpecExample()));
+  for (const char* want : {"Acme Talent",
+                           "Priya Raman",
+                           "priya@example.com",
+                           "5012",
+                           "Backend Engineer Screening",
+                           "Phone",
+                           "+91 98450 00000",
+                           "2025-07-09 06:02 UTC",
+                           "2025-07-09 06:58 UTC",
+                           "56 min 29 s",
+                           "72.5%",
+                           "Cut-off: 60%",
+                           "Passed",
+                           "Tab switches during the test: 2",
+                           "Python",
+                           "Data structures",
+                           "90%",
+                           "Report ID 318",
+                           "Generated 2025-07-09 07:00 UTC",
+                           "Page 1 of 1"}) {
+    EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << text;
+  }
+}
+
+TEST(RenderPdfTest, Metadata) {
+  std::string info = PdfInfo(Pdf(SpecExample()));
+  EXPECT_NE(info.find("Assessment report — Priya Raman"), std::string::npos) << info;
+  EXPECT_NE(info.find("Acme Talent"), std::string::npos) << info;
+  EXPECT_NE(info.find("Backend Engineer Screening"), std::string::npos) << info;
+  EXPECT_NE(info.find("reportshare"), std::string::npos) << info;
+  EXPECT_NE(info.find("2025"), std::string::npos) << info;
+}
+
+TEST(RenderPdfTest, NoCutOffNoVerdict) {
+  StoredReport s = SpecExample();
+  s.report.cut_off.reset();
+  s.report.offtab_count.reset();
+  std::string text = ExtractText(Pdf(s));
+  EXPECT_EQ(text.find("Passed"), std::string::npos);
+  EXPECT_EQ(text.find("Below cut-off"), std::string::npos);
+  EXPECT_EQ(text.find("Tab switches"), std::string::npos);
+  EXPECT_NE(text.find("72.5%"), std::string::npos);
+}
+
+TEST(RenderPdfTest, BelowCutOff) {
+  StoredReport s = SpecExample();
+  s.report.overall_percentage = 41;
+  EXPECT_NE(ExtractText(Pdf(s)).find("Below cut-off"), std::string::npos);
+}
+
+TEST(RenderPdfTest, EveryScriptShapesAndExtracts) {
+  const char* names[] = {"प्रिया रमन", "ليلى حداد", "王小明", "<b>Bold & co</b>", "&amp; (x) \\y"};
+  for (const char* name : names) {
+    StoredReport s = SpecExample();
+    s.report.name = name;
+    s.report.sections[0].skill_wise_score[0].skill = name;
+    std::string pdf = Pdf(s);
+    std::string text = ExtractText(pdf);
+    EXPECT_NE(text.find(Nfc(name)), std::string::npos) << name << "\n" << text;
+    EXPECT_NE(PdfInfo(pdf).find(std::string("Assessment report — ") + name), std::string::npos)
+        << name;
+  }
+}
+
+TEST(RenderPdfTest, EmojiShapesAndExtracts) {
+  StoredReport s = SpecExample();
+  s.report.name = "Sam 🚀 Lee";
+  std::string text = ExtractText(Pdf(s));
+  EXPECT_NE(text.find("Sam"), std::string::npos) << text;
+  EXPECT_NE(text.find("🚀"), std::string::npos) << text;
+}
+
+TEST(RenderPdfTest, LongNamesWrapAndStayOnThePage) {
+  StoredReport s = SpecExample();
+  s.report.name = std::string(30, 'W') + " " + std::string(120, 'x');
+  s.report.email = std::string(200, 'e') + "@example.com";
+  s.report.sections[0].section = "A very long section name " + std::string(20, 'S') +
+                                 " that has to wrap over several lines in the chart";
+  std::string pdf = Pdf(s);
+  TempPdf file(pdf);
+  // -bbox lists each word's box; none may leave the A4 page.
+  std::string boxes = RunCommand("pdftotext -bbox " + file.path() + " - 2>/dev/null");
+  std::regex word(R"re(xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)")re");
+  int words = 0;
+  for (std::sregex_iterator it(boxes.begin(), boxes.end(), word), end; it != end; ++it) {
+    ++words;
+    EXPECT_GE(std::stod((*it)[1]), 0);
+    EXPECT_LE(std::stod((*it)[3]), 595.3) << (*it)[0];
+    EXPECT_LE(std::stod((*it)[4]), 841.9) << (*it)[0];
+  }
+  EXPECT_GT(words, 20);
+}
+
+TEST(RenderPdfTest, ManySectionsPaginateWithCorrectFooters) {
+  int small = PageCount(Pdf(SpecExample()));
+  StoredReport big = ManySections(40, 10);
+  std::string pdf = Pdf(big);
+  int pages = PageCount(pdf);
+  EXPECT_GT(pages, small);
+  EXPECT_GE(pages, 5);
+  TempPdf file(pdf);
+  for (int p = 1; p <= pages; ++p) {
+    std::string page_text = RunCommand("pdftotext -enc UTF-8 -f " + std::to_string(p) + " -l " +
+                                       std::to_string(p) + " " + file.path() + " - 2>/dev/null");
+    std::string want = "Page " + std::to_string(p) + " of " + std::to_string(pages);
+    EXPECT_NE(page_text.find(want), std::string::npos) << want;
+    std::smatch m;
+    std::string rest = page_text;
+    int footers = 0;
+    while (std::regex_search(rest, m, std::regex(R"(Page \d+ of \d+)"))) {
+      ++footers;
+      rest = m.suffix();
+    }
+    EXPECT_EQ(footers, 1) << "page " << p;
+  }
+  std::string text = ExtractText(pdf);
+  for (const Section& sec : big.report.sections) {
+    EXPECT_NE(text.find(sec.section + "\n"), std::string::npos) << sec.section;
+    for (const SkillScore& k : sec.skill_wise_score) {
+      EXPECT_NE(text.find(k.skill + "\n"), std::string::npos) << k.skill;
+    }
+  }
+}
+
+TEST(RenderPdfTest, EmptySections) {
+  StoredReport s = SpecExample();
+  s.report.sections.clear();
+  std::string text = ExtractText(Pdf(s));
+  EXPECT_NE(text.find("No sections."), std::string::npos);
+}
+
+TEST(RenderPdfTest, QpdfCheckPasses) {
+  for (const StoredReport& s : {SpecExample(), ManySections(40, 10)}) {
+    TempPdf file(Pdf(s));
+    int code = -1;
+    std::string out = RunCommand("qpdf --check " + file.path() + " 2>&1", &code);
+    EXPECT_EQ(code, 0) << out;
+    EXPECT_EQ(out.find("WARNING"), std::string::npos) << out;
+  }
+}
+
+TEST(RenderPdfTest, ConcurrentRendersGiveIdenticalBytes) {
+  StoredReport s = ManySections(6, 4);
+  s.report.name = "प्रिया रमन ليلى 王小明";
+  std::string expected = Pdf(s);
+  std::vector<std::string> results(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&, i] {
+      for (int round = 0; round < 3; ++round) {
+        Result<std::string> pdf = MakeBasicRenderer()->RenderPdf(s, kGenerated);
+        if (pdf.has_value()) results[i] = *pdf;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const std::string& r : results) EXPECT_EQ(r, expected);
+}
+
+TEST(RenderPdfTest, WarmRenderTime) {
+  auto renderer = MakeBasicRenderer();
+  StoredReport s = SpecExample();
+  (void)renderer->RenderPdf(s, kGenerated);  // font loading
+  constexpr int kRounds = 10;
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < kRounds; ++i) ASSERT_TRUE(renderer->RenderPdf(s, kGenerated).has_value());
+  auto per = (std::chrono::steady_clock::now() - start) / kRounds;
+  std::printf("per-render (small report, warm): %.2f ms\n",
+              std::chrono::duration<double, std::milli>(per).count());
+  StoredReport big = ManySections(40, 10);
+  start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(renderer->RenderPdf(big, kGenerated).has_value());
+  std::printf(
+      "per-render (40x10 report, warm): %.2f ms\n",
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+}
+
+}  // namespace
+}  // namespace reportshare::render

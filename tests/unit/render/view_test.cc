@@ -1,0 +1,85 @@
+#include "render/view.h"
+
+#include <gtest/gtest.h>
+
+#include "unit/render/test_reports.h"
+
+namespace reportshare::render {
+namespace {
+
+using test_data::At;
+using test_data::SpecExample;
+
+TEST(FormatPercentTest, DropsTrailingZeroAndKeepsOneDecimal) {
+  EXPECT_EQ(FormatPercent(80.0), "80%");
+  EXPECT_EQ(FormatPercent(72.5), "72.5%");
+  EXPECT_EQ(FormatPercent(0), "0%");
+  EXPECT_EQ(FormatPercent(100), "100%");
+  EXPECT_EQ(FormatPercent(33.333), "33.3%");
+}
+
+TEST(FormatDurationTest, Forms) {
+  using namespace std::chrono;
+  EXPECT_EQ(FormatDuration(minutes(56) + seconds(29)), "56 min 29 s");
+  EXPECT_EQ(FormatDuration(hours(1) + minutes(2)), "1 h 2 min 0 s");
+  EXPECT_EQ(FormatDuration(seconds(12)), "12 s");
+  EXPECT_EQ(FormatDuration(microseconds(0)), "0 s");
+}
+
+TEST(FormatUtcMinutesTest, Readable) {
+  EXPECT_EQ(FormatUtcMinutes(At("2025-07-09T06:02:11Z")), "2025-07-09 06:02 UTC");
+}
+
+TEST(MakeReportViewTest, SpecExample) {
+  ReportView v = MakeReportView(SpecExample(), At("2025-07-09T07:00:00Z"));
+  EXPECT_EQ(v.title, "Assessment report — Priya Raman");
+  EXPECT_EQ(v.company_name, "Acme Talent");
+  EXPECT_EQ(v.overall_text, "72.5%");
+  EXPECT_EQ(v.cut_off_text, "Cut-off: 60%");
+  EXPECT_EQ(v.verdict, Verdict::kPassed);
+  EXPECT_EQ(v.verdict_text, "Passed");
+  EXPECT_EQ(v.proctoring_note, "Tab switches during the test: 2");
+  EXPECT_EQ(v.report_id_text, "Report ID 318");
+  EXPECT_EQ(v.generated_text, "Generated 2025-07-09 07:00 UTC");
+  ASSERT_EQ(v.candidate_details.size(), 3u);
+  EXPECT_EQ(v.candidate_details[0].value, "priya@example.com");
+  EXPECT_EQ(v.candidate_details[1].value, "5012");
+  EXPECT_EQ(v.candidate_details[2].label, "Phone");
+  bool has_duration = false;
+  for (const LabeledValue& d : v.assessment_details) {
+    if (d.label == "Duration") {
+      has_duration = true;
+      EXPECT_EQ(d.value, "56 min 29 s");
+    }
+  }
+  EXPECT_TRUE(has_duration);
+  ASSERT_EQ(v.sections.size(), 1u);
+  EXPECT_EQ(v.sections[0].percent_text, "80%");
+  EXPECT_FALSE(v.sections[0].below_cut_off);
+}
+
+TEST(MakeReportViewTest, VerdictAtAndBelowCutOff) {
+  StoredReport s = SpecExample();
+  s.report.overall_percentage = 60;
+  EXPECT_EQ(MakeReportView(s, {}).verdict, Verdict::kPassed);
+  s.report.overall_percentage = 59.9;
+  ReportView v = MakeReportView(s, {});
+  EXPECT_EQ(v.verdict, Verdict::kBelowCutOff);
+  EXPECT_EQ(v.verdict_text, "Below cut-off");
+}
+
+TEST(MakeReportViewTest, NoCutOffNoVerdictNoOfftabNoDuration) {
+  StoredReport s = SpecExample();
+  s.report.cut_off.reset();
+  s.report.offtab_count.reset();
+  s.report.started_date.reset();
+  ReportView v = MakeReportView(s, {});
+  EXPECT_EQ(v.verdict, Verdict::kNone);
+  EXPECT_TRUE(v.verdict_text.empty());
+  EXPECT_TRUE(v.cut_off_text.empty());
+  EXPECT_TRUE(v.proctoring_note.empty());
+  for (const LabeledValue& d : v.assessment_details) EXPECT_NE(d.label, "Duration");
+}
+
+}  // namespace
+}  // namespace reportshare::render
