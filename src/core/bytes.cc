@@ -5,6 +5,8 @@
 #include <openssl/rand.h>
 
 #include <climits>
+#include <cstdio>
+#include <cstdlib>
 
 namespace reportshare {
 namespace {
@@ -89,8 +91,13 @@ std::array<uint8_t, 32> Sha256(std::string_view data) {
 std::array<uint8_t, 32> HmacSha256(std::span<const uint8_t> key, std::span<const uint8_t> data) {
   std::array<uint8_t, 32> out{};
   size_t len = 0;
-  EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(), data.data(),
-            data.size(), out.data(), out.size(), &len);
+  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(), data.data(),
+                data.size(), out.data(), out.size(), &len) == nullptr ||
+      len != out.size()) {
+    // Cannot fail short of a broken OpenSSL; a zero MAC must never be used.
+    std::fprintf(stderr, "fatal: HMAC-SHA256 failed\n");
+    std::abort();
+  }
   return out;
 }
 

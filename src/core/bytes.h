@@ -25,7 +25,8 @@ std::string HexEncode(std::span<const uint8_t> data);
 // SHA-256 of `data` (OpenSSL).
 std::array<uint8_t, 32> Sha256(std::string_view data);
 
-// HMAC-SHA256 of `data` under `key` (OpenSSL).
+// HMAC-SHA256 of `data` under `key` (OpenSSL). Aborts if OpenSSL fails,
+// which only a broken installation can cause.
 std::array<uint8_t, 32> HmacSha256(std::span<const uint8_t> key, std::span<const uint8_t> data);
 
 // Fills `out` from OpenSSL's CSPRNG. Returns false only if the generator

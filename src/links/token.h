@@ -39,7 +39,7 @@ std::string SignToken(const KeyRing& ring, LinkClaims claims);
 
 // Decodes `token` and checks its HMAC tag in constant time against the key it
 // names. Returns the claims, or kNotFound for anything malformed, an unknown
-// version or key id, or a bad tag (kInternal only if OpenSSL itself fails).
+// version or key id, or a bad tag.
 // Does not look at expiry: use IsExpired.
 // No I/O; thread-safe.
 Result<LinkClaims> VerifyToken(const KeyRing& ring, std::string_view token);

@@ -128,6 +128,12 @@ class Document {
     pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
     pango_layout_set_height(layout, -kMaxLines);
     pango_layout_set_alignment(layout, align);
+    // Breaking inside a long word must not add a hyphen: "a-b@x.com" would be
+    // a different email address.
+    PangoAttrList* attrs = pango_attr_list_new();
+    pango_attr_list_insert(attrs, pango_attr_insert_hyphens_new(FALSE));
+    pango_layout_set_attributes(layout, attrs);
+    pango_attr_list_unref(attrs);
     pango_layout_set_text(layout, text.data(), static_cast<int>(text.size()));
     return layout;
   }

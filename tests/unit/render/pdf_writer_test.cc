@@ -200,6 +200,9 @@ TEST(RenderPdfTest, LongNamesWrapAndStayOnThePage) {
     EXPECT_LE(std::stod((*it)[4]), 841.9) << (*it)[0];
   }
   EXPECT_GT(words, 20);
+  // A word broken across lines gets no hyphen (it would change an email).
+  std::string text = ExtractText(pdf);
+  EXPECT_EQ(text.find("-\n"), std::string::npos) << text;
 }
 
 TEST(RenderPdfTest, ManySectionsPaginateWithCorrectFooters) {
