@@ -427,6 +427,12 @@ class Server:
     def _join_pumps(self):
         for t in self._threads:
             t.join(timeout=5)
+        if self.proc is not None and self.proc.poll() is not None:
+            for stream in (self.proc.stdout, self.proc.stderr):
+                try:
+                    stream.close()
+                except Exception:  # noqa: BLE001
+                    pass
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -566,6 +572,20 @@ def make_report(report_id, name="Priya Raman", status="Completed", sections=None
         })
     rep.update(extra)
     return rep
+
+
+def pdftotext(data):
+    if not shutil.which("pdftotext"):
+        return None
+    with tempfile.NamedTemporaryFile(suffix=".pdf", delete=False) as f:
+        f.write(data)
+        path = f.name
+    try:
+        out = subprocess.run(["pdftotext", "-enc", "UTF-8", path, "-"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, timeout=30)
+        return out.stdout.decode("utf-8", "replace")
+    finally:
+        os.unlink(path)
 
 
 def token_of(signed_url):

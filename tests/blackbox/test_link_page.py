@@ -6,7 +6,8 @@ import re
 import unittest
 import urllib.parse
 
-from harness import (SHARED_PREFIX, ServerTestCase, make_report, rfc3339, token_of, utcnow)
+import harness
+from harness import (SHARED_PREFIX, make_report, rfc3339, token_of, utcnow)
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
@@ -29,7 +30,7 @@ def external_resource_refs(page):
     return refs
 
 
-class LinkPageTest(ServerTestCase):
+class LinkPageTest(harness.ServerTestCase):
 
     @classmethod
     def setup_data(cls):

@@ -5,14 +5,15 @@ import re
 import time
 import unittest
 
-from harness import (EXPIRES_AT_RE, ServerTestCase, make_report, parse_rfc3339, utcnow)
+import harness
+from harness import (EXPIRES_AT_RE, make_report, parse_rfc3339, utcnow)
 
 LINKS = "/assessments/reports/%s/links"
 LINK_FIELDS = {"link_id", "created_at", "expires_at", "revoked_at", "views", "last_viewed_at"}
 UNKNOWN_LINK_ID = "AAAAAAAAAAAAAAAAAAAAAA"  # 22 Base64url chars = 128 bits, well-formed
 
 
-class LinksApiTest(ServerTestCase):
+class LinksApiTest(harness.ServerTestCase):
 
     @classmethod
     def setup_data(cls):

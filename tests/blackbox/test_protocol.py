@@ -7,7 +7,8 @@ import threading
 import time
 import unittest
 
-from harness import (ConnectionClosed, RawReader, ServerTestCase, connect, make_report, request_on,
+import harness
+from harness import (ConnectionClosed, RawReader, connect, make_report, request_on,
                      token_of)
 
 
@@ -15,7 +16,7 @@ def get(path, extra=b""):
     return b"GET " + path.encode() + b" HTTP/1.1\r\nHost: t\r\n" + extra + b"\r\n"
 
 
-class ProtocolTest(ServerTestCase):
+class ProtocolTest(harness.ServerTestCase):
     server_args = ("--threads", "2")
 
     @classmethod

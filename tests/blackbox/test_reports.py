@@ -5,7 +5,8 @@ import datetime
 import unicodedata
 import unittest
 
-from harness import (SHARED_PREFIX, TOKEN_RE, ServerTestCase, make_report, parse_rfc3339, rfc3339,
+import harness
+from harness import (SHARED_PREFIX, TOKEN_RE, make_report, parse_rfc3339, rfc3339,
                      token_of, utcnow)
 
 REPORT = "/assessments/report/%s"
@@ -22,7 +23,7 @@ UNICODE_NAMES = [
 ]
 
 
-class ReportsTest(ServerTestCase):
+class ReportsTest(harness.ServerTestCase):
 
     @classmethod
     def setup_data(cls):
@@ -269,8 +270,7 @@ class ReportsTest(ServerTestCase):
         pdf = self.call("POST", "/assessments/reports/395/download")
         self.assertStatus(pdf, 200)
         self.assertTrue(pdf.body.startswith(b"%PDF-"))
-        from test_share import pdftotext
-        text = pdftotext(pdf.body)
+        text = harness.pdftotext(pdf.body)
         if text is not None:
             flat = " ".join(text.split())
             self.assertIn("Section 40", flat, "last section missing from the PDF text")

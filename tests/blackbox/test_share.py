@@ -9,7 +9,8 @@ import tempfile
 import time
 import unittest
 
-from harness import (EXPIRES_AT_RE, SHARED_PREFIX, TOKEN_RE, ServerTestCase, b64_segments,
+import harness
+from harness import (pdftotext, EXPIRES_AT_RE, SHARED_PREFIX, TOKEN_RE, b64_segments,
                      chunked, connect, RawReader, ConnectionClosed, make_report, parse_rfc3339,
                      run_cli, cli_describe, key_id_for_company, token_of, utcnow)
 
@@ -25,21 +26,7 @@ NOT_OBJECT_BODIES = [b"[]", b'"x"', b"1", b"null", b"   ", b"\r\n\t ", b"{", b'{
                      b"not json", b'{"a":1}{"b":2}', b"[{}]"]
 
 
-def pdftotext(data):
-    if not shutil.which("pdftotext"):
-        return None
-    with tempfile.NamedTemporaryFile(suffix=".pdf", delete=False) as f:
-        f.write(data)
-        path = f.name
-    try:
-        out = subprocess.run(["pdftotext", "-enc", "UTF-8", path, "-"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, timeout=30)
-        return out.stdout.decode("utf-8", "replace")
-    finally:
-        os.unlink(path)
-
-
-class ShareTest(ServerTestCase):
+class ShareTest(harness.ServerTestCase):
 
     @classmethod
     def setup_data(cls):
@@ -277,7 +264,7 @@ class ShareTest(ServerTestCase):
         self.assertError(resp, 401)
 
     def test_api_key_in_query_string_rejected_and_not_logged(self):
-        key, _ = __import__("harness").create_key(self.server.db, "QueryCo")
+        key, _ = harness.create_key(self.server.db, "QueryCo")
         self.server.secrets.add(key)
         for q in ("?apiKey=%s" % key, "?apikey=%s" % key, "?api_key=%s&x=1" % key):
             with self.subTest(query=q):
