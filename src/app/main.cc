@@ -161,8 +161,11 @@ int KeysRevoke(const Options& o) {
   return 0;
 }
 
-void AddDbOption(CLI::App& cmd, Options& o) {
-  cmd.add_option("--db", o.db, "Database: sqlite:PATH or postgresql://USER@HOST:PORT/DB")
+// Each subcommand gets its own --db target: CLI11 reads REPORTSHARE_DB for
+// subcommands that were not chosen too, and a shared target would let that
+// overwrite the chosen subcommand's --db flag.
+void AddDbOption(CLI::App& cmd, std::string& db) {
+  cmd.add_option("--db", db, "Database: sqlite:PATH or postgresql://USER@HOST:PORT/DB")
       ->envname("REPORTSHARE_DB")
       ->capture_default_str();
 }
@@ -171,11 +174,12 @@ void AddDbOption(CLI::App& cmd, Options& o) {
 
 int Main(int argc, char** argv) {
   Options o;
+  std::string serve_db = o.db, create_db = o.db, list_db = o.db, revoke_db = o.db;
   CLI::App app{"reportshare: signed, time-limited links to candidates' assessment reports"};
   app.require_subcommand(1);
 
   CLI::App* serve = app.add_subcommand("serve", "Run the HTTP API");
-  AddDbOption(*serve, o);
+  AddDbOption(*serve, serve_db);
   serve->add_option("--listen", o.listen, "HOST:PORT to listen on (port 0: any free port)")
       ->envname("REPORTSHARE_LISTEN")
       ->capture_default_str();
@@ -209,22 +213,22 @@ int Main(int argc, char** argv) {
   CLI::App* keys = app.add_subcommand("keys", "Manage API keys");
   keys->require_subcommand(1);
   CLI::App* create = keys->add_subcommand("create", "Create an API key for a company");
-  AddDbOption(*create, o);
+  AddDbOption(*create, create_db);
   create->add_option("--company", o.company, "Company name (created if new)")
       ->envname("REPORTSHARE_COMPANY")
       ->required();
   CLI::App* list = keys->add_subcommand("list", "List API keys");
-  AddDbOption(*list, o);
+  AddDbOption(*list, list_db);
   CLI::App* revoke = keys->add_subcommand("revoke", "Revoke an API key");
-  AddDbOption(*revoke, o);
+  AddDbOption(*revoke, revoke_db);
   revoke->add_option("KEY_ID", o.key_id, "Key id as shown by keys list")->required();
 
   CLI11_PARSE(app, argc, argv);
 
-  if (serve->parsed()) return Serve(o);
-  if (create->parsed()) return KeysCreate(o);
-  if (list->parsed()) return KeysList(o);
-  if (revoke->parsed()) return KeysRevoke(o);
+  if (serve->parsed()) return o.db = serve_db, Serve(o);
+  if (create->parsed()) return o.db = create_db, KeysCreate(o);
+  if (list->parsed()) return o.db = list_db, KeysList(o);
+  if (revoke->parsed()) return o.db = revoke_db, KeysRevoke(o);
   return 2;
 }
 

@@ -27,12 +27,15 @@ using tcp = asio::ip::tcp;
 using asio::awaitable;
 using asio::use_awaitable;
 
-// What the drain needs to know about one open connection. Touched only on the
-// connection's strand, except `busy`, which is atomic for the same reason.
+// What the drain needs to know about one open connection. `stream` lives in
+// the session's coroutine frame: it may be touched only on the connection's
+// strand and only while `closed` is false (both are strand-confined).
 struct Connection {
-  explicit Connection(beast::tcp_stream& s) : stream(s) {}
+  Connection(beast::tcp_stream& s, asio::any_io_executor ex) : stream(s), executor(ex) {}
   beast::tcp_stream& stream;
-  std::atomic<bool> busy{false};
+  asio::any_io_executor executor;
+  bool busy = false;
+  bool closed = false;
 };
 
 std::string NewRequestId() {
@@ -101,8 +104,8 @@ struct Server::Impl {
     });
     std::lock_guard lock(mu);
     for (auto& conn : connections) {
-      asio::post(conn->stream.get_executor(), [conn] {
-        if (!conn->busy) conn->stream.cancel();
+      asio::post(conn->executor, [conn] {
+        if (!conn->closed && !conn->busy) conn->stream.cancel();
       });
     }
   }
@@ -154,13 +157,14 @@ struct Server::Impl {
 
   awaitable<void> Session(tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
-    auto conn = std::make_shared<Connection>(stream);
+    auto conn = std::make_shared<Connection>(stream, stream.get_executor());
     std::list<std::shared_ptr<Connection>>::iterator self;
     {
       std::lock_guard lock(mu);
       self = connections.insert(connections.end(), conn);
     }
     co_await Serve(stream, *conn);
+    conn->closed = true;  // on the strand: a posted drain will not touch `stream`
     {
       std::lock_guard lock(mu);
       connections.erase(self);
