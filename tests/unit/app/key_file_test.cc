@@ -1,0 +1,82 @@
+#include "app/key_file.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace reportshare::app {
+namespace {
+
+class KeyFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/rs-keyfile-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/rs.db.signing-keys";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string dir_;
+  std::string path_;
+};
+
+TEST_F(KeyFileTest, CreatesWithMode0600AndReloadsSameKeys) {
+  auto created = LoadOrCreateKeyFile(path_, /*database_has_links=*/false);
+  ASSERT_TRUE(created) << created.error().message();
+  struct stat st {};
+  ASSERT_EQ(::stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  auto loaded = LoadOrCreateKeyFile(path_, /*database_has_links=*/true);
+  ASSERT_TRUE(loaded) << loaded.error().message();
+  EXPECT_EQ(loaded->active().id, created->active().id);
+  EXPECT_EQ(loaded->active().secret, created->active().secret);
+}
+
+TEST_F(KeyFileTest, MissingFileWithLinksIsAnErrorNotANewKey) {
+  auto result = LoadOrCreateKeyFile(path_, /*database_has_links=*/true);
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error().message().find(path_), std::string::npos);
+  EXPECT_NE(result.error().message().find("missing"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(path_));
+}
+
+TEST_F(KeyFileTest, GroupReadableFileIsRefused) {
+  ASSERT_TRUE(LoadOrCreateKeyFile(path_, false));
+  ASSERT_EQ(::chmod(path_.c_str(), 0644), 0);
+  auto result = LoadOrCreateKeyFile(path_, true);
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error().message().find("chmod 600"), std::string::npos);
+}
+
+TEST_F(KeyFileTest, CorruptFileIsAnErrorThatQuotesNoSecret) {
+  {
+    std::ofstream out(path_);
+    out << "1 c2VjcmV0LXNlY3JldC1zZWNyZXQ active extra\n";
+  }
+  ASSERT_EQ(::chmod(path_.c_str(), 0600), 0);
+  auto result = LoadOrCreateKeyFile(path_, true);
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error().message().find("invalid"), std::string::npos);
+  EXPECT_EQ(result.error().message().find("c2VjcmV0"), std::string::npos);
+}
+
+TEST_F(KeyFileTest, WriteKeyFileReplacesAtomically) {
+  auto ring = LoadOrCreateKeyFile(path_, false);
+  ASSERT_TRUE(ring);
+  auto rotated = ring->WithNewActiveKey();
+  ASSERT_TRUE(rotated);
+  ASSERT_TRUE(WriteKeyFile(path_, *rotated).ok());
+  auto loaded = LoadOrCreateKeyFile(path_, true);
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->keys().size(), 2u);
+  EXPECT_EQ(loaded->active().id, rotated->active().id);
+  EXPECT_FALSE(std::filesystem::exists(path_ + ".tmp"));
+}
+
+}  // namespace
+}  // namespace reportshare::app
