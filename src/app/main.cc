@@ -2,9 +2,17 @@
 // key ring and HTTP server together; nothing below app/ names a database.
 #include <CLI/CLI.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
+#include <thread>
 
 #include "app/config.h"
 #include "app/demo.h"
@@ -12,8 +20,10 @@
 #include "core/rfc3339.h"
 #include "http/api.h"
 #include "http/server.h"
+#include "links/token.h"
 #include "render/renderer.h"
 #include "service/api_keys.h"
+#include "service/importer.h"
 #include "service/report_service.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -27,10 +37,20 @@ struct Options {
   std::string signing_keys;
   int threads = 0;
   bool demo = false;
+  double rate_limit = 50;
+  double rate_burst = 200;
+  int max_connections = 1024;
   int header_timeout_s = 10;
   int idle_timeout_s = 60;
   std::string company;
   std::string key_id;
+  int64_t report_id = 0;
+  std::string output;
+  std::string html_output;
+  std::string input;
+  std::string link;
+  std::string at;
+  uint32_t signing_key_id = 0;
 };
 
 int Fail(const Status& status) {
@@ -59,6 +79,82 @@ std::string KeyFilePath(const Options& o) {
 
 std::string ShellQuote(const std::string& s) { return "'" + s + "'"; }
 
+Status WriteFile(const std::string& path, std::string_view data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(data.data(), static_cast<std::streamsize>(data.size()));
+  out.close();
+  if (!out) return Status::Unavailable("cannot write " + path);
+  return Status::Ok();
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot read " + path);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+#define RS_CHECK_WRITE(expr)                     \
+  do {                                           \
+    ::reportshare::Status rs_write_ = (expr);    \
+    if (!rs_write_.ok()) return Fail(rs_write_); \
+  } while (0)
+
+// Reloads the signing key file when it changes (rotation by `keys
+// rotate-signing`, or a new file rolled out to every node), polling once a
+// second: a cheap stat, and no signal handling to get wrong.
+class KeyFileWatcher {
+ public:
+  KeyFileWatcher(std::string path, service::KeyRingHolder& keys)
+      : path_(std::move(path)), keys_(keys), last_(Stamp()) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~KeyFileWatcher() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::string Stamp() const {
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) != 0) return "";
+    return std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+           std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+  }
+
+  void Loop() {
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) {
+      std::string now = Stamp();
+      if (now.empty() || now == last_) continue;
+      auto ring = LoadOrCreateKeyFile(path_, /*database_has_links=*/true);
+      if (!ring) {
+        std::fprintf(stderr, "reportshare: keeping the current signing keys: %s\n",
+                     ring.error().message().c_str());
+      } else {
+        std::fprintf(stderr,
+                     "reportshare: reloaded signing keys (active key %u, %zu in the ring)\n",
+                     ring->active().id.value, ring->keys().size());
+        keys_.Set(std::move(*ring));
+      }
+      last_ = now;
+    }
+  }
+
+  const std::string path_;
+  service::KeyRingHolder& keys_;
+  std::string last_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;  // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
 int Serve(const Options& o) {
   auto listen = ParseListenAddress(o.listen);
   if (!listen) return Fail(listen.error());
@@ -71,11 +167,23 @@ int Serve(const Options& o) {
   auto ring = LoadOrCreateKeyFile(KeyFilePath(o), *has_links);
   if (!ring) return Fail(ring.error());
   service::KeyRingHolder keys(std::move(*ring));
+  KeyFileWatcher watcher(KeyFilePath(o), keys);
   SystemClock clock;
   auto renderer = render::MakeBasicRenderer();
 
   std::unique_ptr<http::Api> api;
+  http::HttpMetrics metrics;
+  http::RateLimiter limiter(o.rate_limit, o.rate_burst, clock);
+  std::atomic<bool> draining{false};
   http::ServerOptions server_options;
+  server_options.max_connections = static_cast<size_t>(o.max_connections);
+  server_options.on_response = [&metrics](const http::Response& res, double seconds) {
+    metrics.Record(res.route, res.status, seconds);
+  };
+  server_options.on_drain = [&draining] {
+    draining = true;
+    std::fprintf(stderr, "reportshare: draining: no new connections, finishing requests\n");
+  };
   server_options.host = listen->host;
   server_options.port = listen->port;
   server_options.threads = threads;
@@ -95,7 +203,8 @@ int Serve(const Options& o) {
     public_url = *normalized;
   }
   service::ReportService reports(**store, *renderer, keys, clock, public_url);
-  api = std::make_unique<http::Api>(reports);
+  api = std::make_unique<http::Api>(
+      reports, http::ApiOptions{&metrics, limiter.enabled() ? &limiter : nullptr, &draining});
 
   if (o.demo) {
     auto company = (*store)->EnsureCompany(kDemoCompany);
@@ -161,6 +270,146 @@ int KeysRevoke(const Options& o) {
   return 0;
 }
 
+int Render(const Options& o) {
+  auto store = OpenStore(o.db, 1);
+  if (!store) return Fail(store.error());
+  auto found = (*store)->GetReport(ReportId{o.report_id});
+  if (!found) return Fail(found.error());
+  if (!*found) return Fail(Status::NotFound("no report " + std::to_string(o.report_id)));
+  if (!(*found)->report.completed()) {
+    return Fail(
+        Status::FailedPrecondition("report " + std::to_string(o.report_id) + " is not Completed"));
+  }
+  auto renderer = render::MakeBasicRenderer();
+  Instant now = SystemClock().Now();
+  auto pdf = renderer->RenderPdf(**found, now);
+  if (!pdf) return Fail(pdf.error());
+  RS_CHECK_WRITE(WriteFile(o.output, *pdf));
+  if (!o.html_output.empty()) {
+    RS_CHECK_WRITE(WriteFile(o.html_output, renderer->RenderHtml(**found, now, "#")));
+  }
+  std::fprintf(stderr, "wrote %s (%zu bytes)\n", o.output.c_str(), pdf->size());
+  return 0;
+}
+
+int Import(const Options& o) {
+  std::string text;
+  if (o.input == "-") {
+    std::stringstream buf;
+    buf << std::cin.rdbuf();
+    text = buf.str();
+  } else {
+    auto read = ReadFile(o.input);
+    if (!read) return Fail(read.error());
+    text = std::move(*read);
+  }
+  auto store = OpenStore(o.db, 1);
+  if (!store) return Fail(store.error());
+  auto company = (*store)->EnsureCompany(o.company);
+  if (!company) return Fail(company.error());
+  bool tty = ::isatty(STDERR_FILENO) != 0;
+  SystemClock clock;
+  auto summary = service::ImportReports(
+      **store, *company, text, clock,
+      [&](const service::ImportError& e) {
+        std::fprintf(stderr, "%sline %lld: %s\n", tty ? "\r\033[K" : "",
+                     static_cast<long long>(e.line), e.message.c_str());
+      },
+      [&](const service::ImportSummary& s) {
+        if (tty) {
+          std::fprintf(stderr, "\r\033[Kimported %lld, failed %lld",
+                       static_cast<long long>(s.imported), static_cast<long long>(s.failed));
+        }
+      });
+  if (tty) std::fprintf(stderr, "\n");
+  if (!summary) return Fail(summary.error());
+  std::fprintf(stderr, "imported %lld report(s) for \"%s\"; %lld failed\n",
+               static_cast<long long>(summary->imported), o.company.c_str(),
+               static_cast<long long>(summary->failed));
+  return summary->failed == 0 ? 0 : 1;
+}
+
+// The token of a link URL (the last path segment, without query or
+// fragment), or the argument itself.
+std::string_view TokenOf(std::string_view link) {
+  size_t end = link.find_first_of("?#");
+  link = link.substr(0, end);
+  size_t slash = link.rfind('/');
+  return slash == std::string_view::npos ? link : link.substr(slash + 1);
+}
+
+int LinkInspect(const Options& o) {
+  std::string_view token = TokenOf(o.link);
+  auto claims = links::DecodeTokenUnverified(token);
+  if (!claims) {
+    std::printf("status:     malformed\n");
+    std::fprintf(stderr,
+                 "reportshare: not a reportshare link token (wrong length, characters "
+                 "or version)\n");
+    return 2;
+  }
+  Instant at = SystemClock().Now();
+  if (!o.at.empty()) {
+    auto parsed = ParseRfc3339(o.at);
+    if (!parsed) return Fail(Status::InvalidArgument("--at must be an RFC 3339 date-time")), 2;
+    at = *parsed;
+  }
+  std::printf("report_id:  %lld\nlink_id:    %s\nkey_id:     %u\nexpires_at: %s\n",
+              static_cast<long long>(claims->report_id.value), claims->link_id.ToString().c_str(),
+              claims->key_id.value, FormatRfc3339Micros(claims->expires_at).c_str());
+  auto ring = LoadOrCreateKeyFile(KeyFilePath(o), /*database_has_links=*/true);
+  if (!ring) return Fail(ring.error()), 2;
+  if (!links::VerifyToken(*ring, token)) {
+    std::printf("status:     bad signature%s\n",
+                ring->Find(claims->key_id) ? "" : " (key id not in the key ring)");
+    return 2;
+  }
+  if (links::IsExpired(*claims, at)) {
+    std::printf("status:     expired\n");
+    return 1;
+  }
+  auto store = OpenStore(o.db, 1);
+  if (!store) return Fail(store.error()), 2;
+  auto link = (*store)->GetLink(claims->link_id);
+  if (!link) return Fail(link.error()), 2;
+  if (!*link) {
+    std::printf("status:     bad signature (signed, but unknown to this database)\n");
+    return 2;
+  }
+  if ((*link)->revoked_at) {
+    std::printf("status:     revoked (at %s)\n", FormatRfc3339Micros(*(*link)->revoked_at).c_str());
+    return 1;
+  }
+  std::printf("status:     valid\n");
+  return 0;
+}
+
+int RotateSigning(const Options& o) {
+  std::string path = KeyFilePath(o);
+  auto ring = LoadOrCreateKeyFile(path, /*database_has_links=*/true);
+  if (!ring) return Fail(ring.error());
+  auto next = ring->WithNewActiveKey();
+  if (!next) return Fail(next.error());
+  if (Status s = WriteKeyFile(path, *next); !s.ok()) return Fail(s);
+  std::fprintf(stderr,
+               "signing key %u is now active in %s; links signed by older keys keep working "
+               "(running servers reload the file within seconds)\n",
+               next->active().id.value, path.c_str());
+  return 0;
+}
+
+int RetireSigning(const Options& o) {
+  std::string path = KeyFilePath(o);
+  auto ring = LoadOrCreateKeyFile(path, /*database_has_links=*/true);
+  if (!ring) return Fail(ring.error());
+  auto next = ring->WithoutKey(SigningKeyId{o.signing_key_id});
+  if (!next) return Fail(next.error());
+  if (Status s = WriteKeyFile(path, *next); !s.ok()) return Fail(s);
+  std::fprintf(stderr, "signing key %u retired from %s; links it signed no longer open\n",
+               o.signing_key_id, path.c_str());
+  return 0;
+}
+
 // Each subcommand gets its own --db target: CLI11 reads REPORTSHARE_DB for
 // subcommands that were not chosen too, and a shared target would let that
 // overwrite the chosen subcommand's --db flag.
@@ -174,7 +423,8 @@ void AddDbOption(CLI::App& cmd, std::string& db) {
 
 int Main(int argc, char** argv) {
   Options o;
-  std::string serve_db = o.db, create_db = o.db, list_db = o.db, revoke_db = o.db;
+  std::string serve_db = o.db, create_db = o.db, list_db = o.db, revoke_db = o.db, rotate_db = o.db,
+              retire_db = o.db, inspect_db = o.db, render_db = o.db, import_db = o.db;
   CLI::App app{"reportshare: signed, time-limited links to candidates' assessment reports"};
   app.require_subcommand(1);
 
@@ -207,6 +457,22 @@ int Main(int argc, char** argv) {
       ->envname("REPORTSHARE_IDLE_TIMEOUT")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  serve
+      ->add_option("--rate-limit", o.rate_limit,
+                   "Requests per second allowed per API key (token bucket); 0 turns it off")
+      ->envname("REPORTSHARE_RATE_LIMIT")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
+  serve->add_option("--rate-burst", o.rate_burst, "Burst size of the per-key token bucket")
+      ->envname("REPORTSHARE_RATE_BURST")
+      ->check(CLI::Range(1.0, 1e9))
+      ->capture_default_str();
+  serve
+      ->add_option("--max-connections", o.max_connections,
+                   "Open connections beyond this are answered 503 and closed")
+      ->envname("REPORTSHARE_MAX_CONNECTIONS")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
   serve->add_flag("--demo", o.demo, "Load demo reports and print a fresh API key")
       ->envname("REPORTSHARE_DEMO");
 
@@ -223,12 +489,59 @@ int Main(int argc, char** argv) {
   AddDbOption(*revoke, revoke_db);
   revoke->add_option("KEY_ID", o.key_id, "Key id as shown by keys list")->required();
 
+  auto add_signing_keys = [&o](CLI::App& cmd) {
+    cmd.add_option("--signing-keys", o.signing_keys,
+                   "Signing key file (default: the SQLite file + .signing-keys)")
+        ->envname("REPORTSHARE_SIGNING_KEYS");
+  };
+  CLI::App* rotate = keys->add_subcommand(
+      "rotate-signing", "Make a new signing key active; older keys keep verifying");
+  AddDbOption(*rotate, rotate_db);
+  add_signing_keys(*rotate);
+  CLI::App* retire =
+      keys->add_subcommand("retire-signing", "Remove a signing key: links it signed stop opening");
+  AddDbOption(*retire, retire_db);
+  add_signing_keys(*retire);
+  retire->add_option("SIGNING_KEY_ID", o.signing_key_id, "Signing key id")->required();
+
+  CLI::App* link = app.add_subcommand("link", "Work with shared links");
+  link->require_subcommand(1);
+  CLI::App* inspect = link->add_subcommand(
+      "inspect",
+      "Decode and verify a link: exit 0 valid, 1 expired or revoked, 2 malformed or "
+      "bad signature");
+  AddDbOption(*inspect, inspect_db);
+  add_signing_keys(*inspect);
+  inspect->add_option("LINK", o.link, "The link URL or its token")->required();
+  inspect->add_option("--at", o.at, "Judge expiry at this RFC 3339 instant instead of now");
+
+  CLI::App* render = app.add_subcommand("render", "Render a report's PDF without a server");
+  AddDbOption(*render, render_db);
+  render->add_option("REPORT_ID", o.report_id, "Report id")
+      ->required()
+      ->check(CLI::Range(int64_t{1}, INT64_MAX));
+  render->add_option("-o,--output", o.output, "PDF file to write")->required();
+  render->add_option("--html", o.html_output, "Also write the HTML page to this file");
+
+  CLI::App* import =
+      app.add_subcommand("import", "Import reports from a JSON array or NDJSON file (- for stdin)");
+  AddDbOption(*import, import_db);
+  import->add_option("FILE", o.input, "File to read, or - for stdin")->required();
+  import->add_option("--company", o.company, "Company that owns the reports (created if new)")
+      ->envname("REPORTSHARE_COMPANY")
+      ->required();
+
   CLI11_PARSE(app, argc, argv);
 
   if (serve->parsed()) return o.db = serve_db, Serve(o);
   if (create->parsed()) return o.db = create_db, KeysCreate(o);
   if (list->parsed()) return o.db = list_db, KeysList(o);
   if (revoke->parsed()) return o.db = revoke_db, KeysRevoke(o);
+  if (rotate->parsed()) return o.db = rotate_db, RotateSigning(o);
+  if (retire->parsed()) return o.db = retire_db, RetireSigning(o);
+  if (inspect->parsed()) return o.db = inspect_db, LinkInspect(o);
+  if (render->parsed()) return o.db = render_db, Render(o);
+  if (import->parsed()) return o.db = import_db, Import(o);
   return 2;
 }
 

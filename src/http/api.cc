@@ -242,47 +242,83 @@ bool PrefersJson(std::string_view accept) {
   return json_explicit && !html_explicit;
 }
 
+template <class Handler>
+Response Api::Authenticated(const Request& req, Handler&& handler) const {
+  auto who = Authenticate(service_, req);
+  if (!who) return ErrorResponse(who.error());
+  if (options_.rate_limiter) {
+    if (auto wait = options_.rate_limiter->Acquire(who->key_id)) {
+      Response res = ErrorResponse(Status::RateLimited(
+          "rate limit exceeded for this API key; retry after " + std::to_string(*wait) + " s"));
+      res.SetHeader("Retry-After", std::to_string(*wait));
+      return res;
+    }
+  }
+  return handler(*who);
+}
+
+Response Api::Health(std::string_view which) const {
+  if (which == "healthz") return JsonResponse(200, json::object{{"status", "ok"}});
+  if (which == "metrics") {
+    if (!options_.metrics) return ErrorResponse(Status::NotFound("no such endpoint"));
+    Response res;
+    res.headers.push_back({"Content-Type", "text/plain; version=0.0.4; charset=utf-8"});
+    res.body = options_.metrics->Render(service_.counters());
+    return res;
+  }
+  if (options_.draining && options_.draining->load()) {
+    return ErrorResponse(Status::Unavailable("shutting down"));
+  }
+  Status ready = service_.Ready();
+  return ready.ok() ? JsonResponse(200, json::object{{"status", "ready"}})
+                    : ErrorResponse(Status::Unavailable("database unreachable"));
+}
+
 Response Api::Handle(const Request& req) const {
   auto segs = SplitPath(req.path());
   const std::string& m = req.method;
   bool get = m == "GET" || m == "HEAD";
   Response res;
 
-  if (Is(segs, {"healthz"}) || Is(segs, {"readyz"})) {
-    if (!get) {
-      res = MethodNotAllowed(req, "GET, HEAD");
-    } else if (segs[0] == "healthz") {
-      res = JsonResponse(200, json::object{{"status", "ok"}});
-    } else {
-      Status ready = service_.Ready();
-      res = ready.ok() ? JsonResponse(200, json::object{{"status", "ready"}})
-                       : ErrorResponse(Status::Unavailable("database unreachable"));
-    }
+  if (Is(segs, {"healthz"}) || Is(segs, {"readyz"}) || Is(segs, {"metrics"})) {
+    res = get ? Health(segs[0]) : MethodNotAllowed(req, "GET, HEAD");
     res.route = "/" + std::string(segs[0]);
-  } else if (Is(segs, {"assessments", "bp", "reports", "shared", "*"})) {
-    res = get ? OpenLink(req, segs[4]) : MethodNotAllowed(req, "GET, HEAD");
+  } else if (segs.size() >= 5 && segs[0] == "assessments" && segs[1] == "bp" &&
+             segs[2] == "reports" && segs[3] == "shared") {
+    // Everything under the link prefix is the link route, so a mangled link
+    // (empty token, trailing slash) still gets the link's 404 page and headers.
+    std::string_view token = segs.size() == 5 ? segs[4] : std::string_view{};
+    res = get ? OpenLink(req, token) : MethodNotAllowed(req, "GET, HEAD");
     AddLinkSecurityHeaders(res);
     res.route = "/assessments/bp/reports/shared/{token}";
   } else if (Is(segs, {"assessments", "reports", "*", "links"})) {
     if (m == "GET") {
-      res = ListLinks(req, segs[2]);
+      res = Authenticated(req, [&](const Principal& who) { return ListLinks(req, who, segs[2]); });
     } else if (m == "DELETE") {
-      res = RevokeLinks(req, segs[2], std::nullopt);
+      res = Authenticated(
+          req, [&](const Principal& who) { return RevokeLinks(req, who, segs[2], std::nullopt); });
     } else {
       res = MethodNotAllowed(req, "GET, DELETE");
     }
     res.route = "/assessments/reports/{report_id}/links";
   } else if (Is(segs, {"assessments", "reports", "*", "links", "*"})) {
-    res = m == "DELETE" ? RevokeLinks(req, segs[2], segs[4]) : MethodNotAllowed(req, "DELETE");
+    res = m == "DELETE" ? Authenticated(req,
+                                        [&](const Principal& who) {
+                                          return RevokeLinks(req, who, segs[2], segs[4]);
+                                        })
+                        : MethodNotAllowed(req, "DELETE");
     res.route = "/assessments/reports/{report_id}/links/{link_id}";
   } else if (Is(segs, {"assessments", "reports", "*", "*"})) {
-    res = m == "POST" ? Share(req, segs[2], segs[3]) : MethodNotAllowed(req, "POST");
+    res = m == "POST"
+              ? Authenticated(
+                    req, [&](const Principal& who) { return Share(req, who, segs[2], segs[3]); })
+              : MethodNotAllowed(req, "POST");
     res.route = "/assessments/reports/{report_id}/{option}";
   } else if (Is(segs, {"assessments", "report", "*"})) {
     if (m == "GET") {
-      res = GetReport(req, segs[2]);
+      res = Authenticated(req, [&](const Principal& who) { return GetReport(req, who, segs[2]); });
     } else if (m == "PUT") {
-      res = PutReport(req, segs[2]);
+      res = Authenticated(req, [&](const Principal& who) { return PutReport(req, who, segs[2]); });
     } else {
       res = MethodNotAllowed(req, "GET, PUT");
     }
@@ -293,9 +329,8 @@ Response Api::Handle(const Request& req) const {
   return res;
 }
 
-Response Api::Share(const Request& req, std::string_view id_text, std::string_view option) const {
-  auto who = Authenticate(service_, req);
-  if (!who) return ErrorResponse(who.error());
+Response Api::Share(const Request& req, const Principal& who, std::string_view id_text,
+                    std::string_view option) const {
   auto id = ParsePathReportId(id_text);
   if (!id) return ErrorResponse(id.error());
   if (option != "share" && option != "download") {
@@ -309,11 +344,11 @@ Response Api::Share(const Request& req, std::string_view id_text, std::string_vi
   if (!lifetime) return ErrorResponse(lifetime.error());
 
   if (option == "download") {
-    auto pdf = service_.Download(*who, *id);
+    auto pdf = service_.Download(who, *id);
     if (!pdf) return ErrorResponse(pdf.error());
     return PdfResponse(std::move(*pdf));
   }
-  auto shared = service_.Share(*who, *id, lifetime->duration);
+  auto shared = service_.Share(who, *id, lifetime->duration);
   if (!shared) return ErrorResponse(shared.error());
   json::object out;
   out["signed_url"] = shared->signed_url;
@@ -324,22 +359,18 @@ Response Api::Share(const Request& req, std::string_view id_text, std::string_vi
   return JsonResponse(200, out);
 }
 
-Response Api::GetReport(const Request& req, std::string_view id_text) const {
-  auto who = Authenticate(service_, req);
-  if (!who) return ErrorResponse(who.error());
+Response Api::GetReport(const Request& req, const Principal& who, std::string_view id_text) const {
   auto id = ParsePathReportId(id_text);
   if (!id) return ErrorResponse(id.error());
   if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
-  auto found = service_.GetReport(*who, *id);
+  auto found = service_.GetReport(who, *id);
   if (!found) return ErrorResponse(found.error());
   json::object out = ReportToJson(found->report);
   if (found->report_link) out["report_link"] = *found->report_link;
   return JsonResponse(200, out);
 }
 
-Response Api::PutReport(const Request& req, std::string_view id_text) const {
-  auto who = Authenticate(service_, req);
-  if (!who) return ErrorResponse(who.error());
+Response Api::PutReport(const Request& req, const Principal& who, std::string_view id_text) const {
   auto id = ParsePathReportId(id_text);
   if (!id) return ErrorResponse(id.error());
   if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
@@ -348,18 +379,16 @@ Response Api::PutReport(const Request& req, std::string_view id_text) const {
   if (!value) return ErrorResponse(value.error());
   auto report = ParseReport(*value, *id);
   if (!report) return ErrorResponse(report.error());
-  auto outcome = service_.PutReport(*who, *report);
+  auto outcome = service_.PutReport(who, *report);
   if (!outcome) return ErrorResponse(outcome.error());
   return JsonResponse(*outcome == store::PutOutcome::kCreated ? 201 : 200, ReportToJson(*report));
 }
 
-Response Api::ListLinks(const Request& req, std::string_view id_text) const {
-  auto who = Authenticate(service_, req);
-  if (!who) return ErrorResponse(who.error());
+Response Api::ListLinks(const Request& req, const Principal& who, std::string_view id_text) const {
   auto id = ParsePathReportId(id_text);
   if (!id) return ErrorResponse(id.error());
   if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
-  auto links = service_.ListLinks(*who, *id);
+  auto links = service_.ListLinks(who, *id);
   if (!links) return ErrorResponse(links.error());
   json::array arr;
   for (const LinkRecord& l : *links) {
@@ -373,10 +402,8 @@ Response Api::ListLinks(const Request& req, std::string_view id_text) const {
   return JsonResponse(200, json::object{{"links", std::move(arr)}});
 }
 
-Response Api::RevokeLinks(const Request& req, std::string_view id_text,
+Response Api::RevokeLinks(const Request& req, const Principal& who, std::string_view id_text,
                           std::optional<std::string_view> link_text) const {
-  auto who = Authenticate(service_, req);
-  if (!who) return ErrorResponse(who.error());
   auto id = ParsePathReportId(id_text);
   if (!id) return ErrorResponse(id.error());
   std::optional<LinkId> link_id;
@@ -389,7 +416,7 @@ Response Api::RevokeLinks(const Request& req, std::string_view id_text,
   }
   if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
   auto revoked =
-      link_id ? service_.RevokeLink(*who, *id, *link_id) : service_.RevokeAllLinks(*who, *id);
+      link_id ? service_.RevokeLink(who, *id, *link_id) : service_.RevokeAllLinks(who, *id);
   if (!revoked) return ErrorResponse(revoked.error());
   return JsonResponse(200, json::object{{"revoked", *revoked}});
 }

@@ -1,6 +1,10 @@
 #pragma once
 
+#include <atomic>
+
 #include "http/message.h"
+#include "http/metrics.h"
+#include "http/rate_limit.h"
 #include "service/report_service.h"
 
 namespace reportshare::http {
@@ -9,24 +13,40 @@ namespace reportshare::http {
 // Check order (SPEC §2): route (404/405), authentication (401), the request's
 // own shape (400/413), the report (404), its state (409).
 // Thread-safe; holds no per-request state.
+struct ApiOptions {
+  HttpMetrics* metrics = nullptr;               // serves /metrics when set
+  RateLimiter* rate_limiter = nullptr;          // per-API-key limit when set
+  const std::atomic<bool>* draining = nullptr;  // /readyz answers 503 while true
+};
+
 class Api {
  public:
-  explicit Api(const service::ReportService& service) : service_(service) {}
+  // `service` and everything `options` points to must outlive the Api.
+  explicit Api(const service::ReportService& service, ApiOptions options = {})
+      : service_(service), options_(options) {}
 
   // Never throws for client input; every error becomes a JSON (or, on the
   // link path, HTML) response.
   Response Handle(const Request& request) const;
 
  private:
-  Response Share(const Request& req, std::string_view id, std::string_view option) const;
-  Response GetReport(const Request& req, std::string_view id) const;
-  Response PutReport(const Request& req, std::string_view id) const;
-  Response ListLinks(const Request& req, std::string_view id) const;
-  Response RevokeLinks(const Request& req, std::string_view id,
+  using Principal = store::Principal;
+  // Authenticates and rate-limits `req`, then runs `handler` with the caller.
+  template <class Handler>
+  Response Authenticated(const Request& req, Handler&& handler) const;
+
+  Response Share(const Request& req, const Principal& who, std::string_view id,
+                 std::string_view option) const;
+  Response GetReport(const Request& req, const Principal& who, std::string_view id) const;
+  Response PutReport(const Request& req, const Principal& who, std::string_view id) const;
+  Response ListLinks(const Request& req, const Principal& who, std::string_view id) const;
+  Response RevokeLinks(const Request& req, const Principal& who, std::string_view id,
                        std::optional<std::string_view> link_id) const;
   Response OpenLink(const Request& req, std::string_view token) const;
+  Response Health(std::string_view which) const;
 
   const service::ReportService& service_;
+  const ApiOptions options_;
 };
 
 // True when the Accept header ranks application/json above text/html.

@@ -22,6 +22,8 @@ struct Request {
   // The body exceeded the cap and was not read; the router answers 413 after
   // authentication (SPEC's check order).
   bool body_too_large = false;
+  // The peer's IP address as text (for the open audit; never logged in full).
+  std::string remote_address;
 
   // The path part of the target (before '?'), not percent-decoded.
   std::string_view path() const;

@@ -67,6 +67,8 @@ struct Server::Impl {
   ServerOptions options;
   Handler handler;
   asio::io_context ioc;
+  asio::io_context workers;
+  asio::executor_work_guard<asio::io_context::executor_type> workers_guard;
   tcp::acceptor acceptor;
   asio::signal_set signals;
   std::atomic<bool> draining{false};
@@ -78,6 +80,8 @@ struct Server::Impl {
       : options(std::move(opts)),
         handler(std::move(h)),
         ioc(options.threads),
+        workers(options.worker_threads),
+        workers_guard(workers.get_executor()),
         acceptor(ioc),
         signals(ioc, SIGTERM, SIGINT) {}
 
@@ -88,7 +92,10 @@ struct Server::Impl {
                                                           asio::redirect_error(use_awaitable, ec));
       if (ec) {
         if (!acceptor.is_open() || draining) co_return;
-        continue;  // e.g. EMFILE: keep serving the connections we have
+        // e.g. EMFILE: keep serving the connections we have, retry shortly.
+        asio::steady_timer pause(ioc, std::chrono::milliseconds(50));
+        co_await pause.async_wait(asio::redirect_error(use_awaitable, ec));
+        continue;
       }
       auto executor = socket.get_executor();
       asio::co_spawn(executor, Session(std::move(socket)), asio::detached);
@@ -97,6 +104,7 @@ struct Server::Impl {
 
   void StartDrain() {
     if (draining.exchange(true)) return;
+    if (options.on_drain) options.on_drain();
     asio::post(acceptor.get_executor(), [this] {
       boost::system::error_code ec;
       acceptor.close(ec);
@@ -127,8 +135,25 @@ struct Server::Impl {
     }
     stream.expires_after(std::chrono::seconds(60));
     co_await bhttp::async_write(stream, out, asio::redirect_error(use_awaitable, ec));
-    WriteAccessLog(request_id, method, res, head ? 0 : size,
-                   std::chrono::steady_clock::now() - started);
+    auto took = std::chrono::steady_clock::now() - started;
+    WriteAccessLog(request_id, method, res, head ? 0 : size, took);
+    if (options.on_response) {
+      options.on_response(res, std::chrono::duration<double>(took).count());
+    }
+  }
+
+  Response RunHandler(const Request& req, const std::string& request_id) {
+    try {
+      return handler(req);
+    } catch (const std::exception& e) {
+      // One catch for the whole data plane: a bug becomes a 500 and a log
+      // line, never a dead server.
+      std::fprintf(stderr, "error: request %s: unhandled exception: %s\n", request_id.c_str(),
+                   e.what());
+      Response res = ErrorResponse(Status::Internal("unhandled exception"));
+      res.route = "error";
+      return res;
+    }
   }
 
   // Answers a request the parser could not accept, then closes.
@@ -159,9 +184,16 @@ struct Server::Impl {
     beast::tcp_stream stream(std::move(socket));
     auto conn = std::make_shared<Connection>(stream, stream.get_executor());
     std::list<std::shared_ptr<Connection>>::iterator self;
+    bool over_cap;
     {
       std::lock_guard lock(mu);
-      self = connections.insert(connections.end(), conn);
+      over_cap = connections.size() >= options.max_connections;
+      if (!over_cap) self = connections.insert(connections.end(), conn);
+    }
+    if (over_cap) {
+      co_await Reject(stream, Status::Unavailable("too many connections"));
+      co_await LingeringClose(stream);
+      co_return;
     }
     co_await Serve(stream, *conn);
     conn->closed = true;  // on the strand: a posted drain will not touch `stream`
@@ -245,15 +277,16 @@ struct Server::Impl {
       }
       if (!req.body_too_large) req.body = std::move(parser.get().body());
 
+      boost::system::error_code peer_ec;
+      auto peer = stream.socket().remote_endpoint(peer_ec);
+      if (!peer_ec) req.remote_address = peer.address().to_string();
+
       std::string request_id = NewRequestId();
-      Response res;
-      try {
-        res = handler(req);
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "error: request %s: unhandled exception: %s\n", request_id.c_str(),
-                     e.what());
-        res = ErrorResponse(Status::Internal("unhandled exception"));
-      }
+      // The handler may block on the database or render a PDF: it runs on the
+      // worker pool, and the session resumes on its strand afterwards.
+      Response res = co_await asio::co_spawn(
+          workers.get_executor(),
+          [&]() -> awaitable<Response> { co_return RunHandler(req, request_id); }, use_awaitable);
       bool keep_alive = parser.get().keep_alive() && !req.body_too_large && !draining;
       co_await WriteResponse(stream, std::move(res), req.method == "HEAD", keep_alive, request_id,
                              req.method, started, ec);
@@ -274,9 +307,9 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() = default;
 
 Result<std::unique_ptr<Server>> Server::Create(ServerOptions options, Handler handler) {
-  if (options.threads <= 0) {
-    options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  }
+  int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (options.threads <= 0) options.threads = cores;
+  if (options.worker_threads <= 0) options.worker_threads = cores;
   auto impl = std::make_unique<Impl>(std::move(options), std::move(handler));
   boost::system::error_code ec;
   auto address = asio::ip::make_address(impl->options.host, ec);
@@ -305,12 +338,22 @@ void Server::Run() {
     if (!ec) impl.StartDrain();
   });
   asio::co_spawn(impl.acceptor.get_executor(), impl.Accept(), asio::detached);
+  std::vector<std::thread> workers;
+  for (int i = 0; i < impl.options.worker_threads; ++i) {
+    workers.emplace_back([&impl] {
+      if (impl.options.worker_init) impl.options.worker_init();
+      impl.workers.run();
+    });
+  }
   std::vector<std::thread> threads;
   for (int i = 1; i < impl.options.threads; ++i) {
     threads.emplace_back([&impl] { impl.ioc.run(); });
   }
   impl.ioc.run();
   for (auto& t : threads) t.join();
+  // Every session has ended, so no handler is running or queued.
+  impl.workers_guard.reset();
+  for (auto& t : workers) t.join();
 }
 
 }  // namespace reportshare::http

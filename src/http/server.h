@@ -12,9 +12,20 @@
 namespace reportshare::http {
 
 struct ServerOptions {
-  std::string host = "127.0.0.1";           // an IP address literal
-  uint16_t port = 8080;                     // 0 picks a free port; see Server::port()
-  int threads = 0;                          // I/O threads; 0 = one per core
+  std::string host = "127.0.0.1";  // an IP address literal
+  uint16_t port = 8080;            // 0 picks a free port; see Server::port()
+  int threads = 0;                 // I/O threads; 0 = one per core
+  // Threads that run the handler (database work, rendering), so no I/O thread
+  // ever blocks; 0 = one per core.
+  int worker_threads = 0;
+  // Runs once on each worker thread before it takes work (e.g. font warm-up).
+  std::function<void()> worker_init;
+  // Connections beyond this are answered 503 and closed.
+  size_t max_connections = 1024;
+  // Called after each response is written, with its time since the first byte.
+  std::function<void(const Response&, double seconds)> on_response;
+  // Called once when a drain starts (SIGTERM, SIGINT or Drain()).
+  std::function<void()> on_drain;
   size_t header_limit = 16 * 1024;          // larger headers → 431
   size_t body_limit = 64 * 1024;            // larger bodies → 413
   std::chrono::seconds header_timeout{10};  // whole request header

@@ -84,6 +84,18 @@ Result<KeyRing> KeyRing::WithNewActiveKey() const {
   return Create(std::move(keys), id);
 }
 
+Result<KeyRing> KeyRing::WithoutKey(SigningKeyId id) const {
+  if (id == active().id) {
+    return Status::FailedPrecondition("the active signing key cannot be retired; rotate first");
+  }
+  if (Find(id) == nullptr) return Status::NotFound("no signing key with this id");
+  std::vector<SigningKey> keys;
+  for (const SigningKey& k : keys_) {
+    if (k.id != id) keys.push_back(k);
+  }
+  return Create(std::move(keys), active().id);
+}
+
 const SigningKey* KeyRing::Find(SigningKeyId id) const {
   for (const SigningKey& k : keys_) {
     if (k.id == id) return &k;

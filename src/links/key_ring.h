@@ -35,6 +35,10 @@ class KeyRing {
   // A copy of this ring plus a new random key (id = max id + 1) made active.
   Result<KeyRing> WithNewActiveKey() const;
 
+  // A copy without key `id`: links it signed stop verifying. kFailedPrecondition
+  // for the active key, kNotFound for an id not in the ring.
+  Result<KeyRing> WithoutKey(SigningKeyId id) const;
+
   const SigningKey& active() const { return keys_[active_index_]; }
   // nullptr if no key has this id.
   const SigningKey* Find(SigningKeyId id) const;

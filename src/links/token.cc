@@ -1,11 +1,11 @@
 #include "links/token.h"
 
-
 #include <algorithm>
 #include <array>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 namespace reportshare::links {
 namespace {
@@ -87,38 +87,61 @@ std::string SignToken(const KeyRing& ring, LinkClaims claims) {
   return Base64UrlEncode(payload) + "." + Base64UrlEncode(tag);
 }
 
-Result<LinkClaims> VerifyToken(const KeyRing& ring, std::string_view token) {
+namespace {
+
+struct Decoded {
+  Payload payload{};
+  Tag tag{};
+  LinkClaims claims;
+};
+
+// Shape checks and field extraction, shared by verification and inspection.
+std::optional<Decoded> Decode(std::string_view token) {
   // Cheap shape checks first, before any decoding: the exact length also caps
   // the work an attacker-supplied string can cause.
-  if (token.size() > kMaxTokenLength || token.size() != kTokenLength) return NotFound();
-  if (token[kPayloadChars] != '.') return NotFound();
+  if (token.size() > kMaxTokenLength || token.size() != kTokenLength) return std::nullopt;
+  if (token[kPayloadChars] != '.') return std::nullopt;
   // The strict decoder rejects '.', padding, other characters and
   // non-canonical trailing bits, so each token has one accepted spelling.
   auto payload = Base64UrlDecode(token.substr(0, kPayloadChars));
   auto tag = Base64UrlDecode(token.substr(kPayloadChars + 1));
-  if (!payload || payload->size() != kTokenPayloadSize) return NotFound();
-  if (!tag || tag->size() != kTokenTagSize) return NotFound();
-
+  if (!payload || payload->size() != kTokenPayloadSize) return std::nullopt;
+  if (!tag || tag->size() != kTokenTagSize) return std::nullopt;
   const uint8_t* p = payload->data();
-  if (p[kVersionOffset] != kTokenVersion) return NotFound();
-  const SigningKey* key = ring.Find(SigningKeyId{GetU32(p + kKeyIdOffset)});
-  if (key == nullptr) return NotFound();
+  if (p[kVersionOffset] != kTokenVersion) return std::nullopt;
 
-  Tag expected = ComputeTag(*key, *payload);
-  // Constant time: a comparison that stops at the first differing byte would
-  // let an attacker who can time responses learn a valid tag byte by byte.
-  if (!ConstantTimeEqual(expected, *tag)) return NotFound();
-
-  LinkClaims claims;
-  claims.key_id = key->id;
-  std::copy_n(p + kLinkIdOffset, LinkId::kSize, claims.link_id.bytes.begin());
-  claims.report_id = ReportId{static_cast<int64_t>(GetU64(p + kReportIdOffset))};
-  claims.expires_at =
+  Decoded d;
+  std::copy(payload->begin(), payload->end(), d.payload.begin());
+  std::copy(tag->begin(), tag->end(), d.tag.begin());
+  d.claims.key_id = SigningKeyId{GetU32(p + kKeyIdOffset)};
+  std::copy_n(p + kLinkIdOffset, LinkId::kSize, d.claims.link_id.bytes.begin());
+  d.claims.report_id = ReportId{static_cast<int64_t>(GetU64(p + kReportIdOffset))};
+  d.claims.expires_at =
       Instant{std::chrono::microseconds{static_cast<int64_t>(GetU64(p + kExpiresOffset))}};
   // Sign() is never asked to sign such an id, but the check keeps the claims'
   // invariant in one place regardless of who held a key.
-  if (claims.report_id.value < 1) return NotFound();
-  return claims;
+  if (d.claims.report_id.value < 1) return std::nullopt;
+  return d;
+}
+
+}  // namespace
+
+Result<LinkClaims> DecodeTokenUnverified(std::string_view token) {
+  auto decoded = Decode(token);
+  if (!decoded) return NotFound();
+  return decoded->claims;
+}
+
+Result<LinkClaims> VerifyToken(const KeyRing& ring, std::string_view token) {
+  auto decoded = Decode(token);
+  if (!decoded) return NotFound();
+  const SigningKey* key = ring.Find(decoded->claims.key_id);
+  if (key == nullptr) return NotFound();
+  Tag expected = ComputeTag(*key, decoded->payload);
+  // Constant time: a comparison that stops at the first differing byte would
+  // let an attacker who can time responses learn a valid tag byte by byte.
+  if (!ConstantTimeEqual(expected, decoded->tag)) return NotFound();
+  return decoded->claims;
 }
 
 Result<LinkId> NewLinkId() {

@@ -44,6 +44,10 @@ std::string SignToken(const KeyRing& ring, LinkClaims claims);
 // No I/O; thread-safe.
 Result<LinkClaims> VerifyToken(const KeyRing& ring, std::string_view token);
 
+// Decodes `token`'s claims WITHOUT checking its signature: for display by
+// `link inspect` only, never to grant access. kNotFound if malformed.
+Result<LinkClaims> DecodeTokenUnverified(std::string_view token);
+
 // True when `now` is at or after the expiry: a link is valid for [minted, expires_at).
 inline bool IsExpired(const LinkClaims& claims, Instant now) { return now >= claims.expires_at; }
 

@@ -14,8 +14,7 @@ Result<NewApiKey> CreateApiKey(store::Store& store, std::string_view company_nam
   if (!RandomBytes(secret) || !RandomBytes(id)) {
     return Status::Internal("random generator failed");
   }
-  NewApiKey out{"rs_" + Base64UrlEncode(secret), "k_" + HexEncode(id),
-                std::string(company_name)};
+  NewApiKey out{"rs_" + Base64UrlEncode(secret), "k_" + HexEncode(id), std::string(company_name)};
   auto company = store.EnsureCompany(company_name);
   if (!company) return company.error();
   RS_RETURN_IF_ERROR(store.InsertApiKey(*company, out.key_id, Sha256(out.key), clock.Now()));

@@ -82,6 +82,7 @@ Result<ShareResult> ReportService::Share(const store::Principal& who, ReportId i
   LinkRecord record{*link_id,     id, who.company_id, ring->active().id, now, claims.expires_at,
                     std::nullopt, 0,  std::nullopt};
   RS_RETURN_IF_ERROR(store_.InsertLink(record));
+  counters_.links_minted.fetch_add(1, std::memory_order_relaxed);
   return ShareResult{UrlFor(token), claims.expires_at, id, stored->report.assessment_id};
 }
 
@@ -131,12 +132,14 @@ Result<OpenedLink> ReportService::OpenLink(std::string_view token, bool count_vi
   }
   if (!(*stored)->report.completed()) return Status::Gone("this report is no longer available");
   if (count_view) RS_RETURN_IF_ERROR(store_.RecordView(claims->link_id, now));
+  counters_.links_opened.fetch_add(1, std::memory_order_relaxed);
   return OpenedLink{*claims, std::move(**stored)};
 }
 
 Result<PdfDocument> ReportService::RenderPdf(const StoredReport& report) const {
   auto bytes = renderer_.RenderPdf(report, clock_.Now());
   if (!bytes) return bytes.error();
+  counters_.pdfs_rendered.fetch_add(1, std::memory_order_relaxed);
   return PdfDocument{std::move(*bytes), PdfFilename(report.report.report_id)};
 }
 

@@ -12,6 +12,7 @@
 #include "domain/report.h"
 #include "links/token.h"
 #include "render/renderer.h"
+#include "service/counters.h"
 #include "service/key_ring_holder.h"
 #include "store/store.h"
 
@@ -99,6 +100,7 @@ class ReportService {
   Status Ready() const { return store_.Ping(); }
 
   const std::string& public_base_url() const { return public_base_url_; }
+  const ServiceCounters& counters() const { return counters_; }
 
  private:
   // The caller's report or kNotFound (same for missing and foreign).
@@ -111,6 +113,7 @@ class ReportService {
   const KeyRingHolder& keys_;
   const Clock& clock_;
   const std::string public_base_url_;
+  mutable ServiceCounters counters_;
 };
 
 }  // namespace reportshare::service

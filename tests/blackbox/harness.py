@@ -379,6 +379,7 @@ class Server:
         self.secrets = set()        # API keys and link tokens that must never be logged
         self.exit_code = None
         self.history_logs = ""      # logs of earlier runs of this Server object
+        self._archived = False
 
     # -- lifecycle ---------------------------------------------------------
     def start(self, extra_args=(), env=None, listen=True, db=True, wait=True):
@@ -391,6 +392,7 @@ class Server:
             args += ["--rate-limit", "0"]  # the suite sends bursts with one key
         args += list(extra_args)
         self._out, self._err = [], []
+        self._archived = False
         self.exit_code = None
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      stdin=subprocess.DEVNULL, env=clean_env(env), cwd=self.tmpdir)
@@ -469,7 +471,9 @@ class Server:
         if self.proc is not None:
             with _live_lock:
                 _live_pids.discard(self.proc.pid)
-            self.history_logs += self.logs()
+            if not self._archived:
+                self.history_logs += self.logs()
+                self._archived = True
 
     def cleanup(self):
         self.kill()
@@ -489,7 +493,7 @@ class Server:
 
     def all_logs(self):
         """Logs of every run of this Server object (including the current one)."""
-        return self.history_logs + (self.logs() if self.proc is not None else "")
+        return self.history_logs + (self.logs() if self.proc is not None and not self._archived else "")
 
     def leaked_secrets(self, text=None):
         text = self.all_logs() if text is None else text

@@ -110,6 +110,15 @@ class LinkPageTest(harness.ServerTestCase):
         self.assertStatus(resp, 200)
         self.assertEqual(resp.content_type, "text/html", resp)
 
+    def test_unknown_format_400(self):
+        # docs/decisions.md: ?format= takes pdf or html; anything else is 400.
+        self.assertStatus(self.open_link(self.token, query="?format=html"), 200)
+        for q in ("?format=xml", "?format=PDF"):
+            with self.subTest(query=q):
+                resp = self.open_link(self.token, query=q)
+                self.assertStatus(resp, 400)
+                self.assertLinkSecurityHeaders(resp)
+
     def test_post_on_link_is_405(self):
         resp = self.server.request("POST", SHARED_PREFIX + self.token, body=b"")
         self.assertError(resp, 405)

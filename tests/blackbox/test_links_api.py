@@ -1,7 +1,6 @@
 """GET/DELETE /assessments/reports/{id}/links[/{link_id}] (SPEC §2.4) and view counting."""
 
 import datetime
-import re
 import time
 import unittest
 

@@ -1,6 +1,5 @@
 """GET / PUT /assessments/report/{report_id} (SPEC §1, §2.3)."""
 
-import copy
 import datetime
 import unicodedata
 import unittest
@@ -225,11 +224,32 @@ class ReportsTest(harness.ServerTestCase):
 
     def test_replace_completed_with_pending_blocks_share(self):
         self.put_report(make_report(371))
-        self.share(371)
+        token = self.share_token(371)
         self.put_report(make_report(371, status="Pending"))
+        # docs/decisions.md: a link whose report is no longer Completed answers 410
+        gone = self.open_link(token)
+        self.assertStatus(gone, 410)
+        self.assertNotIn("Priya", gone.text)
         self.assertError(self.call("POST", "/assessments/reports/371/share"), 409)
         data = self.call("GET", REPORT % 371).json()
         self.assertEqual(sorted(data.keys()), NOT_COMPLETED_KEYS)
+
+    def test_sql_and_pdf_metacharacters_inert(self):
+        name = "Robert'); DROP TABLE reports;-- \\ (paren) %PDF-1.7 endobj"
+        rep = make_report(392, name=name, email="o'brien@example.com")
+        self.put_report(rep)
+        got = self.call("GET", REPORT % 392).json()
+        self.assertEqual(got["name"], name)
+        self.assertEqual(got["email"], "o'brien@example.com")
+        pdf = self.call("POST", "/assessments/reports/392/download")
+        self.assertStatus(pdf, 200)
+        text = harness.pdftotext(pdf.body)
+        if text is not None:
+            self.assertIn("DROP TABLE", text)
+        bad = self.call("GET", "/assessments/report/1'%20OR%20'1'='1")
+        self.assertError(bad, (400, 404))
+        self.assertNotRegex(bad.text.lower(), r"sqlite|syntax|select |stack|exception")
+        self.assertStatus(self.call("GET", REPORT % 318), 200)
 
     # ----------------------------------------------------------- Unicode
     def test_unicode_round_trip_byte_exact(self):

@@ -1,18 +1,14 @@
 """POST /assessments/reports/{report_id}/{share|download} (SPEC §2, §2.1)."""
 
 import datetime
-import os
 import re
-import shutil
-import subprocess
-import tempfile
 import time
 import unittest
 
 import harness
 from harness import (pdftotext, EXPIRES_AT_RE, SHARED_PREFIX, TOKEN_RE, b64_segments,
                      chunked, connect, RawReader, ConnectionClosed, make_report, parse_rfc3339,
-                     run_cli, cli_describe, key_id_for_company, token_of, utcnow)
+                     run_cli, cli_describe, key_id_for_company, utcnow)
 
 SHARE = "/assessments/reports/%s/share"
 DOWNLOAD = "/assessments/reports/%s/download"
@@ -91,6 +87,12 @@ class ShareTest(harness.ServerTestCase):
             with self.subTest(expiration_hours=raw):
                 resp = self.call("POST", SHARE % 318, body=('{"expiration_hours": %s}' % raw).encode())
                 self.check_share(resp, value, raw_hours=raw)
+
+    def test_share_exponent_notation_is_a_number(self):
+        for raw, value in (("1e1", 10), ("2.4E1", 24), ("25e-2", 0.25)):
+            with self.subTest(expiration_hours=raw):
+                resp = self.call("POST", SHARE % 318, body=('{"expiration_hours": %s}' % raw).encode())
+                self.check_share(resp, value)
 
     def test_share_invalid_expiration_values(self):
         for raw in INVALID_HOURS:

@@ -1,0 +1,969 @@
+#include "http/api.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <initializer_list>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/rfc3339.h"
+#include "links/token.h"
+#include "unit/service/service_fixture.h"
+
+namespace reportshare::test {
+namespace {
+
+namespace json = boost::json;
+using http::Header;
+using http::Request;
+using http::Response;
+using std::chrono::hours;
+using std::chrono::minutes;
+
+std::optional<std::string> HeaderOf(const Response& res, std::string_view name) {
+  for (const auto& h : res.headers) {
+    if (http::HeaderNameEquals(h.name, name)) return h.value;
+  }
+  return std::nullopt;
+}
+
+json::value ParseBody(const Response& res) {
+  boost::system::error_code ec;
+  json::value v = json::parse(res.body, ec);
+  EXPECT_FALSE(ec) << "body is not JSON: " << res.body;
+  return v;
+}
+
+// A JSON error: `status`, application/json, an object with the one key
+// "error" holding a non-empty string. Returns the message.
+std::string ExpectJsonError(const Response& res, int status) {
+  EXPECT_EQ(res.status, status) << res.body;
+  EXPECT_EQ(HeaderOf(res, "Content-Type").value_or(""), "application/json");
+  json::value v = ParseBody(res);
+  if (!v.is_object()) {
+    ADD_FAILURE() << "error body is not an object: " << res.body;
+    return "";
+  }
+  const json::object& o = v.get_object();
+  EXPECT_EQ(o.size(), 1u) << res.body;
+  auto it = o.find("error");
+  if (it == o.end() || !it->value().is_string()) {
+    ADD_FAILURE() << "no string \"error\": " << res.body;
+    return "";
+  }
+  std::string message(it->value().get_string());
+  EXPECT_FALSE(message.empty());
+  return message;
+}
+
+bool Contains(std::string_view haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string_view::npos;
+}
+
+std::set<std::string> KeysOf(const json::object& o) {
+  std::set<std::string> keys;
+  for (const auto& kv : o) keys.insert(std::string(kv.key()));
+  return keys;
+}
+
+class ApiTest : public ServiceFixture {
+ protected:
+  void SetUp() override {
+    ServiceFixture::SetUp();
+    if (HasFatalFailure()) return;
+    api_ = std::make_unique<http::Api>(*service_);
+  }
+
+  void TearDown() override {
+    api_.reset();
+    ServiceFixture::TearDown();
+  }
+
+  static Request Req(std::string method, std::string target, std::vector<Header> headers = {},
+                     std::string body = "") {
+    Request r;
+    r.method = std::move(method);
+    r.target = std::move(target);
+    r.headers = std::move(headers);
+    r.body = std::move(body);
+    return r;
+  }
+
+  // A request with company A's key.
+  Request AuthA(std::string method, std::string target, std::string body = "") const {
+    return Req(std::move(method), std::move(target), {{"apiKey", key_a_}}, std::move(body));
+  }
+  Request AuthB(std::string method, std::string target, std::string body = "") const {
+    return Req(std::move(method), std::move(target), {{"apiKey", key_b_}}, std::move(body));
+  }
+
+  Response Handle(const Request& r) const { return api_->Handle(r); }
+
+  // POST /assessments/reports/{id}/share as A; the token of the new link.
+  std::string ShareToken(int64_t id, std::string body = "") {
+    Response res =
+        Handle(AuthA("POST", "/assessments/reports/" + std::to_string(id) + "/share", body));
+    EXPECT_EQ(res.status, 200) << res.body;
+    json::value v = ParseBody(res);
+    if (!v.is_object() || !v.get_object().contains("signed_url")) return "";
+    return TokenOf(std::string(v.at("signed_url").as_string()));
+  }
+
+  static std::string LinkPath(const std::string& token) {
+    return "/assessments/bp/reports/shared/" + token;
+  }
+
+  static void ExpectLinkSecurityHeaders(const Response& res) {
+    SCOPED_TRACE("status " + std::to_string(res.status));
+    EXPECT_EQ(HeaderOf(res, "Cache-Control").value_or(""), "no-store");
+    EXPECT_EQ(HeaderOf(res, "Referrer-Policy").value_or(""), "no-referrer");
+    EXPECT_EQ(HeaderOf(res, "X-Robots-Tag").value_or(""), "noindex, nofollow");
+    EXPECT_EQ(HeaderOf(res, "X-Content-Type-Options").value_or(""), "nosniff");
+    std::string csp = HeaderOf(res, "Content-Security-Policy").value_or("");
+    EXPECT_TRUE(Contains(csp, "default-src 'none'")) << csp;
+    EXPECT_FALSE(Contains(csp, "script-src")) << csp;
+  }
+
+  int64_t ViewsOf(const std::string& token) {
+    auto link = StoredLink(ClaimsOf(token).link_id);
+    return link ? link->views : -1;
+  }
+
+  std::unique_ptr<http::Api> api_;
+};
+
+// ---------------------------------------------------------------------------
+// PrefersJson.
+
+TEST(PrefersJsonTest, Table) {
+  struct Case {
+    const char* accept;
+    bool json;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {"application/json", true},
+           {"text/html,application/json", false},
+           {"*/*", false},
+           {"application/json;q=0.9,text/html;q=0.8", true},
+           {"text/html;q=0.5, application/json", true},
+           {"", false},
+           {"text/html", false},
+           {"application/json;q=0", false},
+           {"text/html;q=0.9, application/*", true},
+           {"APPLICATION/JSON", true},
+       }) {
+    EXPECT_EQ(http::PrefersJson(c.accept), c.json) << "Accept: " << c.accept;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Routing.
+
+TEST_F(ApiTest, UnknownPathIs404Json) {
+  for (const char* target : {"/", "/nope", "/assessments", "/assessments/reports/318",
+                             "/assessments/reports/318/share/extra", "/healthz/x"}) {
+    SCOPED_TRACE(target);
+    ExpectJsonError(Handle(AuthA("GET", target)), 404);
+    ExpectJsonError(Handle(Req("POST", target)), 404);
+  }
+}
+
+TEST_F(ApiTest, WrongMethodIs405WithAllow) {
+  struct Case {
+    const char* method;
+    const char* target;
+    const char* allow;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {"GET", "/assessments/reports/1/share", "POST"},
+           {"PUT", "/assessments/reports/1/download", "POST"},
+           {"POST", "/assessments/reports/1/links", "GET, DELETE"},
+           {"PUT", "/assessments/reports/1/links", "GET, DELETE"},
+           {"GET", "/assessments/reports/1/links/AAAAAAAAAAAAAAAAAAAAAA", "DELETE"},
+           {"POST", "/assessments/report/1", "GET, PUT"},
+           {"DELETE", "/assessments/report/1", "GET, PUT"},
+           {"HEAD", "/assessments/report/1", "GET, PUT"},
+           {"HEAD", "/assessments/reports/1/links", "GET, DELETE"},
+           {"HEAD", "/assessments/reports/1/share", "POST"},
+           {"POST", "/healthz", "GET, HEAD"},
+           {"POST", "/readyz", "GET, HEAD"},
+       }) {
+    SCOPED_TRACE(std::string(c.method) + " " + c.target);
+    // Route comes before authentication: no key, still 405.
+    Response res = Handle(Req(c.method, c.target));
+    ExpectJsonError(res, 405);
+    EXPECT_EQ(HeaderOf(res, "Allow").value_or("<none>"), c.allow);
+    // With a key, the same.
+    Response with_key = Handle(AuthA(c.method, c.target));
+    ExpectJsonError(with_key, 405);
+    EXPECT_EQ(HeaderOf(with_key, "Allow").value_or("<none>"), c.allow);
+  }
+}
+
+TEST_F(ApiTest, HealthAndReady) {
+  for (const char* target : {"/healthz", "/readyz", "/healthz?probe=1"}) {
+    SCOPED_TRACE(target);
+    Response res = Handle(Req("GET", target));
+    EXPECT_EQ(res.status, 200);
+    EXPECT_TRUE(ParseBody(res).is_object());
+    EXPECT_EQ(Handle(Req("HEAD", target)).status, 200);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Authentication.
+
+TEST_F(ApiTest, MissingOrEmptyKeyIs401) {
+  PutA(CompletedReport(318));
+  for (const std::vector<Header>& headers : std::initializer_list<std::vector<Header>>{
+           {}, {{"apiKey", ""}}, {{"apiKey", "   "}}, {{"X-Api-Key", key_a_}}}) {
+    Response res = Handle(Req("POST", "/assessments/reports/318/share", headers));
+    ExpectJsonError(res, 401);
+  }
+}
+
+TEST_F(ApiTest, UnknownOrRevokedKeyIs401WithoutEchoingIt) {
+  PutA(CompletedReport(318));
+  std::string bogus = "rs_bogusbogusbogusbogusbogusbogusbogusbogus123";
+  Response res = Handle(Req("POST", "/assessments/reports/318/share", {{"apiKey", bogus}}));
+  ExpectJsonError(res, 401);
+  EXPECT_FALSE(Contains(res.body, bogus));
+
+  ASSERT_TRUE(store_->RevokeApiKey(key_a_id_, clock_.Now()));
+  Response revoked = Handle(AuthA("POST", "/assessments/reports/318/share"));
+  ExpectJsonError(revoked, 401);
+  EXPECT_FALSE(Contains(revoked.body, key_a_));
+}
+
+TEST_F(ApiTest, TwoApiKeyHeadersAre401) {
+  PutA(CompletedReport(318));
+  // Even when both are the same valid key.
+  Response same = Handle(
+      Req("POST", "/assessments/reports/318/share", {{"apiKey", key_a_}, {"apiKey", key_a_}}));
+  ExpectJsonError(same, 401);
+  Response mixed = Handle(
+      Req("POST", "/assessments/reports/318/share", {{"apiKey", key_a_}, {"APIKEY", key_b_}}));
+  ExpectJsonError(mixed, 401);
+}
+
+TEST_F(ApiTest, HeaderNameIsCaseInsensitive) {
+  PutA(CompletedReport(318));
+  for (const char* name : {"apiKey", "APIKEY", "apikey", "ApiKey"}) {
+    SCOPED_TRACE(name);
+    Response res = Handle(Req("POST", "/assessments/reports/318/share", {{name, key_a_}}));
+    EXPECT_EQ(res.status, 200) << res.body;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Check order: auth, path, body, report, state.
+
+TEST_F(ApiTest, NoKeyAndBadIdIs401) {
+  ExpectJsonError(Handle(Req("POST", "/assessments/reports/abc/share")), 401);
+  ExpectJsonError(Handle(Req("POST", "/assessments/reports/abc/nonsense")), 401);
+  ExpectJsonError(Handle(Req("GET", "/assessments/report/0")), 401);
+  ExpectJsonError(Handle(Req("GET", "/assessments/reports/-1/links")), 401);
+}
+
+TEST_F(ApiTest, NoKeyAndMissingReportIs401) {
+  ExpectJsonError(Handle(Req("POST", "/assessments/reports/999/share")), 401);
+  ExpectJsonError(Handle(Req("GET", "/assessments/report/999")), 401);
+}
+
+TEST_F(ApiTest, BadIdWithTooLargeBodyIs400) {
+  Request r = AuthA("POST", "/assessments/reports/abc/share");
+  r.body_too_large = true;
+  std::string msg = ExpectJsonError(Handle(r), 400);
+  EXPECT_TRUE(Contains(msg, "report_id")) << msg;
+}
+
+TEST_F(ApiTest, BadOptionWithTooLargeBodyIs400) {
+  PutA(CompletedReport(318));
+  Request r = AuthA("POST", "/assessments/reports/318/Share");
+  r.body_too_large = true;
+  ExpectJsonError(Handle(r), 400);
+}
+
+TEST_F(ApiTest, TooLargeBodyIs413) {
+  PutA(CompletedReport(318));
+  for (const char* option : {"share", "download"}) {
+    Request r = AuthA("POST", std::string("/assessments/reports/318/") + option);
+    r.body_too_large = true;
+    ExpectJsonError(Handle(r), 413);
+  }
+  // Before the report: an unknown report with a huge body is 413, not 404.
+  Request missing = AuthA("POST", "/assessments/reports/999/share");
+  missing.body_too_large = true;
+  ExpectJsonError(Handle(missing), 413);
+  // The same on PUT.
+  Request put = AuthA("PUT", "/assessments/report/318");
+  put.body_too_large = true;
+  ExpectJsonError(Handle(put), 413);
+}
+
+TEST_F(ApiTest, BadBodyBeforeMissingReportAndBeforeState) {
+  PutA(PendingReport(400));
+  ExpectJsonError(Handle(AuthA("POST", "/assessments/reports/999/share", "[1]")), 400);
+  ExpectJsonError(
+      Handle(AuthA("POST", "/assessments/reports/400/share", "{\"expiration_hours\":99}")), 400);
+  // Another company's report with a bad body: 400 as well (nothing leaks).
+  PutA(CompletedReport(318));
+  ExpectJsonError(Handle(AuthB("POST", "/assessments/reports/318/share", "[1]")), 400);
+}
+
+TEST_F(ApiTest, BadReportIdIs400) {
+  for (const char* id : {"0", "-1", "abc", "01", "0318", "1.5", "9223372036854775808", "%31",
+                         "%33%31%38", "+1", " 1", "1e3"}) {
+    SCOPED_TRACE(id);
+    std::string msg = ExpectJsonError(
+        Handle(AuthA("POST", std::string("/assessments/reports/") + id + "/share")), 400);
+    EXPECT_TRUE(Contains(msg, "9223372036854775807")) << msg;
+  }
+}
+
+TEST_F(ApiTest, BadOptionIs400NamingBoth) {
+  PutA(CompletedReport(318));
+  for (const char* option : {"Share", "DOWNLOAD", "shares", "view"}) {
+    SCOPED_TRACE(option);
+    std::string msg = ExpectJsonError(
+        Handle(AuthA("POST", std::string("/assessments/reports/318/") + option)), 400);
+    EXPECT_TRUE(Contains(msg, "share")) << msg;
+    EXPECT_TRUE(Contains(msg, "download")) << msg;
+  }
+}
+
+TEST_F(ApiTest, UnknownAndForeignReportAre404WithIdenticalBody) {
+  PutA(CompletedReport(318));
+  for (const char* option : {"share", "download"}) {
+    SCOPED_TRACE(option);
+    Response missing = Handle(AuthB("POST", std::string("/assessments/reports/999/") + option));
+    Response foreign = Handle(AuthB("POST", std::string("/assessments/reports/318/") + option));
+    ExpectJsonError(missing, 404);
+    ExpectJsonError(foreign, 404);
+    EXPECT_EQ(missing.body, foreign.body);
+  }
+  for (const char* method : {"GET", "DELETE"}) {
+    SCOPED_TRACE(method);
+    Response missing = Handle(AuthB(method, "/assessments/reports/999/links"));
+    Response foreign = Handle(AuthB(method, "/assessments/reports/318/links"));
+    ExpectJsonError(missing, 404);
+    ExpectJsonError(foreign, 404);
+    EXPECT_EQ(missing.body, foreign.body);
+  }
+  Response missing_get = Handle(AuthB("GET", "/assessments/report/999"));
+  Response foreign_get = Handle(AuthB("GET", "/assessments/report/318"));
+  ExpectJsonError(missing_get, 404);
+  ExpectJsonError(foreign_get, 404);
+  EXPECT_EQ(missing_get.body, foreign_get.body);
+}
+
+TEST_F(ApiTest, NotCompletedIs409) {
+  PutA(PendingReport(400));
+  for (const char* option : {"share", "download"}) {
+    SCOPED_TRACE(option);
+    ExpectJsonError(Handle(AuthA("POST", std::string("/assessments/reports/400/") + option)), 409);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// share.
+
+TEST_F(ApiTest, ShareResponseHasTheFiveFields) {
+  PutA(CompletedReport(318));
+  Instant minted = clock_.Now();
+  Response res = Handle(AuthA("POST", "/assessments/reports/318/share"));
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(HeaderOf(res, "Content-Type").value_or(""), "application/json");
+  json::value v = ParseBody(res);
+  ASSERT_TRUE(v.is_object());
+  const json::object& o = v.get_object();
+  EXPECT_EQ(KeysOf(o), (std::set<std::string>{"signed_url", "expires_at", "expiration_hours",
+                                              "report_id", "assessment_id"}));
+  std::string url(o.at("signed_url").as_string());
+  EXPECT_EQ(url.rfind("https://reports.example.com/assessments/bp/reports/shared/", 0), 0u) << url;
+  EXPECT_EQ(o.at("expires_at").as_string(), FormatRfc3339Micros(minted + hours(1)));
+  EXPECT_EQ(o.at("expires_at").as_string(), "2025-07-10T10:00:00.000000Z");
+  EXPECT_EQ(o.at("report_id").to_number<int64_t>(), 318);
+  EXPECT_EQ(o.at("assessment_id").to_number<int64_t>(), 138);
+}
+
+TEST_F(ApiTest, ExpirationHoursAccepted) {
+  PutA(CompletedReport(318));
+  struct Case {
+    const char* body;
+    double hours;
+    const char* raw_echo;  // as it must appear in the response text
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {"", 1, "\"expiration_hours\":1"},
+           {"{}", 1, "\"expiration_hours\":1"},
+           {"{\"expiration_hours\":null}", 1, "\"expiration_hours\":1"},
+           {"{\"unknown\":\"ignored\"}", 1, "\"expiration_hours\":1"},
+           {"{\"expiration_hours\":0.25}", 0.25, "\"expiration_hours\":0.25"},
+           {"{\"expiration_hours\":24}", 24, "\"expiration_hours\":24"},
+           {"{\"expiration_hours\":2}", 2, "\"expiration_hours\":2"},
+           {"{\"expiration_hours\":2.0}", 2, "\"expiration_hours\":2"},
+           {"{\"expiration_hours\":1.5}", 1.5, "\"expiration_hours\":1.5"},
+           {" { \"expiration_hours\" : 12 } ", 12, "\"expiration_hours\":12"},
+       }) {
+    SCOPED_TRACE(c.body);
+    Instant minted = clock_.Now();
+    Response res = Handle(AuthA("POST", "/assessments/reports/318/share", c.body));
+    ASSERT_EQ(res.status, 200) << res.body;
+    EXPECT_TRUE(Contains(res.body, c.raw_echo)) << res.body;
+    // "2" is echoed as an integer, never "2.0" or "2e0".
+    size_t at = res.body.find(c.raw_echo);
+    if (at != std::string::npos) {
+      char next = res.body[at + std::string_view(c.raw_echo).size()];
+      EXPECT_TRUE(next == ',' || next == '}') << res.body;
+    }
+    json::value v = ParseBody(res);
+    EXPECT_DOUBLE_EQ(v.at("expiration_hours").to_number<double>(), c.hours);
+    auto lifetime = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::duration<double, std::ratio<3600>>(c.hours));
+    EXPECT_EQ(v.at("expires_at").as_string(), FormatRfc3339Micros(minted + lifetime));
+    // The token carries the same expiry.
+    std::string token = TokenOf(std::string(v.at("signed_url").as_string()));
+    EXPECT_EQ(ClaimsOf(token).expires_at, minted + lifetime);
+    clock_.Advance(std::chrono::seconds(1));
+  }
+}
+
+TEST_F(ApiTest, ExpirationHoursRejected) {
+  PutA(CompletedReport(318));
+  for (const char* body : {
+           "{\"expiration_hours\":0.24}",
+           "{\"expiration_hours\":24.01}",
+           "{\"expiration_hours\":0}",
+           "{\"expiration_hours\":-1}",
+           "{\"expiration_hours\":25}",
+           "{\"expiration_hours\":\"2\"}",
+           "{\"expiration_hours\":true}",
+           "{\"expiration_hours\":[]}",
+           "{\"expiration_hours\":[2]}",
+           "{\"expiration_hours\":{}}",
+           "{\"expiration_hours\":NaN}",
+           "{\"expiration_hours\":Infinity}",
+           "{\"expiration_hours\":1e309}",
+           "{\"expiration_hours\":-1e309}",
+           "{\"expiration_hours\":18446744073709551615}",
+       }) {
+    SCOPED_TRACE(body);
+    for (const char* option : {"share", "download"}) {
+      SCOPED_TRACE(option);
+      std::string msg = ExpectJsonError(
+          Handle(AuthA("POST", std::string("/assessments/reports/318/") + option, body)), 400);
+      EXPECT_TRUE(Contains(msg, "0.25")) << msg;
+      EXPECT_TRUE(Contains(msg, "24")) << msg;
+    }
+  }
+  // Nothing was minted.
+  auto links = service_->ListLinks(a_, ReportId{318});
+  ASSERT_TRUE(links);
+  EXPECT_TRUE(links->empty());
+}
+
+TEST_F(ApiTest, NonObjectBodiesAre400) {
+  PutA(CompletedReport(318));
+  for (const char* body : {"[]", "2", "\"x\"", "null", "true", "{", "{\"a\":1,}", "garbage",
+                           "{} {}", "/* c */ {}", " ", "\n", "NaN"}) {
+    SCOPED_TRACE(body);
+    ExpectJsonError(Handle(AuthA("POST", "/assessments/reports/318/share", body)), 400);
+    ExpectJsonError(Handle(AuthA("POST", "/assessments/reports/318/download", body)), 400);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// download.
+
+TEST_F(ApiTest, DownloadIsAPdfAttachment) {
+  PutA(CompletedReport(318));
+  for (const char* body : {"", "{\"expiration_hours\":3}"}) {
+    SCOPED_TRACE(body);
+    Response res = Handle(AuthA("POST", "/assessments/reports/318/download", body));
+    ASSERT_EQ(res.status, 200) << res.body.substr(0, 200);
+    EXPECT_EQ(HeaderOf(res, "Content-Type").value_or(""), "application/pdf");
+    EXPECT_EQ(HeaderOf(res, "Content-Disposition").value_or(""),
+              "attachment; filename=\"report-318.pdf\"");
+    EXPECT_EQ(HeaderOf(res, "Cache-Control").value_or(""), "no-store");
+    EXPECT_EQ(res.body.rfind("%PDF-", 0), 0u);
+  }
+  // Downloading mints no link.
+  auto links = service_->ListLinks(a_, ReportId{318});
+  ASSERT_TRUE(links);
+  EXPECT_TRUE(links->empty());
+}
+
+// ---------------------------------------------------------------------------
+// The signed link.
+
+TEST_F(ApiTest, LinkOpensAsHtmlWithSecurityHeaders) {
+  PutA(CompletedReport(318));
+  std::string token = ShareToken(318);
+  Response res = Handle(Req("GET", LinkPath(token), {{"Accept", "text/html,*/*;q=0.8"}}));
+  ASSERT_EQ(res.status, 200);
+  EXPECT_TRUE(Contains(HeaderOf(res, "Content-Type").value_or(""), "text/html"));
+  EXPECT_TRUE(Contains(res.body, "Priya Raman"));
+  EXPECT_TRUE(Contains(res.body, "?format=pdf"));
+  EXPECT_FALSE(Contains(res.body, "<script"));
+  ExpectLinkSecurityHeaders(res);
+}
+
+TEST_F(ApiTest, EveryLinkResponseHasSecurityHeaders) {
+  PutA(CompletedReport(318));
+  std::string live = ShareToken(318);
+  std::string expiring = ShareToken(318, "{\"expiration_hours\":0.25}");
+  std::string revoked = ShareToken(318);
+  ASSERT_EQ(Handle(AuthA("DELETE",
+                         "/assessments/reports/318/links/" + ClaimsOf(revoked).link_id.ToString()))
+                .status,
+            200);
+  clock_.Advance(minutes(15));
+
+  std::string tampered = live;
+  tampered[5] = tampered[5] == 'A' ? 'B' : 'A';
+
+  struct Case {
+    std::string method;
+    std::string target;
+    int status;
+  };
+  std::vector<Case> cases = {
+      {"GET", LinkPath(live), 200},
+      {"HEAD", LinkPath(live), 200},
+      {"GET", LinkPath(live) + "?format=pdf", 200},
+      {"GET", LinkPath(tampered), 404},
+      {"GET", LinkPath("garbage"), 404},
+      {"GET", LinkPath(expiring), 410},
+      {"GET", LinkPath(revoked), 410},
+      {"HEAD", LinkPath(revoked), 410},
+      {"GET", LinkPath(live) + "?format=xml", 400},
+      {"POST", LinkPath(live), 405},
+      {"DELETE", LinkPath(live), 405},
+  };
+  for (const char* accept : {"text/html", "application/json"}) {
+    for (const Case& c : cases) {
+      SCOPED_TRACE(c.method + " " + c.target + " Accept: " + accept);
+      Response res = Handle(Req(c.method, c.target, {{"Accept", accept}}));
+      EXPECT_EQ(res.status, c.status);
+      ExpectLinkSecurityHeaders(res);
+      if (c.status == 405) {
+        EXPECT_EQ(HeaderOf(res, "Allow").value_or(""), "GET, HEAD");
+      }
+    }
+  }
+}
+
+TEST_F(ApiTest, LinkErrorsAreHtmlForBrowsersAndJsonWhenPreferred) {
+  PutA(CompletedReport(318));
+  std::string revoked = ShareToken(318);
+  ASSERT_TRUE(service_->RevokeAllLinks(a_, ReportId{318}));
+
+  // Browser: HTML pages.
+  Response gone = Handle(Req("GET", LinkPath(revoked), {{"Accept", "text/html"}}));
+  EXPECT_EQ(gone.status, 410);
+  EXPECT_TRUE(Contains(HeaderOf(gone, "Content-Type").value_or(""), "text/html"));
+  EXPECT_TRUE(Contains(gone.body, "new one")) << gone.body;
+  Response missing = Handle(Req("GET", LinkPath("nope"), {}));
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_TRUE(Contains(HeaderOf(missing, "Content-Type").value_or(""), "text/html"));
+
+  // JSON client: same statuses, JSON error bodies.
+  ExpectJsonError(Handle(Req("GET", LinkPath(revoked), {{"Accept", "application/json"}})), 410);
+  ExpectJsonError(Handle(Req("GET", LinkPath("nope"), {{"Accept", "application/json"}})), 404);
+  ExpectJsonError(
+      Handle(Req("GET", LinkPath(revoked) + "?format=xml", {{"Accept", "application/json"}})), 400);
+}
+
+TEST_F(ApiTest, ExpiredLinkIs410) {
+  PutA(CompletedReport(318));
+  Instant minted = clock_.Now();
+  std::string token = ShareToken(318);
+  clock_.Set(minted + hours(1) - std::chrono::microseconds(1));
+  EXPECT_EQ(Handle(Req("GET", LinkPath(token))).status, 200);
+  clock_.Set(minted + hours(1));
+  Response res = Handle(Req("GET", LinkPath(token)));
+  EXPECT_EQ(res.status, 410);
+  EXPECT_TRUE(Contains(res.body, "expired")) << res.body;
+}
+
+TEST_F(ApiTest, LinkAsJsonWhenAcceptPrefersIt) {
+  PutA(CompletedReport(318));
+  std::string token = ShareToken(318);
+  Response res = Handle(Req("GET", LinkPath(token), {{"Accept", "application/json"}}));
+  ASSERT_EQ(res.status, 200);
+  EXPECT_EQ(HeaderOf(res, "Content-Type").value_or(""), "application/json");
+  json::value v = ParseBody(res);
+  EXPECT_EQ(v.at("name").as_string(), "Priya Raman");
+  EXPECT_EQ(v.at("report_id").to_number<int64_t>(), 318);
+
+  Response html = Handle(Req("GET", LinkPath(token), {{"Accept", "text/html,application/json"}}));
+  EXPECT_TRUE(Contains(HeaderOf(html, "Content-Type").value_or(""), "text/html"));
+}
+
+TEST_F(ApiTest, LinkFormatPdfIsAnAttachment) {
+  PutA(CompletedReport(318));
+  std::string token = ShareToken(318);
+  Response res = Handle(Req("GET", LinkPath(token) + "?format=pdf"));
+  ASSERT_EQ(res.status, 200);
+  EXPECT_EQ(HeaderOf(res, "Content-Type").value_or(""), "application/pdf");
+  EXPECT_EQ(HeaderOf(res, "Content-Disposition").value_or(""),
+            "attachment; filename=\"report-318.pdf\"");
+  EXPECT_EQ(res.body.rfind("%PDF-", 0), 0u);
+  ExpectLinkSecurityHeaders(res);
+}
+
+TEST_F(ApiTest, LinkUnknownFormatIs400) {
+  PutA(CompletedReport(318));
+  std::string token = ShareToken(318);
+  for (const char* query : {"?format=xml", "?format=PDF", "?x=1"}) {
+    SCOPED_TRACE(query);
+    Response res = Handle(Req("GET", LinkPath(token) + query));
+    EXPECT_EQ(res.status, 400);
+    ExpectLinkSecurityHeaders(res);
+  }
+  EXPECT_EQ(ViewsOf(token), 0);
+}
+
+TEST_F(ApiTest, LinkFormatHtmlIsThePage) {
+  PutA(CompletedReport(318));
+  std::string token = ShareToken(318);
+  Response res = Handle(Req("GET", LinkPath(token) + "?format=html"));
+  ASSERT_EQ(res.status, 200);
+  EXPECT_TRUE(Contains(HeaderOf(res, "Content-Type").value_or(""), "text/html"));
+  EXPECT_TRUE(Contains(res.body, "Priya Raman"));
+  EXPECT_EQ(ViewsOf(token), 1);
+}
+
+// A recipient whose link lost its token (or gained a trailing slash) is still
+// on the link path: SPEC §2.2 wants the "link not found" page with the link
+// path's headers, not the API's JSON 404.
+TEST_F(ApiTest, TruncatedLinkPathIsTheLinkNotFoundPage) {
+  PutA(CompletedReport(318));
+  std::string token = ShareToken(318);
+  for (const std::string& target :
+       {std::string("/assessments/bp/reports/shared/"), LinkPath(token) + "/"}) {
+    SCOPED_TRACE(target);
+    Response res = Handle(Req("GET", target, {{"Accept", "text/html"}}));
+    EXPECT_EQ(res.status, 404);
+    EXPECT_TRUE(Contains(HeaderOf(res, "Content-Type").value_or(""), "text/html"))
+        << HeaderOf(res, "Content-Type").value_or("") << " " << res.body;
+    ExpectLinkSecurityHeaders(res);
+  }
+}
+
+TEST_F(ApiTest, HeadCountsNoViewGetDoes) {
+  PutA(CompletedReport(318));
+  std::string token = ShareToken(318);
+  Response head = Handle(Req("HEAD", LinkPath(token)));
+  EXPECT_EQ(head.status, 200);
+  Response head_pdf = Handle(Req("HEAD", LinkPath(token) + "?format=pdf"));
+  EXPECT_EQ(head_pdf.status, 200);
+  EXPECT_EQ(ViewsOf(token), 0);
+
+  EXPECT_EQ(Handle(Req("GET", LinkPath(token))).status, 200);
+  EXPECT_EQ(ViewsOf(token), 1);
+  EXPECT_EQ(Handle(Req("GET", LinkPath(token) + "?format=pdf")).status, 200);
+  EXPECT_EQ(ViewsOf(token), 2);
+}
+
+TEST_F(ApiTest, LinkNeedsNoApiKeyAndIgnoresABadOne) {
+  PutA(CompletedReport(318));
+  std::string token = ShareToken(318);
+  EXPECT_EQ(Handle(Req("GET", LinkPath(token), {{"apiKey", "garbage"}})).status, 200);
+}
+
+// ---------------------------------------------------------------------------
+// Links management.
+
+TEST_F(ApiTest, LinksListNewestFirstWithSixFields) {
+  PutA(CompletedReport(318));
+  std::string first = ShareToken(318);
+  clock_.Advance(minutes(1));
+  std::string second = ShareToken(318, "{\"expiration_hours\":2}");
+  clock_.Advance(minutes(1));
+  Instant third_at = clock_.Now();
+  std::string third = ShareToken(318);
+  clock_.Advance(minutes(1));
+  Instant viewed_at = clock_.Now();
+  ASSERT_EQ(Handle(Req("GET", LinkPath(second))).status, 200);
+
+  Response res = Handle(AuthA("GET", "/assessments/reports/318/links"));
+  ASSERT_EQ(res.status, 200) << res.body;
+  json::value v = ParseBody(res);
+  ASSERT_TRUE(v.is_object());
+  EXPECT_EQ(KeysOf(v.get_object()), std::set<std::string>{"links"});
+  const json::array& links = v.at("links").as_array();
+  ASSERT_EQ(links.size(), 3u);
+  std::vector<std::string> expected_order = {ClaimsOf(third).link_id.ToString(),
+                                             ClaimsOf(second).link_id.ToString(),
+                                             ClaimsOf(first).link_id.ToString()};
+  for (size_t i = 0; i < 3; ++i) {
+    SCOPED_TRACE(i);
+    const json::object& l = links[i].as_object();
+    EXPECT_EQ(KeysOf(l), (std::set<std::string>{"link_id", "created_at", "expires_at", "revoked_at",
+                                                "views", "last_viewed_at"}));
+    EXPECT_EQ(l.at("link_id").as_string(), expected_order[i]);
+    EXPECT_EQ(l.at("link_id").as_string().size(), 22u);
+    EXPECT_TRUE(l.at("revoked_at").is_null());
+  }
+  const json::object& newest = links[0].as_object();
+  EXPECT_EQ(newest.at("created_at").as_string(), FormatRfc3339Micros(third_at));
+  EXPECT_EQ(newest.at("expires_at").as_string(), FormatRfc3339Micros(third_at + hours(1)));
+  EXPECT_EQ(newest.at("views").to_number<int64_t>(), 0);
+  EXPECT_TRUE(newest.at("last_viewed_at").is_null());
+  const json::object& viewed = links[1].as_object();
+  EXPECT_EQ(viewed.at("views").to_number<int64_t>(), 1);
+  EXPECT_EQ(viewed.at("last_viewed_at").as_string(), FormatRfc3339Micros(viewed_at));
+}
+
+TEST_F(ApiTest, LinksListOfReportWithoutLinksIsEmpty) {
+  PutA(CompletedReport(318));
+  Response res = Handle(AuthA("GET", "/assessments/reports/318/links"));
+  ASSERT_EQ(res.status, 200);
+  EXPECT_EQ(res.body, "{\"links\":[]}");
+}
+
+TEST_F(ApiTest, RevokeOneThenAgain) {
+  PutA(CompletedReport(318));
+  std::string token = ShareToken(318);
+  std::string other = ShareToken(318);
+  std::string target = "/assessments/reports/318/links/" + ClaimsOf(token).link_id.ToString();
+  clock_.Advance(minutes(2));
+  Instant revoked_at = clock_.Now();
+
+  Response once = Handle(AuthA("DELETE", target));
+  ASSERT_EQ(once.status, 200) << once.body;
+  EXPECT_EQ(once.body, "{\"revoked\":1}");
+  Response twice = Handle(AuthA("DELETE", target));
+  ASSERT_EQ(twice.status, 200) << twice.body;
+  EXPECT_EQ(twice.body, "{\"revoked\":0}");
+
+  EXPECT_EQ(Handle(Req("GET", LinkPath(token))).status, 410);
+  EXPECT_EQ(Handle(Req("GET", LinkPath(other))).status, 200);
+
+  json::value list = ParseBody(Handle(AuthA("GET", "/assessments/reports/318/links")));
+  bool found = false;
+  for (const auto& l : list.at("links").as_array()) {
+    if (l.at("link_id").as_string() == ClaimsOf(token).link_id.ToString()) {
+      found = true;
+      EXPECT_EQ(l.at("revoked_at").as_string(), FormatRfc3339Micros(revoked_at));
+    } else {
+      EXPECT_TRUE(l.at("revoked_at").is_null());
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(ApiTest, RevokeAllCountsLiveLinks) {
+  PutA(CompletedReport(318));
+  std::string a = ShareToken(318);
+  ShareToken(318);
+  ShareToken(318);
+  ASSERT_EQ(
+      Handle(AuthA("DELETE", "/assessments/reports/318/links/" + ClaimsOf(a).link_id.ToString()))
+          .body,
+      "{\"revoked\":1}");
+  Response all = Handle(AuthA("DELETE", "/assessments/reports/318/links"));
+  ASSERT_EQ(all.status, 200);
+  EXPECT_EQ(all.body, "{\"revoked\":2}");
+  Response again = Handle(AuthA("DELETE", "/assessments/reports/318/links"));
+  EXPECT_EQ(again.body, "{\"revoked\":0}");
+}
+
+TEST_F(ApiTest, MalformedLinkIdIs400) {
+  PutA(CompletedReport(318));
+  for (const char* id :
+       {"abc", "AAAAAAAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAAAAAAA!!"}) {
+    SCOPED_TRACE(id);
+    ExpectJsonError(Handle(AuthA("DELETE", std::string("/assessments/reports/318/links/") + id)),
+                    400);
+  }
+}
+
+TEST_F(ApiTest, UnknownLinkIdIs404) {
+  PutA(CompletedReport(318));
+  auto fresh = links::NewLinkId();
+  ASSERT_TRUE(fresh);
+  ExpectJsonError(Handle(AuthA("DELETE", "/assessments/reports/318/links/" + fresh->ToString())),
+                  404);
+}
+
+TEST_F(ApiTest, ForeignRevokeIs404AndRevokesNothing) {
+  PutA(CompletedReport(318));
+  std::string token = ShareToken(318);
+  std::string one = "/assessments/reports/318/links/" + ClaimsOf(token).link_id.ToString();
+  Response foreign_one = Handle(AuthB("DELETE", one));
+  Response missing_one = Handle(
+      AuthB("DELETE", "/assessments/reports/999/links/" + ClaimsOf(token).link_id.ToString()));
+  ExpectJsonError(foreign_one, 404);
+  EXPECT_EQ(foreign_one.body, missing_one.body);
+  ExpectJsonError(Handle(AuthB("DELETE", "/assessments/reports/318/links")), 404);
+  EXPECT_EQ(Handle(Req("GET", LinkPath(token))).status, 200);
+}
+
+// ---------------------------------------------------------------------------
+// GET and PUT of reports.
+
+constexpr const char* kReportJson = R"({
+  "assessment_id": 138,
+  "assessment_name": "Backend Engineer Screening",
+  "candidate_id": 5012,
+  "name": "Priya Raman",
+  "email": "priya@example.com",
+  "invite_status": "Completed",
+  "started_date": "2025-07-09T06:02:11Z",
+  "completed_date": "2025-07-09T06:58:40Z",
+  "cut_off": 60,
+  "overall_percentage": 72.5,
+  "offtab_count": 2,
+  "registration_fields": [{"label": "Phone", "value": "+91 98450 00000"}],
+  "sections": [{"section": "Python", "percentage": 80.0,
+                "skill_wise_score": [{"skill": "Data structures", "percentage": 90.0}]}]
+})";
+
+TEST_F(ApiTest, PutCreatesThenReplaces) {
+  Response created = Handle(AuthA("PUT", "/assessments/report/318", kReportJson));
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(ParseBody(created).at("report_id").to_number<int64_t>(), 318);
+
+  json::value changed = json::parse(kReportJson);
+  changed.as_object()["name"] = "Priya R.";
+  changed.as_object()["report_id"] = 318;
+  Response replaced = Handle(AuthA("PUT", "/assessments/report/318", json::serialize(changed)));
+  ASSERT_EQ(replaced.status, 200) << replaced.body;
+
+  json::value got = ParseBody(Handle(AuthA("GET", "/assessments/report/318")));
+  EXPECT_EQ(got.at("name").as_string(), "Priya R.");
+}
+
+TEST_F(ApiTest, PutBodyPathIdMismatchIs400) {
+  json::value body = json::parse(kReportJson);
+  body.as_object()["report_id"] = 319;
+  std::string msg =
+      ExpectJsonError(Handle(AuthA("PUT", "/assessments/report/318", json::serialize(body))), 400);
+  EXPECT_TRUE(Contains(msg, "report_id")) << msg;
+  ExpectJsonError(Handle(AuthA("GET", "/assessments/report/318")), 404);
+}
+
+TEST_F(ApiTest, PutMissingNameIs400NamingIt) {
+  json::value body = json::parse(kReportJson);
+  body.as_object().erase("name");
+  std::string msg =
+      ExpectJsonError(Handle(AuthA("PUT", "/assessments/report/318", json::serialize(body))), 400);
+  EXPECT_TRUE(Contains(msg, "name")) << msg;
+}
+
+TEST_F(ApiTest, PutBadBodiesAre400) {
+  for (const char* body : {"", "[]", "{", "42"}) {
+    SCOPED_TRACE(body);
+    ExpectJsonError(Handle(AuthA("PUT", "/assessments/report/318", body)), 400);
+  }
+  ExpectJsonError(Handle(AuthA("PUT", "/assessments/report/abc", kReportJson)), 400);
+}
+
+TEST_F(ApiTest, PutIntegerFieldsMustBeIntegers) {
+  for (const char* value : {"138.0", "\"138\""}) {
+    SCOPED_TRACE(value);
+    json::value body = json::parse(kReportJson);
+    body.as_object()["assessment_id"] = json::parse(value);
+    std::string msg = ExpectJsonError(
+        Handle(AuthA("PUT", "/assessments/report/318", json::serialize(body))), 400);
+    EXPECT_TRUE(Contains(msg, "assessment_id")) << msg;
+  }
+}
+
+TEST_F(ApiTest, PutOtherCompanysIdIs409AndChangesNothing) {
+  ASSERT_EQ(Handle(AuthA("PUT", "/assessments/report/318", kReportJson)).status, 201);
+  json::value hijack = json::parse(kReportJson);
+  hijack.as_object()["name"] = "Mallory";
+  ExpectJsonError(Handle(AuthB("PUT", "/assessments/report/318", json::serialize(hijack))), 409);
+  json::value got = ParseBody(Handle(AuthA("GET", "/assessments/report/318")));
+  EXPECT_EQ(got.at("name").as_string(), "Priya Raman");
+}
+
+TEST_F(ApiTest, PutWithoutKeyIs401) {
+  ExpectJsonError(Handle(Req("PUT", "/assessments/report/318", {}, kReportJson)), 401);
+  ExpectJsonError(Handle(AuthA("GET", "/assessments/report/318")), 404);
+}
+
+TEST_F(ApiTest, GetCompletedHasStableReportLink) {
+  PutA(CompletedReport(318));
+  Response first = Handle(AuthA("GET", "/assessments/report/318"));
+  ASSERT_EQ(first.status, 200) << first.body;
+  clock_.Advance(hours(1));
+  Response second = Handle(AuthA("GET", "/assessments/report/318"));
+  json::value a = ParseBody(first);
+  json::value b = ParseBody(second);
+  ASSERT_TRUE(a.as_object().contains("report_link"));
+  EXPECT_EQ(a.at("report_link"), b.at("report_link"));
+  EXPECT_EQ(a.at("name").as_string(), "Priya Raman");
+  EXPECT_EQ(a.at("overall_percentage").to_number<double>(), 72.5);
+  std::string token = TokenOf(std::string(a.at("report_link").as_string()));
+  ASSERT_FALSE(token.empty());
+  EXPECT_EQ(Handle(Req("GET", LinkPath(token))).status, 200);
+}
+
+TEST_F(ApiTest, GetPendingHasExactlySixKeys) {
+  PutA(PendingReport(400));
+  Response res = Handle(AuthA("GET", "/assessments/report/400"));
+  ASSERT_EQ(res.status, 200) << res.body;
+  json::value v = ParseBody(res);
+  ASSERT_TRUE(v.is_object());
+  EXPECT_EQ(KeysOf(v.get_object()), (std::set<std::string>{"assessment_id", "candidate_id", "email",
+                                                           "invite_status", "name", "report_id"}));
+  EXPECT_EQ(v.at("invite_status").as_string(), "Pending");
+}
+
+TEST_F(ApiTest, ReportLinkGoneSevenDaysAfterCompletion) {
+  PutA(CompletedReport(318));
+  json::value got = ParseBody(Handle(AuthA("GET", "/assessments/report/318")));
+  std::string token = TokenOf(std::string(got.at("report_link").as_string()));
+  clock_.Set(At("2025-07-16T06:58:40Z"));
+  EXPECT_EQ(Handle(Req("GET", LinkPath(token))).status, 410);
+}
+
+// ---------------------------------------------------------------------------
+// Errors everywhere: one key, "error".
+
+TEST_F(ApiTest, EveryJsonErrorHasOnlyTheErrorKey) {
+  PutA(CompletedReport(318));
+  PutA(PendingReport(400));
+  Request too_large = AuthA("POST", "/assessments/reports/318/share");
+  too_large.body_too_large = true;
+  struct Case {
+    Request req;
+    int status;
+  };
+  std::vector<Case> cases = {
+      {Req("GET", "/nope"), 404},
+      {Req("GET", "/assessments/reports/318/share"), 405},
+      {Req("POST", "/assessments/reports/318/share"), 401},
+      {Req("POST", "/assessments/reports/318/share", {{"apiKey", "bad"}}), 401},
+      {AuthA("POST", "/assessments/reports/x/share"), 400},
+      {AuthA("POST", "/assessments/reports/318/sharing"), 400},
+      {AuthA("POST", "/assessments/reports/318/share", "[]"), 400},
+      {AuthA("POST", "/assessments/reports/318/share", "{\"expiration_hours\":30}"), 400},
+      {too_large, 413},
+      {AuthA("POST", "/assessments/reports/999/share"), 404},
+      {AuthB("POST", "/assessments/reports/318/download"), 404},
+      {AuthA("POST", "/assessments/reports/400/share"), 409},
+      {AuthA("GET", "/assessments/report/999"), 404},
+      {AuthA("PUT", "/assessments/report/318", "{}"), 400},
+      {AuthB("PUT", "/assessments/report/318", kReportJson), 409},
+      {AuthA("DELETE", "/assessments/reports/318/links/bad"), 400},
+      {Req("GET", LinkPath("bad"), {{"Accept", "application/json"}}), 404},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.req.method + " " + c.req.target);
+    ExpectJsonError(Handle(c.req), c.status);
+  }
+}
+
+}  // namespace
+}  // namespace reportshare::test
