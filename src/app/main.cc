@@ -40,6 +40,7 @@ struct Options {
   double rate_limit = 50;
   double rate_burst = 200;
   int max_connections = 1024;
+  int pdf_cache_mb = 64;
   int header_timeout_s = 10;
   int idle_timeout_s = 60;
   std::string company;
@@ -202,7 +203,8 @@ int Serve(const Options& o) {
     if (!normalized) return Fail(normalized.error());
     public_url = *normalized;
   }
-  service::ReportService reports(**store, *renderer, keys, clock, public_url);
+  service::PdfCache pdf_cache(static_cast<size_t>(o.pdf_cache_mb) * 1024 * 1024);
+  service::ReportService reports(**store, *renderer, keys, clock, public_url, &pdf_cache);
   api = std::make_unique<http::Api>(
       reports, http::ApiOptions{&metrics, limiter.enabled() ? &limiter : nullptr, &draining});
 
@@ -472,6 +474,13 @@ int Main(int argc, char** argv) {
                    "Open connections beyond this are answered 503 and closed")
       ->envname("REPORTSHARE_MAX_CONNECTIONS")
       ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  serve
+      ->add_option("--pdf-cache-mb", o.pdf_cache_mb,
+                   "Memory for rendered PDFs, in MiB (least recently used evicted); 0 turns "
+                   "the cache off")
+      ->envname("REPORTSHARE_PDF_CACHE_MB")
+      ->check(CLI::Range(0, 1 << 20))
       ->capture_default_str();
   serve->add_flag("--demo", o.demo, "Load demo reports and print a fresh API key")
       ->envname("REPORTSHARE_DEMO");

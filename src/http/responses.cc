@@ -49,7 +49,6 @@ Response JsonResponse(int status, const boost::json::value& value) {
 Response ErrorResponse(const Status& status) {
   std::string message = status.message();
   if (status.code() == Code::kInternal) message = "internal error";
-  if (status.code() == Code::kUnavailable) message = "service unavailable, try again shortly";
   boost::json::object body;
   body["error"] = message;
   return JsonResponse(HttpStatusFor(status.code()), body);

@@ -13,8 +13,8 @@ int HttpStatusFor(Code code);
 // `value` as a JSON response with `status`.
 Response JsonResponse(int status, const boost::json::value& value);
 
-// {"error": message} with the status for `status.code()`. Internal and
-// unavailable errors get generic messages: details stay in the server log.
+// {"error": message} with the status for `status.code()`. Status messages are
+// client-safe by contract; internal errors still get a generic message.
 Response ErrorResponse(const Status& status);
 
 }  // namespace reportshare::http

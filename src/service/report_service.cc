@@ -27,12 +27,13 @@ LinkId DeriveReportLinkId(const links::KeyRing& ring, ReportId report, Instant e
 
 ReportService::ReportService(store::Store& store, const render::ReportRenderer& renderer,
                              const KeyRingHolder& keys, const Clock& clock,
-                             std::string public_base_url)
+                             std::string public_base_url, PdfCache* pdf_cache)
     : store_(store),
       renderer_(renderer),
       keys_(keys),
       clock_(clock),
-      public_base_url_(std::move(public_base_url)) {}
+      public_base_url_(std::move(public_base_url)),
+      pdf_cache_(pdf_cache) {}
 
 Result<store::Principal> ReportService::Authenticate(std::string_view api_key) const {
   if (api_key.empty()) return Status::Unauthenticated("missing apiKey header");
@@ -137,10 +138,18 @@ Result<OpenedLink> ReportService::OpenLink(std::string_view token, bool count_vi
 }
 
 Result<PdfDocument> ReportService::RenderPdf(const StoredReport& report) const {
+  const ReportId id = report.report.report_id;
+  if (pdf_cache_) {
+    if (auto cached = pdf_cache_->Get(id, report.version)) {
+      counters_.pdf_cache_hits.fetch_add(1, std::memory_order_relaxed);
+      return PdfDocument{*cached, PdfFilename(id)};
+    }
+  }
   auto bytes = renderer_.RenderPdf(report, clock_.Now());
   if (!bytes) return bytes.error();
   counters_.pdfs_rendered.fetch_add(1, std::memory_order_relaxed);
-  return PdfDocument{std::move(*bytes), PdfFilename(report.report.report_id)};
+  if (pdf_cache_) pdf_cache_->Put(id, report.version, std::make_shared<const std::string>(*bytes));
+  return PdfDocument{std::move(*bytes), PdfFilename(id)};
 }
 
 std::string ReportService::RenderHtml(const StoredReport& report, std::string_view pdf_href) const {

@@ -14,6 +14,7 @@
 #include "render/renderer.h"
 #include "service/counters.h"
 #include "service/key_ring_holder.h"
+#include "service/pdf_cache.h"
 #include "store/store.h"
 
 namespace reportshare::service {
@@ -57,9 +58,11 @@ struct OpenedLink {
 class ReportService {
  public:
   // `public_base_url` is the scheme, host and optional prefix links are built
-  // on, without a trailing slash. All references must outlive the service.
+  // on, without a trailing slash. `pdf_cache` may be null (no caching). All
+  // references and pointers must outlive the service.
   ReportService(store::Store& store, const render::ReportRenderer& renderer,
-                const KeyRingHolder& keys, const Clock& clock, std::string public_base_url);
+                const KeyRingHolder& keys, const Clock& clock, std::string public_base_url,
+                PdfCache* pdf_cache = nullptr);
 
   // The principal of `api_key`; kUnauthenticated if empty, unknown or revoked.
   Result<store::Principal> Authenticate(std::string_view api_key) const;
@@ -85,7 +88,7 @@ class ReportService {
   // is no longer Completed. Counts a view when `count_view`.
   Result<OpenedLink> OpenLink(std::string_view token, bool count_view) const;
 
-  // PDF of an opened link's report.
+  // PDF of a report, from the cache when this version was rendered before.
   Result<PdfDocument> RenderPdf(const StoredReport& report) const;
   // HTML page of an opened link's report, with a PDF link to `pdf_href`.
   std::string RenderHtml(const StoredReport& report, std::string_view pdf_href) const;
@@ -113,6 +116,7 @@ class ReportService {
   const KeyRingHolder& keys_;
   const Clock& clock_;
   const std::string public_base_url_;
+  PdfCache* const pdf_cache_;
   mutable ServiceCounters counters_;
 };
 

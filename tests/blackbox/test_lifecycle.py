@@ -1,0 +1,175 @@
+"""Link lifecycle and operations: signing-key rotation and retirement while
+the server runs, /metrics counters, the PDF cache, idle sockets, and the
+drain on SIGTERM."""
+
+import re
+import socket
+import threading
+import time
+import unittest
+
+import harness
+from harness import SHARED_PREFIX, ServerTestCase, make_report, run_cli, cli_describe, token_of
+
+
+def metric(text, name):
+    """Value of an unlabelled counter in Prometheus text, or None."""
+    m = re.search(r"^%s (\d+)$" % re.escape(name), text, re.M)
+    return int(m.group(1)) if m else None
+
+
+def wait_until(predicate, timeout=8.0, step=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+class RotationTest(ServerTestCase):
+    """keys rotate-signing / retire-signing against a running server."""
+
+    @classmethod
+    def setup_data(cls):
+        cls.put_report(make_report(501))
+
+    def cli(self, *args):
+        proc = run_cli(list(args) + ["--db", self.server.db])
+        self.assertEqual(proc.returncode, 0, cli_describe(proc))
+        return proc
+
+    def key_id_of(self, token):
+        return int(self.run_inspect(token)[1]["key_id"])
+
+    def run_inspect(self, token):
+        proc = run_cli(["link", "inspect", token, "--db", self.server.db])
+        fields = dict(re.findall(r"^(\w+):\s+(.*)$", proc.stdout.decode(), re.M))
+        return proc.returncode, fields
+
+    def test_rotation_keeps_old_links_and_retire_kills_them(self):
+        old = self.share_token(501)
+        self.assertEqual(self.key_id_of(old), 1)
+
+        self.cli("keys", "rotate-signing")
+        # The server picks up the new key file by itself.
+        self.assertTrue(wait_until(lambda: self.key_id_of(self.share_token(501)) == 2),
+                        "new links are not signed by key 2 after rotation:\n" + self.server.stderr())
+        new = self.share_token(501)
+        self.assertStatus(self.open_link(old), 200, "old link after rotation")
+        self.assertStatus(self.open_link(new), 200, "new link after rotation")
+
+        # The active key cannot be retired.
+        proc = run_cli(["keys", "retire-signing", "2", "--db", self.server.db])
+        self.assertNotEqual(proc.returncode, 0, cli_describe(proc))
+
+        self.cli("keys", "retire-signing", "1")
+        self.assertTrue(wait_until(lambda: self.open_link(old).status == 404),
+                        "a retired key's link still opens")
+        self.assertStatus(self.open_link(new), 200, "current key's link after retiring key 1")
+        code, fields = self.run_inspect(old)
+        self.assertEqual(code, 2)
+        self.assertIn("bad signature", fields.get("status", ""))
+
+
+class MetricsAndCacheTest(ServerTestCase):
+
+    @classmethod
+    def setup_data(cls):
+        cls.put_report(make_report(601, name="Cache Person"))
+
+    def metrics(self):
+        resp = self.server.request("GET", "/metrics")
+        self.assertStatus(resp, 200)
+        self.assertTrue(resp.content_type.startswith("text/plain"), resp.content_type)
+        return resp.text
+
+    def test_counters_move_and_cache_serves_repeats(self):
+        before = self.metrics()
+        self.assertIn("# TYPE reportshare_http_requests_total counter", before)
+        self.assertIn("# TYPE reportshare_http_request_duration_seconds histogram", before)
+        minted0 = metric(before, "reportshare_links_minted_total")
+        opened0 = metric(before, "reportshare_links_opened_total")
+        rendered0 = metric(before, "reportshare_pdfs_rendered_total")
+        hits0 = metric(before, "reportshare_pdf_cache_hits_total")
+
+        token = self.share_token(601)
+        self.assertStatus(self.open_link(token), 200)
+        first = self.open_link(token, query="?format=pdf")
+        second = self.call("POST", "/assessments/reports/601/download")
+        self.assertStatus(first, 200)
+        self.assertStatus(second, 200)
+        self.assertEqual(first.body, second.body, "a repeated download should be the cached PDF")
+
+        after = self.metrics()
+        self.assertEqual(metric(after, "reportshare_links_minted_total"), minted0 + 1)
+        self.assertEqual(metric(after, "reportshare_links_opened_total"), opened0 + 2)
+        self.assertEqual(metric(after, "reportshare_pdfs_rendered_total"), rendered0 + 1)
+        self.assertEqual(metric(after, "reportshare_pdf_cache_hits_total"), hits0 + 1)
+        self.assertRegex(after, r'reportshare_http_requests_total\{route="/assessments/reports/'
+                                r'\{report_id\}/\{option\}",status="200"\} \d+')
+        self.assertNotIn(token, after, "a token leaked into /metrics")
+
+        # A replaced report is never served from the stale cache entry.
+        self.put_report(make_report(601, name="Renamed Person"))
+        fresh = self.call("POST", "/assessments/reports/601/download")
+        self.assertStatus(fresh, 200)
+        self.assertNotEqual(fresh.body, first.body)
+        text = harness.pdftotext(fresh.body)
+        if text is not None:
+            self.assertIn("Renamed Person", " ".join(text.split()))
+        self.assertEqual(metric(self.metrics(), "reportshare_pdfs_rendered_total"), rendered0 + 2)
+
+
+class IdleSocketsTest(ServerTestCase):
+
+    def test_twenty_idle_sockets_do_not_starve_others(self):
+        idle = []
+        try:
+            for _ in range(20):
+                s = socket.create_connection(("127.0.0.1", self.server.port), timeout=5)
+                idle.append(s)
+            half = []
+            for _ in range(5):  # and a few that sent half a request
+                s = socket.create_connection(("127.0.0.1", self.server.port), timeout=5)
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+                half.append(s)
+            idle.extend(half)
+            started = time.monotonic()
+            for _ in range(10):
+                self.assertStatus(self.server.request("GET", "/healthz"), 200)
+            self.assertStatus(self.call("GET", "/assessments/report/1"), 404)
+            self.assertLess(time.monotonic() - started, 5.0, "requests were starved by idle sockets")
+        finally:
+            for s in idle:
+                s.close()
+
+
+class DrainTest(unittest.TestCase):
+
+    def test_readyz_503_and_idle_connections_closed_on_sigterm(self):
+        srv = harness.Server()
+        try:
+            srv.start()
+            self.assertEqual(srv.request("GET", "/readyz").status, 200)
+            # A slow client holds a request open while the drain starts.
+            slow = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+            slow.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\n")
+            time.sleep(0.2)
+            srv.proc.send_signal(15)
+            time.sleep(0.3)
+            slow.sendall(b"\r\n")
+            reader = harness.RawReader(slow)
+            resp = reader.read_response()
+            self.assertEqual(resp.status, 503, resp.body)
+            self.assertIn(b"shutting down", resp.body)
+            slow.close()
+            self.assertEqual(srv.proc.wait(timeout=10), 0)
+            self.assertIn("draining", srv.stderr())
+        finally:
+            srv.kill()
+            srv.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()
