@@ -1,0 +1,336 @@
+#include "store/postgres/pg_connection.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+namespace reportshare::store::postgres_internal {
+namespace {
+
+void Log(std::string_view op, std::string_view message) {
+  // libpq's messages end in a newline and may span lines ("connection to
+  // server ... failed: ...\n\tIs the server running ..."); fold them so each
+  // failure is one log line, and one fprintf so concurrent lines do not
+  // interleave.
+  std::string line;
+  for (char c : message) {
+    const bool space = c == '\n' || c == '\t' || c == ' ';
+    if (space && (line.empty() || line.back() == ' ')) continue;
+    line += space ? ' ' : c;
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  std::fprintf(stderr, "postgres: %.*s: %s\n", static_cast<int>(op.size()), op.data(),
+               line.c_str());
+}
+
+// Server messages that arrive outside a query: warnings, and the FATAL a
+// backend sends when it is shut down while idle in the pool, after which the
+// session is dead. NOTICEs (such as "relation already exists, skipping") are
+// routine and not logged.
+void OnNotice(void* arg, const PGresult* result) {
+  const char* severity = PQresultErrorField(result, PG_DIAG_SEVERITY_NONLOCALIZED);
+  const std::string_view level = severity ? severity : "";
+  if (level == "NOTICE" || level == "INFO" || level == "LOG" || level.starts_with("DEBUG")) {
+    return;
+  }
+  Log("server", PQresultErrorMessage(result));
+  if (level == "FATAL" || level == "PANIC") static_cast<Connection*>(arg)->MarkBroken();
+}
+
+bool IsConnectionFailure(std::string_view sqlstate) {
+  // Class 08: connection exception. 57P01..57P03: the server is shutting down
+  // or starting up and has dropped (or will not take) this session.
+  return sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" ||
+         sqlstate == "57P03";
+}
+
+int64_t ReadBigEndian(const char* p, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  // Sign-extend values narrower than 64 bits.
+  if (n > 0 && n < 8 && (static_cast<uint8_t>(p[0]) & 0x80) != 0) {
+    v |= ~uint64_t{0} << (8 * n);
+  }
+  return static_cast<int64_t>(v);
+}
+
+}  // namespace
+
+Status DriverError(std::string_view op, std::string_view message) {
+  Log(op, message.empty() ? "unknown error" : message);
+  return Status::Unavailable("database unavailable");
+}
+
+// --- Connection ---
+
+Result<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo,
+                                                     const std::string& display_name,
+                                                     int connect_timeout_s) {
+  const std::string timeout = std::to_string(connect_timeout_s);
+  // Keywords before "dbname" are defaults the conninfo may override; those
+  // after it are forced. Keepalives and tcp_user_timeout (ms) make a server
+  // that vanished mid-query (network partition, host down) fail the query
+  // within about 25 s rather than leave it hanging. The store reads and
+  // writes UTF-8 whatever the server's or the environment's default.
+  const char* const keywords[] = {"connect_timeout",  "keepalives_idle",  "keepalives_interval",
+                                  "keepalives_count", "tcp_user_timeout", "application_name",
+                                  "dbname",           "client_encoding",  nullptr};
+  const char* const values[] = {timeout.c_str(),  "10",   "5",    "3", "15000", "reportshare",
+                                conninfo.c_str(), "UTF8", nullptr};
+  PGconn* raw = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+  if (raw == nullptr) {
+    DriverError("connect " + display_name, "out of memory");
+    return Status::Unavailable("cannot connect to database '" + display_name + "'");
+  }
+  std::unique_ptr<Connection> conn(new Connection(raw));
+  PQsetNoticeReceiver(raw, OnNotice, conn.get());
+  if (PQstatus(raw) != CONNECTION_OK) {
+    DriverError("connect " + display_name, PQerrorMessage(raw));
+    return Status::Unavailable("cannot connect to database '" + display_name + "'");
+  }
+  return conn;
+}
+
+Connection::~Connection() { PQfinish(conn_); }
+
+bool Connection::Healthy() {
+  if (broken_ || PQstatus(conn_) != CONNECTION_OK) return false;
+  // Never blocks: libpq keeps its socket non-blocking and this only takes what
+  // has arrived. A server that went away leaves a FATAL and EOF here;
+  // PQisBusy parses the FATAL, which reaches OnNotice and marks us broken.
+  if (PQconsumeInput(conn_) == 0) {
+    broken_ = true;
+  } else {
+    (void)PQisBusy(conn_);
+  }
+  if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+  return !broken_;
+}
+
+Status Connection::Revive() {
+  if (Healthy()) return Status::Ok();
+  // The old session and its prepared statements are gone either way.
+  statements_.clear();
+  PQreset(conn_);
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    broken_ = true;
+    return DriverError("reconnect", PQerrorMessage(conn_));
+  }
+  broken_ = false;
+  return Status::Ok();
+}
+
+void Connection::NoteFailure(const PGresult* result) {
+  if (result == nullptr || PQstatus(conn_) != CONNECTION_OK ||
+      PQtransactionStatus(conn_) == PQTRANS_UNKNOWN) {
+    broken_ = true;
+    return;
+  }
+  const char* sqlstate = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  // No SQLSTATE: the error was raised by libpq itself, i.e. the connection.
+  if (sqlstate == nullptr || IsConnectionFailure(sqlstate)) broken_ = true;
+}
+
+std::optional<std::string_view> Connection::Prepare(std::string_view sql, std::string_view op) {
+  // A broken connection was logged when it broke or failed to reconnect.
+  if (broken_) return std::nullopt;
+  if (auto it = statements_.find(sql); it != statements_.end()) return it->second;
+  std::string name = "rs_" + std::to_string(next_statement_++);
+  // Parameter types are left to the server, which infers them from the
+  // columns they are compared with or inserted into.
+  PGresult* res = PQprepare(conn_, name.c_str(), std::string(sql).c_str(), 0, nullptr);
+  if (res == nullptr || PQresultStatus(res) != PGRES_COMMAND_OK) {
+    NoteFailure(res);
+    DriverError(op, res ? PQresultErrorMessage(res) : PQerrorMessage(conn_));
+    PQclear(res);
+    return std::nullopt;
+  }
+  PQclear(res);
+  auto [it, inserted] = statements_.emplace(sql, std::move(name));
+  return std::string_view(it->second);
+}
+
+Status Connection::ExecOnce(std::string_view sql, std::string_view op) {
+  if (broken_) return Status::Unavailable("database unavailable");  // logged when it broke
+  PGresult* res = PQexec(conn_, std::string(sql).c_str());
+  const ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    NoteFailure(res);
+    Status s = DriverError(op, res ? PQresultErrorMessage(res) : PQerrorMessage(conn_));
+    PQclear(res);
+    return s;
+  }
+  PQclear(res);
+  return Status::Ok();
+}
+
+void Connection::ResetState() {
+  if (broken_) return;
+  switch (PQtransactionStatus(conn_)) {
+    case PQTRANS_IDLE:
+      return;
+    case PQTRANS_INTRANS:
+    case PQTRANS_INERROR:
+      Log("release", "transaction left open; rolling back");
+      (void)ExecOnce("ROLLBACK", "release");
+      return;
+    default:  // a command still in flight, or the connection is gone
+      broken_ = true;
+      return;
+  }
+}
+
+// --- Query ---
+
+Query::Query(Connection& conn, std::string_view sql, std::string_view op)
+    : conn_(conn), name_(conn.Prepare(sql, op)), op_(op) {}
+
+Query::~Query() { PQclear(result_); }
+
+Query& Query::Bind(int64_t value) {
+  values_.push_back(std::to_string(value));
+  is_null_.push_back(false);
+  formats_.push_back(0);  // text: the server parses it as whatever integer type it inferred
+  return *this;
+}
+
+Query& Query::Bind(Instant value) { return Bind(int64_t{value.time_since_epoch().count()}); }
+
+Query& Query::Bind(std::optional<Instant> value) {
+  if (value) return Bind(*value);
+  values_.emplace_back();
+  is_null_.push_back(true);
+  formats_.push_back(0);
+  return *this;
+}
+
+Query& Query::Bind(std::string_view text) {
+  values_.emplace_back(text);
+  is_null_.push_back(false);
+  formats_.push_back(1);  // binary: sent with its length, checked as UTF-8 by the server
+  return *this;
+}
+
+Query& Query::Bind(std::span<const uint8_t> bytes) {
+  values_.emplace_back(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  is_null_.push_back(false);
+  formats_.push_back(1);
+  return *this;
+}
+
+bool Query::Execute() {
+  executed_ = true;
+  if (!name_) return false;
+  const size_t n = values_.size();
+  std::vector<const char*> values(n);
+  std::vector<int> lengths(n);
+  for (size_t i = 0; i < n; ++i) {
+    values[i] = is_null_[i] ? nullptr : values_[i].data();
+    lengths[i] = static_cast<int>(values_[i].size());
+  }
+  const std::string name(*name_);
+  result_ = PQexecPrepared(conn_.conn(), name.c_str(), static_cast<int>(n), values.data(),
+                           lengths.data(), formats_.data(), /*resultFormat=*/1);
+  const ExecStatusType st = result_ ? PQresultStatus(result_) : PGRES_FATAL_ERROR;
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+    conn_.NoteFailure(result_);
+    return false;
+  }
+  rows_ = PQntuples(result_);
+  ok_ = true;
+  return true;
+}
+
+Result<bool> Query::Step() {
+  if (!executed_) Execute();
+  if (!ok_) return Error();
+  ++row_;
+  return row_ < rows_;
+}
+
+std::string_view Query::RunRaw() {
+  if (!executed_) Execute();
+  if (ok_) return "";
+  const char* sqlstate = result_ ? PQresultErrorField(result_, PG_DIAG_SQLSTATE) : nullptr;
+  return sqlstate && *sqlstate ? std::string_view(sqlstate) : std::string_view("08000");
+}
+
+Status Query::Run() {
+  if (!RunRaw().empty()) return Error();
+  return Status::Ok();
+}
+
+Status Query::Error() const {
+  if (!name_) return Status::Unavailable("database unavailable");  // Prepare logged it
+  if (result_ != nullptr) {
+    const char* msg = PQresultErrorMessage(result_);
+    if (msg && *msg) return DriverError(op_, msg);
+  }
+  return DriverError(op_, PQerrorMessage(conn_.conn()));
+}
+
+int64_t Query::Changes() const {
+  if (result_ == nullptr) return 0;
+  const std::string_view tuples = PQcmdTuples(result_);
+  int64_t n = 0;
+  std::from_chars(tuples.data(), tuples.data() + tuples.size(), n);
+  return n;
+}
+
+bool Query::IsNull(int col) const { return PQgetisnull(result_, row_, col) != 0; }
+
+int64_t Query::Int(int col) const {
+  if (IsNull(col)) return 0;
+  return ReadBigEndian(PQgetvalue(result_, row_, col), PQgetlength(result_, row_, col));
+}
+
+Instant Query::At(int col) const { return Instant{std::chrono::microseconds{Int(col)}}; }
+
+std::optional<Instant> Query::OptionalAt(int col) const {
+  if (IsNull(col)) return std::nullopt;
+  return At(col);
+}
+
+std::string Query::Text(int col) const {
+  const int n = PQgetlength(result_, row_, col);
+  if (n <= 0) return {};
+  return std::string(PQgetvalue(result_, row_, col), static_cast<size_t>(n));
+}
+
+void Query::Blob(int col, std::span<uint8_t> out) const {
+  std::fill(out.begin(), out.end(), uint8_t{0});
+  const int n = PQgetlength(result_, row_, col);
+  if (n <= 0) return;
+  std::memcpy(out.data(), PQgetvalue(result_, row_, col),
+              std::min(out.size(), static_cast<size_t>(n)));
+}
+
+// --- Transaction ---
+
+Transaction::~Transaction() {
+  // A failed connection rolled the transaction back with it.
+  if (open_ && !conn_.broken() && PQtransactionStatus(conn_.conn()) != PQTRANS_IDLE) {
+    (void)conn_.ExecOnce("ROLLBACK", op_);
+  }
+}
+
+Status Transaction::Begin() {
+  RS_RETURN_IF_ERROR(conn_.ExecOnce("BEGIN", op_));
+  open_ = true;
+  return Status::Ok();
+}
+
+Status Transaction::Commit() {
+  // COMMIT of a failed transaction "succeeds" as a ROLLBACK; refuse instead.
+  if (PQtransactionStatus(conn_.conn()) != PQTRANS_INTRANS) {
+    return DriverError(op_, "commit of a failed transaction");
+  }
+  RS_RETURN_IF_ERROR(conn_.ExecOnce("COMMIT", op_));
+  open_ = false;
+  return Status::Ok();
+}
+
+}  // namespace reportshare::store::postgres_internal
