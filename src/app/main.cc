@@ -41,6 +41,7 @@ struct Options {
   double rate_burst = 200;
   int max_connections = 1024;
   int pdf_cache_mb = 64;
+  int view_flush_ms = 1000;
   int header_timeout_s = 10;
   int idle_timeout_s = 60;
   std::string company;
@@ -204,7 +205,8 @@ int Serve(const Options& o) {
     public_url = *normalized;
   }
   service::PdfCache pdf_cache(static_cast<size_t>(o.pdf_cache_mb) * 1024 * 1024);
-  service::ReportService reports(**store, *renderer, keys, clock, public_url, &pdf_cache);
+  service::OpenRecorder opens(**store, std::chrono::milliseconds(o.view_flush_ms));
+  service::ReportService reports(**store, *renderer, keys, clock, public_url, &pdf_cache, &opens);
   api = std::make_unique<http::Api>(
       reports, http::ApiOptions{&metrics, limiter.enabled() ? &limiter : nullptr, &draining});
 
@@ -481,6 +483,13 @@ int Main(int argc, char** argv) {
                    "the cache off")
       ->envname("REPORTSHARE_PDF_CACHE_MB")
       ->check(CLI::Range(0, 1 << 20))
+      ->capture_default_str();
+  serve
+      ->add_option("--view-flush-ms", o.view_flush_ms,
+                   "Link opens are written to the database in batches at most this many "
+                   "milliseconds after they happen")
+      ->envname("REPORTSHARE_VIEW_FLUSH_MS")
+      ->check(CLI::Range(1, 60000))
       ->capture_default_str();
   serve->add_flag("--demo", o.demo, "Load demo reports and print a fresh API key")
       ->envname("REPORTSHARE_DEMO");

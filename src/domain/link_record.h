@@ -1,6 +1,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "core/clock.h"
 #include "domain/ids.h"
@@ -18,6 +19,17 @@ struct LinkRecord {
   std::optional<Instant> revoked_at;
   int64_t views = 0;
   std::optional<Instant> last_viewed_at;
+};
+
+// One opening of a link, as the audit keeps it. Holds no full IP address
+// and no raw user agent: see service/client_info.h for why.
+struct LinkOpen {
+  LinkId link_id;
+  Instant at;
+  int status = 0;       // HTTP status served
+  std::string client;   // user-agent family: "Chrome", "curl", "Outlook link scanner", …
+  std::string network;  // the client's IPv4 /24 or IPv6 /48, e.g. "203.0.113.0/24"
+  bool counted = false; // counts as a view: a GET by a person, not HEAD or a scanner
 };
 
 }  // namespace reportshare

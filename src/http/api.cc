@@ -16,6 +16,7 @@ namespace {
 namespace json = boost::json;
 
 constexpr std::string_view kIdRange = "1 to 9223372036854775807";
+constexpr int kMaxOpensListed = 1000;
 
 std::vector<std::string_view> SplitPath(std::string_view path) {
   std::vector<std::string_view> segs;
@@ -301,6 +302,13 @@ Response Api::Handle(const Request& req) const {
       res = MethodNotAllowed(req, "GET, DELETE");
     }
     res.route = "/assessments/reports/{report_id}/links";
+  } else if (Is(segs, {"assessments", "reports", "*", "links", "*", "opens"})) {
+    res =
+        m == "GET"
+            ? Authenticated(
+                  req, [&](const Principal& who) { return ListOpens(req, who, segs[2], segs[4]); })
+            : MethodNotAllowed(req, "GET");
+    res.route = "/assessments/reports/{report_id}/links/{link_id}/opens";
   } else if (Is(segs, {"assessments", "reports", "*", "links", "*"})) {
     res = m == "DELETE" ? Authenticated(req,
                                         [&](const Principal& who) {
@@ -421,6 +429,29 @@ Response Api::RevokeLinks(const Request& req, const Principal& who, std::string_
   return JsonResponse(200, json::object{{"revoked", *revoked}});
 }
 
+Response Api::ListOpens(const Request& req, const Principal& who, std::string_view id_text,
+                        std::string_view link_text) const {
+  auto id = ParsePathReportId(id_text);
+  if (!id) return ErrorResponse(id.error());
+  auto link_id = LinkId::Parse(link_text);
+  if (!link_id) {
+    return ErrorResponse(
+        Status::InvalidArgument("link_id must be the 22-character id from the links list"));
+  }
+  if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
+  auto opens = service_.ListOpens(who, *id, *link_id, kMaxOpensListed);
+  if (!opens) return ErrorResponse(opens.error());
+  json::array arr;
+  for (const LinkOpen& o : *opens) {
+    arr.push_back(json::object{{"at", FormatRfc3339Micros(o.at)},
+                               {"status", o.status},
+                               {"client", o.client},
+                               {"network", o.network},
+                               {"counted", o.counted}});
+  }
+  return JsonResponse(200, json::object{{"opens", std::move(arr)}});
+}
+
 Response Api::OpenLink(const Request& req, std::string_view token) const {
   bool wants_json = PrefersJson(req.HeaderValue("Accept").value_or(""));
   auto fail = [&](const Status& s) { return wants_json ? ErrorResponse(s) : LinkErrorPage(s); };
@@ -432,7 +463,9 @@ Response Api::OpenLink(const Request& req, std::string_view token) const {
   } else if (!query.empty() && query != "format=html") {
     return fail(Status::InvalidArgument("the only query this link takes is format=pdf"));
   }
-  auto opened = service_.OpenLink(token, /*count_view=*/req.method == "GET");
+  service::Visitor visitor{req.method == "GET", req.HeaderValue("User-Agent").value_or(""),
+                           req.remote_address};
+  auto opened = service_.OpenLink(token, visitor);
   if (!opened) return fail(opened.error());
   if (pdf) {
     auto doc = service_.RenderPdf(opened->report);

@@ -42,6 +42,8 @@ class Api {
   Response ListLinks(const Request& req, const Principal& who, std::string_view id) const;
   Response RevokeLinks(const Request& req, const Principal& who, std::string_view id,
                        std::optional<std::string_view> link_id) const;
+  Response ListOpens(const Request& req, const Principal& who, std::string_view id,
+                     std::string_view link_id) const;
   Response OpenLink(const Request& req, std::string_view token) const;
   Response Health(std::string_view which) const;
 

@@ -2,7 +2,10 @@
 
 #include <cstring>
 
+#include <cstdio>
+
 #include "core/bytes.h"
+#include "service/client_info.h"
 
 namespace reportshare::service {
 namespace {
@@ -27,13 +30,14 @@ LinkId DeriveReportLinkId(const links::KeyRing& ring, ReportId report, Instant e
 
 ReportService::ReportService(store::Store& store, const render::ReportRenderer& renderer,
                              const KeyRingHolder& keys, const Clock& clock,
-                             std::string public_base_url, PdfCache* pdf_cache)
+                             std::string public_base_url, PdfCache* pdf_cache, OpenRecorder* opens)
     : store_(store),
       renderer_(renderer),
       keys_(keys),
       clock_(clock),
       public_base_url_(std::move(public_base_url)),
-      pdf_cache_(pdf_cache) {}
+      pdf_cache_(pdf_cache),
+      opens_(opens) {}
 
 Result<store::Principal> ReportService::Authenticate(std::string_view api_key) const {
   if (api_key.empty()) return Status::Unauthenticated("missing apiKey header");
@@ -114,25 +118,51 @@ Result<store::PutOutcome> ReportService::PutReport(const store::Principal& who,
   return store_.PutReport(who.company_id, report, clock_.Now());
 }
 
-Result<OpenedLink> ReportService::OpenLink(std::string_view token, bool count_view) const {
+void ReportService::Audit(const links::LinkClaims& claims, const Visitor& visitor, int status,
+                          Instant at) const {
+  ClientInfo client = DescribeClient(visitor.user_agent, visitor.remote_address);
+  LinkOpen open{claims.link_id,
+                at,
+                status,
+                std::move(client.family),
+                std::move(client.network),
+                status == 200 && visitor.wants_view && !client.scanner};
+  if (opens_) {
+    opens_->Record(std::move(open));
+  } else if (Status s = store_.RecordOpens({open}); !s.ok()) {
+    std::fprintf(stderr, "reportshare: could not record a link open: %s\n", s.message().c_str());
+  }
+}
+
+Result<OpenedLink> ReportService::OpenLink(std::string_view token, const Visitor& visitor) const {
   auto ring = keys_.Get();
   auto claims = links::VerifyToken(*ring, token);
   if (!claims) return Status::NotFound("link not found");
   Instant now = clock_.Now();
-  if (links::IsExpired(*claims, now)) return Status::Gone("this link has expired");
+  // Expiry needs no database: the signed claims say it.
+  if (links::IsExpired(*claims, now)) {
+    Audit(*claims, visitor, 410, now);
+    return Status::Gone("this link has expired");
+  }
 
   auto link = store_.GetLink(claims->link_id);
   if (!link) return link.error();
   if (!*link || (*link)->report_id != claims->report_id) return Status::NotFound("link not found");
-  if ((*link)->revoked_at) return Status::Gone("this link has been revoked");
+  if ((*link)->revoked_at) {
+    Audit(*claims, visitor, 410, now);
+    return Status::Gone("this link has been revoked");
+  }
 
   auto stored = store_.GetReport(claims->report_id);
   if (!stored) return stored.error();
   if (!*stored || (*stored)->company_id != (*link)->company_id) {
     return Status::NotFound("link not found");
   }
-  if (!(*stored)->report.completed()) return Status::Gone("this report is no longer available");
-  if (count_view) RS_RETURN_IF_ERROR(store_.RecordView(claims->link_id, now));
+  if (!(*stored)->report.completed()) {
+    Audit(*claims, visitor, 410, now);
+    return Status::Gone("this report is no longer available");
+  }
+  Audit(*claims, visitor, 200, now);
   counters_.links_opened.fetch_add(1, std::memory_order_relaxed);
   return OpenedLink{*claims, std::move(**stored)};
 }
@@ -160,7 +190,18 @@ Result<std::vector<LinkRecord>> ReportService::ListLinks(const store::Principal&
                                                          ReportId id) const {
   auto stored = LoadOwned(who, id);
   if (!stored) return stored.error();
+  // Read our own writes: views still queued on this node go in first. A
+  // failed flush keeps them queued; the list is then a moment behind.
+  if (opens_) opens_->Flush();
   return store_.ListLinks(who.company_id, id);
+}
+
+Result<std::vector<LinkOpen>> ReportService::ListOpens(const store::Principal& who, ReportId id,
+                                                       const LinkId& link, int limit) const {
+  auto stored = LoadOwned(who, id);
+  if (!stored) return stored.error();
+  if (opens_) opens_->Flush();
+  return store_.ListOpens(who.company_id, id, link, limit);
 }
 
 Result<int64_t> ReportService::RevokeLink(const store::Principal& who, ReportId id,

@@ -14,6 +14,7 @@
 #include "render/renderer.h"
 #include "service/counters.h"
 #include "service/key_ring_holder.h"
+#include "service/open_recorder.h"
 #include "service/pdf_cache.h"
 #include "store/store.h"
 
@@ -46,6 +47,13 @@ struct ReportWithLink {
   std::optional<std::string> report_link;  // only for Completed reports
 };
 
+// Who is opening a link, as far as the audit cares.
+struct Visitor {
+  bool wants_view = true;           // false for HEAD: never a view
+  std::string_view user_agent;      // the User-Agent header
+  std::string_view remote_address;  // the peer's IP address as text
+};
+
 // A link that verified and whose report may be shown.
 struct OpenedLink {
   links::LinkClaims claims;
@@ -58,11 +66,12 @@ struct OpenedLink {
 class ReportService {
  public:
   // `public_base_url` is the scheme, host and optional prefix links are built
-  // on, without a trailing slash. `pdf_cache` may be null (no caching). All
+  // on, without a trailing slash. `pdf_cache` may be null (no caching);
+  // `opens` may be null (opens written synchronously, one per request). All
   // references and pointers must outlive the service.
   ReportService(store::Store& store, const render::ReportRenderer& renderer,
                 const KeyRingHolder& keys, const Clock& clock, std::string public_base_url,
-                PdfCache* pdf_cache = nullptr);
+                PdfCache* pdf_cache = nullptr, OpenRecorder* opens = nullptr);
 
   // The principal of `api_key`; kUnauthenticated if empty, unknown or revoked.
   Result<store::Principal> Authenticate(std::string_view api_key) const;
@@ -85,16 +94,27 @@ class ReportService {
   // Verifies `token` and loads what it points to. kNotFound for a malformed,
   // forged or unknown link (checked before any database work when the
   // signature is bad), kGone for an expired or revoked one or a report that
-  // is no longer Completed. Counts a view when `count_view`.
-  Result<OpenedLink> OpenLink(std::string_view token, bool count_view) const;
+  // is no longer Completed. Audits the open of a known link (served or 410),
+  // counting a view when `visitor.wants_view` and the client is not a link
+  // scanner (service/client_info.h).
+  Result<OpenedLink> OpenLink(std::string_view token, const Visitor& visitor) const;
+  // Shorthand for tests and tools: a person (or HEAD when !count_view).
+  Result<OpenedLink> OpenLink(std::string_view token, bool count_view) const {
+    return OpenLink(token, Visitor{count_view, {}, {}});
+  }
 
   // PDF of a report, from the cache when this version was rendered before.
   Result<PdfDocument> RenderPdf(const StoredReport& report) const;
   // HTML page of an opened link's report, with a PDF link to `pdf_href`.
   std::string RenderHtml(const StoredReport& report, std::string_view pdf_href) const;
 
-  // Links of the caller's report, newest first. kNotFound for another company's report.
+  // Links of the caller's report, newest first, with views recorded so far on
+  // this node. kNotFound for another company's report.
   Result<std::vector<LinkRecord>> ListLinks(const store::Principal& who, ReportId id) const;
+  // The audit of one link of the caller's report, newest first (at most `limit`).
+  // kNotFound for another company's report or an unknown link.
+  Result<std::vector<LinkOpen>> ListOpens(const store::Principal& who, ReportId id,
+                                          const LinkId& link, int limit) const;
   // Revokes one link (returns 0 or 1) or all live links (returns the count).
   Result<int64_t> RevokeLink(const store::Principal& who, ReportId id, const LinkId& link) const;
   Result<int64_t> RevokeAllLinks(const store::Principal& who, ReportId id) const;
@@ -110,6 +130,7 @@ class ReportService {
   Result<StoredReport> LoadOwned(const store::Principal& who, ReportId id) const;
   Result<StoredReport> LoadShareable(const store::Principal& who, ReportId id) const;
   std::string UrlFor(std::string_view token) const;
+  void Audit(const links::LinkClaims& claims, const Visitor& visitor, int status, Instant at) const;
 
   store::Store& store_;
   const render::ReportRenderer& renderer_;
@@ -117,6 +138,7 @@ class ReportService {
   const Clock& clock_;
   const std::string public_base_url_;
   PdfCache* const pdf_cache_;
+  OpenRecorder* const opens_;
   mutable ServiceCounters counters_;
 };
 

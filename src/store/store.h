@@ -52,8 +52,7 @@ class Store {
                               const std::array<uint8_t, 32>& key_hash, Instant created_at) = 0;
 
   // The principal of the active (not revoked) key with this hash, or nullopt.
-  virtual Result<std::optional<Principal>> FindApiKey(
-      const std::array<uint8_t, 32>& key_hash) = 0;
+  virtual Result<std::optional<Principal>> FindApiKey(const std::array<uint8_t, 32>& key_hash) = 0;
 
   // All keys, oldest first.
   virtual Result<std::vector<ApiKeyInfo>> ListApiKeys() = 0;
@@ -69,8 +68,7 @@ class Store {
 
   // Creates or replaces `report` for `company`, atomically, bumping its
   // version. kConflict (nothing changed) if another company owns the id.
-  virtual Result<PutOutcome> PutReport(CompanyId company, const Report& report,
-                                       Instant at) = 0;
+  virtual Result<PutOutcome> PutReport(CompanyId company, const Report& report, Instant at) = 0;
 
   // --- links ---
 
@@ -92,8 +90,15 @@ class Store {
   // Revokes every unrevoked link of this company's report; returns how many.
   virtual Result<int64_t> RevokeAllLinks(CompanyId company, ReportId report, Instant at) = 0;
 
-  // Counts one view of a link at `at`.
-  virtual Status RecordView(const LinkId& id, Instant at) = 0;
+  // Appends `opens` to the audit and adds the counted ones to their links'
+  // views and last_viewed_at (which keeps the latest instant), all in one
+  // transaction. Opens of link ids that do not exist are skipped.
+  virtual Status RecordOpens(const std::vector<LinkOpen>& opens) = 0;
+
+  // The audit of one link of this company's report, newest first, at most
+  // `limit` rows. kNotFound if there is no such link.
+  virtual Result<std::vector<LinkOpen>> ListOpens(CompanyId company, ReportId report,
+                                                  const LinkId& id, int limit) = 0;
 
   // True if any link was ever minted (guards against losing the signing keys).
   virtual Result<bool> HasLinks() = 0;

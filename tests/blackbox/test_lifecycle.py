@@ -121,6 +121,67 @@ class MetricsAndCacheTest(ServerTestCase):
         self.assertEqual(metric(self.metrics(), "reportshare_pdfs_rendered_total"), rendered0 + 2)
 
 
+class AuditTest(ServerTestCase):
+    """Every open of a known link is audited; only a person's GET counts."""
+
+    @classmethod
+    def setup_data(cls):
+        cls.put_report(make_report(701))
+
+    def links(self):
+        resp = self.call("GET", "/assessments/reports/701/links")
+        self.assertStatus(resp, 200)
+        return {l["link_id"]: l for l in resp.json()["links"]}
+
+    def test_views_heads_scanners_and_the_opens_list(self):
+        token = self.share_token(701)
+        link_id = max(self.links().values(), key=lambda l: l["created_at"])["link_id"]
+        chrome = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                  "Chrome/120.0 Safari/537.36")
+        self.assertStatus(self.server.request("GET", SHARED_PREFIX + token, {"User-Agent": chrome}), 200)
+        self.assertStatus(self.server.request("GET", SHARED_PREFIX + token + "?format=pdf",
+                                              {"User-Agent": chrome}), 200)
+        self.assertStatus(self.server.request("HEAD", SHARED_PREFIX + token, {"User-Agent": chrome}), 200)
+        for scanner in ("Mozilla/5.0 (compatible; Slackbot-LinkExpanding 1.0)",
+                        "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0)",
+                        "facebookexternalhit/1.1"):
+            self.assertStatus(self.server.request("GET", SHARED_PREFIX + token,
+                                                  {"User-Agent": scanner}), 200)
+        link = self.links()[link_id]
+        self.assertEqual(link["views"], 2, "only the person's page and PDF count: %r" % link)
+        self.assertIsNotNone(link["last_viewed_at"])
+
+        resp = self.call("GET", "/assessments/reports/701/links/%s/opens" % link_id)
+        self.assertStatus(resp, 200)
+        opens = resp.json()["opens"]
+        self.assertEqual(len(opens), 6, opens)
+        self.assertEqual(sum(1 for o in opens if o["counted"]), 2, opens)
+        clients = [o["client"] for o in opens]
+        self.assertIn("Chrome", clients)
+        self.assertIn("Slack link preview", clients)
+        self.assertIn("Microsoft Office link check", clients)
+        for o in opens:
+            self.assertEqual(o["status"], 200)
+            self.assertEqual(o["network"], "127.0.0.0/24", "IP must be truncated: %r" % o)
+            self.assertRegex(o["at"], harness.EXPIRES_AT_RE.pattern)
+        self.assertEqual(opens, sorted(opens, key=lambda o: o["at"], reverse=True))
+
+        # Another company sees neither the link nor its audit.
+        other = self.call("GET", "/assessments/reports/701/links/%s/opens" % link_id, key="B")
+        self.assertStatus(other, 404)
+        bad = self.call("GET", "/assessments/reports/701/links/nope/opens")
+        self.assertStatus(bad, 400)
+
+    def test_revoked_open_is_audited_but_not_a_view(self):
+        token = self.share_token(701)
+        link_id = max(self.links().values(), key=lambda l: l["created_at"])["link_id"]
+        self.assertStatus(self.call("DELETE", "/assessments/reports/701/links/" + link_id), 200)
+        self.assertStatus(self.open_link(token), 410)
+        opens = self.call("GET", "/assessments/reports/701/links/%s/opens" % link_id).json()["opens"]
+        self.assertEqual([(o["status"], o["counted"]) for o in opens], [(410, False)])
+        self.assertEqual(self.links()[link_id]["views"], 0)
+
+
 class IdleSocketsTest(ServerTestCase):
 
     def test_twenty_idle_sockets_do_not_starve_others(self):

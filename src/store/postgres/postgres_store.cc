@@ -2,11 +2,13 @@
 
 #include <libpq-fe.h>
 
-#include <boost/json/value.hpp>
+#include <boost/json.hpp>
 
 #include <cstdio>
+#include <map>
 #include <utility>
 
+#include "core/bytes.h"
 #include "core/json.h"
 #include "domain/report_json.h"
 #include "store/migrations.h"
@@ -448,19 +450,89 @@ Result<int64_t> PostgresStore::RevokeAllLinks(CompanyId company, ReportId report
   return q.Changes();
 }
 
-Status PostgresStore::RecordView(const LinkId& id, Instant at) {
+Status PostgresStore::RecordOpens(const std::vector<LinkOpen>& opens) {
+  constexpr std::string_view op = "RecordOpens";
+  if (opens.empty()) return Status::Ok();
+  // A whole batch travels as one JSON parameter per statement: two round
+  // trips for the batch, not two per open.
+  boost::json::array rows;
+  std::map<std::string, std::pair<int64_t, int64_t>> views;  // hex id -> (count, latest)
+  for (const LinkOpen& o : opens) {
+    std::string hex = HexEncode(o.link_id.bytes);
+    int64_t at = o.at.time_since_epoch().count();
+    rows.push_back(boost::json::object{{"l", hex},
+                                       {"a", at},
+                                       {"s", o.status},
+                                       {"c", o.client},
+                                       {"n", o.network},
+                                       {"k", o.counted ? 1 : 0}});
+    if (o.counted) {
+      auto& [count, latest] = views[hex];
+      ++count;
+      latest = std::max(latest, at);
+    }
+  }
+  boost::json::array view_rows;
+  for (const auto& [hex, v] : views) {
+    view_rows.push_back(boost::json::object{{"l", hex}, {"n", v.first}, {"a", v.second}});
+  }
+  const std::string opens_json = WriteJson(rows);
+  const std::string views_json = WriteJson(view_rows);
+
   Lease conn = Acquire();
-  // One statement, so concurrent views never lose an increment (the row lock
-  // serializes them); views that arrive out of order keep the latest instant.
+  Transaction tx(*conn, op);
+  RS_RETURN_IF_ERROR(tx.Begin());
+  {
+    Query q(*conn,
+            "INSERT INTO link_opens (link_id, at, status, client, network, counted) "
+            "SELECT decode(t.x->>'l', 'hex'), (t.x->>'a')::bigint, (t.x->>'s')::int, t.x->>'c', "
+            "t.x->>'n', (t.x->>'k')::int "
+            "FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS t(x, i) "
+            "WHERE EXISTS (SELECT 1 FROM links WHERE links.link_id = decode(t.x->>'l', 'hex')) "
+            "ORDER BY t.i",
+            op);
+    q.Bind(std::string_view(opens_json));
+    RS_RETURN_IF_ERROR(q.Run());
+  }
+  if (!views.empty()) {
+    Query q(*conn,
+            "UPDATE links SET views = links.views + v.n, "
+            "last_viewed_at = GREATEST(COALESCE(links.last_viewed_at, v.a), v.a) "
+            "FROM (SELECT decode(x->>'l', 'hex') AS link_id, (x->>'n')::bigint AS n, "
+            "(x->>'a')::bigint AS a FROM jsonb_array_elements($1::text::jsonb) AS x) AS v "
+            "WHERE links.link_id = v.link_id",
+            op);
+    q.Bind(std::string_view(views_json));
+    RS_RETURN_IF_ERROR(q.Run());
+  }
+  return tx.Commit();
+}
+
+Result<std::vector<LinkOpen>> PostgresStore::ListOpens(CompanyId company, ReportId report,
+                                                       const LinkId& id, int limit) {
+  constexpr std::string_view op = "ListOpens";
+  Lease conn = Acquire();
+  {
+    Query q(*conn, "SELECT 1 FROM links WHERE link_id = $1 AND company_id = $2 AND report_id = $3",
+            op);
+    q.Bind(Bytes(id)).Bind(company.value).Bind(report.value);
+    Result<bool> row = q.Step();
+    if (!row) return row.error();
+    if (!*row) return Status::NotFound("link not found");
+  }
   Query q(*conn,
-          "UPDATE links SET views = views + 1, last_viewed_at = CASE "
-          "WHEN last_viewed_at IS NULL OR last_viewed_at < $1 THEN $1 ELSE last_viewed_at END "
-          "WHERE link_id = $2",
-          "RecordView");
-  q.Bind(at).Bind(Bytes(id));
-  RS_RETURN_IF_ERROR(q.Run());
-  if (q.Changes() == 0) return Status::NotFound("link not found");
-  return Status::Ok();
+          "SELECT at, status, client, network, counted FROM link_opens WHERE link_id = $1 "
+          "ORDER BY at DESC, id DESC LIMIT $2",
+          op);
+  q.Bind(Bytes(id)).Bind(int64_t{limit});
+  std::vector<LinkOpen> out;
+  for (;;) {
+    Result<bool> row = q.Step();
+    if (!row) return row.error();
+    if (!*row) return out;
+    out.push_back(LinkOpen{id, Instant{std::chrono::microseconds{q.Int(0)}},
+                           static_cast<int>(q.Int(1)), q.Text(2), q.Text(3), q.Int(4) != 0});
+  }
 }
 
 Result<bool> PostgresStore::HasLinks() {

@@ -388,19 +388,65 @@ Result<int64_t> SqliteStore::RevokeAllLinks(CompanyId company, ReportId report, 
   return q.Changes();
 }
 
-Status SqliteStore::RecordView(const LinkId& id, Instant at) {
+Status SqliteStore::RecordOpens(const std::vector<LinkOpen>& opens) {
+  constexpr std::string_view op = "RecordOpens";
+  if (opens.empty()) return Status::Ok();
   Lease conn = Acquire();
-  // One statement, so concurrent views never lose an increment; views that
-  // arrive out of order keep the latest instant.
+  Transaction tx(*conn, op);
+  RS_RETURN_IF_ERROR(tx.Begin());
+  for (const LinkOpen& o : opens) {
+    {
+      Query q(*conn,
+              "INSERT INTO link_opens (link_id, at, status, client, network, counted) "
+              "SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM links WHERE link_id = ?1)",
+              op);
+      q.Bind(Bytes(o.link_id))
+          .Bind(o.at)
+          .Bind(int64_t{o.status})
+          .Bind(o.client)
+          .Bind(o.network)
+          .Bind(int64_t{o.counted ? 1 : 0});
+      RS_RETURN_IF_ERROR(q.Run());
+    }
+    if (o.counted) {
+      // Views that arrive out of order keep the latest instant.
+      Query q(*conn,
+              "UPDATE links SET views = views + 1, last_viewed_at = CASE "
+              "WHEN last_viewed_at IS NULL OR last_viewed_at < ?1 THEN ?1 ELSE last_viewed_at END "
+              "WHERE link_id = ?2",
+              op);
+      q.Bind(o.at).Bind(Bytes(o.link_id));
+      RS_RETURN_IF_ERROR(q.Run());
+    }
+  }
+  return tx.Commit();
+}
+
+Result<std::vector<LinkOpen>> SqliteStore::ListOpens(CompanyId company, ReportId report,
+                                                     const LinkId& id, int limit) {
+  constexpr std::string_view op = "ListOpens";
+  Lease conn = Acquire();
+  {
+    Query q(*conn, "SELECT 1 FROM links WHERE link_id = ? AND company_id = ? AND report_id = ?",
+            op);
+    q.Bind(Bytes(id)).Bind(company.value).Bind(report.value);
+    Result<bool> row = q.Step();
+    if (!row) return row.error();
+    if (!*row) return Status::NotFound("link not found");
+  }
   Query q(*conn,
-          "UPDATE links SET views = views + 1, last_viewed_at = CASE "
-          "WHEN last_viewed_at IS NULL OR last_viewed_at < ?1 THEN ?1 ELSE last_viewed_at END "
-          "WHERE link_id = ?2",
-          "RecordView");
-  q.Bind(at).Bind(Bytes(id));
-  RS_RETURN_IF_ERROR(q.Run());
-  if (q.Changes() == 0) return Status::NotFound("link not found");
-  return Status::Ok();
+          "SELECT at, status, client, network, counted FROM link_opens WHERE link_id = ? "
+          "ORDER BY at DESC, id DESC LIMIT ?",
+          op);
+  q.Bind(Bytes(id)).Bind(int64_t{limit});
+  std::vector<LinkOpen> out;
+  for (;;) {
+    Result<bool> row = q.Step();
+    if (!row) return row.error();
+    if (!*row) return out;
+    out.push_back(LinkOpen{id, Instant{std::chrono::microseconds{q.Int(0)}},
+                           static_cast<int>(q.Int(1)), q.Text(2), q.Text(3), q.Int(4) != 0});
+  }
 }
 
 Result<bool> SqliteStore::HasLinks() {

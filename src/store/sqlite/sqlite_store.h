@@ -24,7 +24,7 @@ class Connection;
 // ("sqlite: <operation>: <message>") and returned as kUnavailable
 // ("database unavailable"). In addition to the failures listed in store.h:
 // InsertApiKey, PutReport and InsertLink return kNotFound if the company does
-// not exist; RecordView returns kNotFound if the link does not exist; GetReport
+// not exist; GetReport
 // returns kInternal if a stored body no longer parses as a report.
 class SqliteStore final : public Store {
  public:
@@ -58,7 +58,9 @@ class SqliteStore final : public Store {
   Result<int64_t> RevokeLink(CompanyId company, ReportId report, const LinkId& id,
                              Instant at) override;
   Result<int64_t> RevokeAllLinks(CompanyId company, ReportId report, Instant at) override;
-  Status RecordView(const LinkId& id, Instant at) override;
+  Status RecordOpens(const std::vector<LinkOpen>& opens) override;
+  Result<std::vector<LinkOpen>> ListOpens(CompanyId company, ReportId report, const LinkId& id,
+                                          int limit) override;
   Result<bool> HasLinks() override;
   Status Ping() override;
 

@@ -81,9 +81,14 @@ class CountingStore final : public store::Store {
     ++calls_;
     return inner_.RevokeAllLinks(company, report, at);
   }
-  Status RecordView(const LinkId& id, Instant at) override {
+  Status RecordOpens(const std::vector<LinkOpen>& opens) override {
     ++calls_;
-    return inner_.RecordView(id, at);
+    return inner_.RecordOpens(opens);
+  }
+  Result<std::vector<LinkOpen>> ListOpens(CompanyId company, ReportId report, const LinkId& id,
+                                          int limit) override {
+    ++calls_;
+    return inner_.ListOpens(company, report, id, limit);
   }
   Result<bool> HasLinks() override {
     ++calls_;
@@ -444,11 +449,14 @@ TEST_F(ReportServiceTest, BadOrExpiredTokenTouchesNoDatabase) {
     ASSERT_FALSE(opened);
     EXPECT_EQ(opened.error().code(), Code::kNotFound);
   }
+  EXPECT_EQ(counting.calls(), before);
+  // An expired link is judged from the token alone; the only database call
+  // is the audit of the attempt (written, never read).
   clock_.Advance(hours(1));
   auto expired = watched.OpenLink(token, true);
   ASSERT_FALSE(expired);
   EXPECT_EQ(expired.error().code(), Code::kGone);
-  EXPECT_EQ(counting.calls(), before);
+  EXPECT_EQ(counting.calls(), before + 1);
 }
 
 TEST_F(ReportServiceTest, ReportLinkSurvivesRotation) {

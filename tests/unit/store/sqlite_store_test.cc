@@ -165,11 +165,12 @@ TEST(SqliteStoreTest, BadArgumentsAreRejected) {
   EXPECT_EQ(SqliteStore::Open("", 1).error().code(), Code::kInvalidArgument);
 }
 
-TEST(SqliteStoreTest, RecordViewOfUnknownLinkIsNotFound) {
+TEST(SqliteStoreTest, RecordOpensOfUnknownLinkIsSkipped) {
   TempDir dir;
   auto store = SqliteStore::Open(dir.path() + "/rs.db", 1);
   ASSERT_TRUE(store) << store.error().message();
-  EXPECT_EQ((*store)->RecordView(LinkId{}, Instant{}).code(), Code::kNotFound);
+  EXPECT_TRUE((*store)->RecordOpens({LinkOpen{LinkId{}, Instant{}, 200, "curl", "", true}}).ok());
+  EXPECT_FALSE(*(*store)->HasLinks());
 }
 
 TEST(SqliteStoreTest, DamagedReportBodyIsInternalNotACrash) {

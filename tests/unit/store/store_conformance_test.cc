@@ -116,6 +116,11 @@ LinkRecord MakeLink(uint8_t seed, CompanyId company, ReportId report, Instant cr
   return link;
 }
 
+// One counted open (a view) of `id` at `at`.
+Status View(Store& s, const LinkId& id, Instant at) {
+  return s.RecordOpens({LinkOpen{id, at, 200, "Chrome", "203.0.113.0/24", true}});
+}
+
 // A directory under /tmp, removed with everything in it.
 class TempDir {
  public:
@@ -450,7 +455,7 @@ TEST_P(StoreConformanceTest, InsertingAnExistingLinkIdIsANoOp) {
   Store& s = *this->store_;
   CompanyId acme = this->Company("acme");
   ASSERT_OK(s.InsertLink(MakeLink(1, acme, ReportId{318}, At(100))));
-  ASSERT_OK(s.RecordView(MakeLinkId(1), At(150)));
+  ASSERT_OK(View(s, MakeLinkId(1), At(150)));
 
   LinkRecord again = MakeLink(1, acme, ReportId{318}, At(500));
   EXPECT_OK(s.InsertLink(again));
@@ -510,9 +515,9 @@ TEST_P(StoreConformanceTest, RecordViewCountsViews) {
   CompanyId acme = this->Company("acme");
   ASSERT_OK(s.InsertLink(MakeLink(1, acme, ReportId{318}, At(0))));
   ASSERT_OK(s.InsertLink(MakeLink(2, acme, ReportId{318}, At(0))));
-  ASSERT_OK(s.RecordView(MakeLinkId(1), At(10)));
-  ASSERT_OK(s.RecordView(MakeLinkId(1), At(30)));
-  ASSERT_OK(s.RecordView(MakeLinkId(1), At(20)));  // late arrival: last_viewed_at stays 30
+  ASSERT_OK(View(s, MakeLinkId(1), At(10)));
+  ASSERT_OK(View(s, MakeLinkId(1), At(30)));
+  ASSERT_OK(View(s, MakeLinkId(1), At(20)));  // late arrival: last_viewed_at stays 30
 
   Result<std::optional<LinkRecord>> viewed = s.GetLink(MakeLinkId(1));
   ASSERT_OK(viewed);
@@ -522,6 +527,52 @@ TEST_P(StoreConformanceTest, RecordViewCountsViews) {
   ASSERT_OK(unviewed);
   EXPECT_EQ((*unviewed)->views, 0);
   EXPECT_EQ((*unviewed)->last_viewed_at, std::nullopt);
+}
+
+TEST_P(StoreConformanceTest, RecordOpensAuditsEveryOpenAndCountsOnlyCounted) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  CompanyId globex = this->Company("globex");
+  ASSERT_OK(s.InsertLink(MakeLink(1, acme, ReportId{318}, At(0))));
+  ASSERT_OK(s.InsertLink(MakeLink(2, acme, ReportId{318}, At(0))));
+  std::vector<LinkOpen> batch = {
+      {MakeLinkId(1), At(10), 200, "Chrome", "203.0.113.0/24", true},
+      {MakeLinkId(1), At(11), 200, "Outlook link scanner", "40.92.0.0/24", false},
+      {MakeLinkId(2), At(12), 200, "Firefox", "2001:db8:1::/48", true},
+      {MakeLinkId(1), At(13), 410, "Chrome", "203.0.113.0/24", false},
+      {MakeLinkId(99), At(14), 200, "Chrome", "", true},  // unknown: skipped
+      {MakeLinkId(1), At(15), 200, "Safari", "198.51.100.0/24", true},
+  };
+  ASSERT_OK(s.RecordOpens(batch));
+  ASSERT_OK(s.RecordOpens({}));
+
+  Result<std::optional<LinkRecord>> one = s.GetLink(MakeLinkId(1));
+  ASSERT_OK(one);
+  EXPECT_EQ((*one)->views, 2);
+  EXPECT_EQ((*one)->last_viewed_at, std::optional<Instant>(At(15)));
+  Result<std::optional<LinkRecord>> two = s.GetLink(MakeLinkId(2));
+  ASSERT_OK(two);
+  EXPECT_EQ((*two)->views, 1);
+
+  Result<std::vector<LinkOpen>> opens = s.ListOpens(acme, ReportId{318}, MakeLinkId(1), 100);
+  ASSERT_OK(opens);
+  ASSERT_EQ(opens->size(), 4u);  // newest first
+  EXPECT_EQ((*opens)[0].at, At(15));
+  EXPECT_EQ((*opens)[0].client, "Safari");
+  EXPECT_EQ((*opens)[1].status, 410);
+  EXPECT_FALSE((*opens)[1].counted);
+  EXPECT_EQ((*opens)[2].client, "Outlook link scanner");
+  EXPECT_FALSE((*opens)[2].counted);
+  EXPECT_EQ((*opens)[3].network, "203.0.113.0/24");
+  EXPECT_TRUE((*opens)[3].counted);
+  EXPECT_EQ((*opens)[3].link_id, MakeLinkId(1));
+
+  Result<std::vector<LinkOpen>> limited = s.ListOpens(acme, ReportId{318}, MakeLinkId(1), 2);
+  ASSERT_OK(limited);
+  EXPECT_EQ(limited->size(), 2u);
+  EXPECT_EQ(CodeOf(s.ListOpens(globex, ReportId{318}, MakeLinkId(1), 10)), Code::kNotFound);
+  EXPECT_EQ(CodeOf(s.ListOpens(acme, ReportId{319}, MakeLinkId(1), 10)), Code::kNotFound);
+  EXPECT_EQ(CodeOf(s.ListOpens(acme, ReportId{318}, MakeLinkId(99), 10)), Code::kNotFound);
 }
 
 TEST_P(StoreConformanceTest, LinksAreTenantScoped) {
@@ -555,7 +606,7 @@ TEST_P(StoreConformanceTest, ConcurrentViewsAreAllCounted) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kViews; ++i) {
-        if (!s.RecordView(MakeLinkId(1), At(t * kViews + i)).ok()) ++failures;
+        if (!View(s, MakeLinkId(1), At(t * kViews + i)).ok()) ++failures;
       }
     });
   }
