@@ -27,7 +27,10 @@ void OpenRecorder::Record(LinkOpen open) {
     std::lock_guard lock(mu_);
     if (queue_.size() >= max_pending_) {
       queue_.erase(queue_.begin());
-      std::fprintf(stderr, "reportshare: open audit backlog full; dropped the oldest open\n");
+      if (!dropping_) {  // once per backlog episode, not once per open
+        std::fprintf(stderr, "reportshare: open audit backlog full; dropping the oldest opens\n");
+        dropping_ = true;
+      }
     }
     queue_.push_back(std::move(open));
     wake = queue_.size() >= max_batch_;
@@ -48,7 +51,10 @@ Status OpenRecorder::WriteQueued() {
   }
   if (batch.empty()) return Status::Ok();
   Status s = store_.RecordOpens(batch);
-  if (!s.ok()) {
+  if (s.ok()) {
+    std::lock_guard lock(mu_);
+    dropping_ = false;
+  } else {
     // Put the batch back in front of what arrived meanwhile, for a retry.
     std::lock_guard lock(mu_);
     batch.insert(batch.end(), std::make_move_iterator(queue_.begin()),

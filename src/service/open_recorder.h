@@ -50,6 +50,7 @@ class OpenRecorder {
   std::condition_variable cv_;
   std::vector<LinkOpen> queue_;  // GUARDED_BY(mu_)
   bool stop_ = false;            // GUARDED_BY(mu_)
+  bool dropping_ = false;        // GUARDED_BY(mu_)
   std::thread thread_;
 };
 
