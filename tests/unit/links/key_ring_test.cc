@@ -175,7 +175,7 @@ TEST(KeyRingTest, ParseRejectsGarbageWithoutQuotingSecrets) {
     auto r = KeyRing::Parse(text);
     ASSERT_FALSE(r) << "accepted: " << text;
     EXPECT_EQ(r.error().code(), Code::kInvalidArgument) << text;
-    const std::string& msg = r.error().message();
+    const std::string msg = r.error().message();
     EXPECT_FALSE(msg.empty());
     // No 8-character run of either secret appears in the message.
     for (std::string_view secret : {kS, kT}) {
