@@ -179,6 +179,8 @@ int Serve(const Options& o) {
   std::atomic<bool> draining{false};
   http::ServerOptions server_options;
   server_options.max_connections = static_cast<size_t>(o.max_connections);
+  // Each worker loads its own Pango font map before its first request.
+  server_options.worker_init = [] { render::WarmUpRenderThread(); };
   server_options.on_response = [&metrics](const http::Response& res, double seconds) {
     metrics.Record(res.route, res.status, seconds);
   };

@@ -29,8 +29,15 @@ class ReportRenderer {
                                  std::string_view pdf_href) const = 0;
 };
 
-// The plain renderer of the core service: every field as text.
+// The renderer: a PDF drawn with Cairo and Pango and a self-contained HTML
+// page, both from one view of the report (docs/rendering.md). Thread-safe.
 std::unique_ptr<ReportRenderer> MakeBasicRenderer();
+
+// Loads this thread's Pango font map and font caches by rendering a tiny
+// document with every script the reports use, and discards it. Call once on
+// each thread that will render PDFs, at start-up, so the first real request
+// does not pay the 25–55 ms of font loading. Safe on any thread, any time.
+void WarmUpRenderThread();
 
 // A small self-contained HTML page with a heading and one paragraph, for
 // link errors (expired, revoked, not found). Both strings are escaped.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 
 #include "core/rfc3339.h"
@@ -21,6 +22,15 @@ std::string FormatPercent(double percentage) {
   std::string text(buf, ec == std::errc() ? end : buf);
   if (text.size() >= 2 && text.ends_with(".0")) text.resize(text.size() - 2);
   return text + "%";
+}
+
+std::string FormatMargin(double points) {
+  // Rounded once, so "+0.04" and "-0.04" both read as level with the cut-off.
+  double rounded = std::round(points * 10) / 10;
+  if (rounded == 0) return "±0 points";
+  std::string magnitude = FormatPercent(std::abs(rounded));
+  magnitude.pop_back();  // the "%"
+  return (rounded > 0 ? "+" : "−") + magnitude + " points";
 }
 
 std::string FormatUtcMinutes(Instant t) {
@@ -53,6 +63,12 @@ ReportView MakeReportView(const StoredReport& stored, Instant generated_at) {
   v.company_name = stored.company_name;
   v.assessment_name = r.assessment_name;
   v.candidate_name = r.name;
+  v.subtitle = r.assessment_name;
+  auto add_subtitle = [&v](const std::string& part) {
+    v.subtitle += v.subtitle.empty() ? part : " · " + part;
+  };
+  add_subtitle("Assessment #" + std::to_string(r.assessment_id));
+  if (r.candidate_id) add_subtitle("Candidate #" + std::to_string(*r.candidate_id));
 
   if (!r.email.empty()) v.candidate_details.push_back({"Email", r.email});
   if (r.candidate_id)
@@ -84,11 +100,16 @@ ReportView MakeReportView(const StoredReport& stored, Instant generated_at) {
     v.cut_off_text = "Cut-off: " + FormatPercent(*v.cut_off);
     if (v.overall) {
       v.verdict = *v.overall >= *v.cut_off ? Verdict::kPassed : Verdict::kBelowCutOff;
-      v.verdict_text = v.verdict == Verdict::kPassed ? "Passed" : "Below cut-off";
+      v.verdict_text = v.verdict == Verdict::kPassed ? "Passed — above cut-off" : "Below cut-off";
+      v.margin_text = "Margin: " + FormatMargin(*v.overall - *v.cut_off);
     }
   }
   if (r.offtab_count) {
-    v.proctoring_note = "Tab switches during the test: " + std::to_string(*r.offtab_count);
+    int64_t n = *r.offtab_count;
+    v.proctoring_note =
+        n == 0 ? "The candidate did not switch away from the test tab during the assessment."
+               : "The candidate switched away from the test tab " + std::to_string(n) +
+                     (n == 1 ? " time" : " times") + " during the assessment.";
   }
 
   v.sections.reserve(r.sections.size());

@@ -40,15 +40,19 @@ struct ReportView {
   std::string company_name;
   std::string assessment_name;
   std::string candidate_name;
+  std::string subtitle;  // "<assessment> · Assessment #138 · Candidate #5012"
   std::vector<LabeledValue> candidate_details;   // email, candidate id, registration fields
   std::vector<LabeledValue> assessment_details;  // assessment id, started, completed, duration
   std::string overall_text;                      // "72.5%", or "—" when absent
   std::optional<double> overall;                 // clamped to 0–100
   std::optional<double> cut_off;                 // clamped to 0–100
   std::string cut_off_text;                      // "Cut-off: 60%", empty without a cut-off
+  std::string margin_text;                       // "Margin: +12.5 points", empty without a verdict
   Verdict verdict = Verdict::kNone;
-  std::string verdict_text;     // "Passed" / "Below cut-off" / empty
-  std::string proctoring_note;  // "Tab switches during the test: 2", or empty
+  std::string verdict_text;  // "Passed — above cut-off" / "Below cut-off" / empty
+  // "The candidate switched away from the test tab 2 times during the
+  // assessment.", or empty when the count is unknown.
+  std::string proctoring_note;
   std::vector<SectionView> sections;
   std::string report_id_text;  // "Report ID 318"
   std::string generated_text;  // "Generated 2025-07-09 07:00 UTC"
@@ -60,6 +64,9 @@ ReportView MakeReportView(const StoredReport& report, Instant generated_at);
 
 // "80%", "72.5%", "0%": one decimal at most, locale-independent.
 std::string FormatPercent(double percentage);
+
+// "+12.5 points", "−4 points" (U+2212), "±0 points": overall minus cut-off.
+std::string FormatMargin(double points);
 
 // "2025-07-09 06:02 UTC".
 std::string FormatUtcMinutes(Instant t);

@@ -21,34 +21,46 @@ p{margin:.4em 0}
 )css";
 
 constexpr std::string_view kReportCss = R"css(
-.top{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:baseline;gap:8px}
-.company{font-weight:700;color:#1d4e9e;font-size:1.1em;overflow-wrap:anywhere}
-.download{display:inline-block;padding:6px 14px;border-radius:4px;background:#1d4e9e;color:#fff;text-decoration:none;font-weight:600}
-.details{display:grid;grid-template-columns:repeat(auto-fit,minmax(260px,1fr));gap:0 32px}
-dl{display:grid;grid-template-columns:minmax(90px,40%) 1fr;gap:2px 12px;margin:.4em 0}
-dt{color:#5b6474}dd{margin:0;overflow-wrap:anywhere}
-.score{display:flex;flex-wrap:wrap;align-items:center;gap:8px 24px;border:1px solid #dde1e7;border-radius:6px;padding:12px 16px;margin-top:16px}
-.overall{font-size:2em;font-weight:700}
-.verdict{font-weight:700;padding:2px 10px;border-radius:12px;color:#fff}
+@media(min-width:900px){body{padding:24px 0}main{border-radius:8px;box-shadow:0 1px 4px rgba(20,30,50,.12);min-height:0;padding:32px 40px 40px}}
+.top{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:8px;border-bottom:2px solid #1d4e9e;padding-bottom:8px;margin-bottom:12px}
+.company{font-weight:700;color:#1d4e9e;font-size:1.15em;overflow-wrap:break-word;min-width:0}
+.kind{font-size:.75em;color:#5b6474;margin-right:auto;margin-left:12px}
+.download{display:inline-block;padding:6px 14px;border-radius:4px;background:#1d4e9e;color:#fff;text-decoration:none;font-weight:600;font-size:.9em}
+.download:hover,.download:focus{background:#163d7d}
+.sub{color:#5b6474;margin-top:0}
+.details{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:0 32px;margin-top:12px;font-size:.93em}
+dl{display:grid;grid-template-columns:minmax(90px,38%) 1fr;gap:2px 12px;margin:.2em 0;align-content:start}
+dt{color:#5b6474;overflow-wrap:break-word}dd{margin:0;overflow-wrap:anywhere}
+.score{display:flex;flex-wrap:wrap;align-items:center;gap:10px 28px;border:1px solid #dde1e7;border-radius:8px;padding:14px 18px;margin-top:18px}
+.caption{font-size:.72em;color:#5b6474}
+.overall{font-size:2.2em;font-weight:700;line-height:1.1}
+.cut{flex:1 1 10em}
+.verdict{font-weight:700;padding:4px 16px;border-radius:999px;color:#fff;font-size:.9em}
 .pass{color:#2e7d32}.fail{color:#c62828}
 .verdict.pass{background:#2e7d32;color:#fff}.verdict.fail{background:#c62828;color:#fff}
-.note{background:#fff6e5;border-left:3px solid #e0a030;padding:8px 12px;margin-top:12px}
-.chart{display:grid;grid-template-columns:minmax(80px,30%) 1fr 4em;gap:4px 10px;align-items:center}
-.chart .label{text-align:right;overflow-wrap:anywhere}
-.chart svg{width:100%;height:16px;display:block}
-.num{text-align:right;white-space:nowrap}
-table{width:100%;border-collapse:collapse;margin-bottom:8px}
-th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eceff3;overflow-wrap:anywhere}
-th{background:#f0f3f7}
-td.num,th.num{text-align:right;width:5em}
-footer{margin-top:32px;font-size:.85em;color:#5b6474;border-top:1px solid #dde1e7;padding-top:8px}
+.note{background:#fff6e5;border-left:3px solid #e0a030;padding:8px 12px;margin-top:12px;font-size:.93em}
+.legend{font-size:.85em;color:#5b6474;display:flex;align-items:center;gap:6px}
+.legend svg{width:14px;height:14px}
+.chart{display:grid;grid-template-columns:minmax(6.5em,30%) 1fr 3.2em;gap:6px 10px;align-items:center}
+.chart .label{text-align:right;overflow-wrap:break-word;min-width:0;font-size:.93em;line-height:1.3}
+.chart svg{width:100%;height:14px;display:block}
+.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+table{width:100%;border-collapse:collapse;margin:0 0 14px;font-size:.93em}
+th,td{text-align:left;padding:5px 10px;border-bottom:1px solid #eceff3;overflow-wrap:anywhere}
+th{background:#f0f3f7;font-size:1.02em}
+td.num,th.num{width:4.5em}
+td.bar{width:30%;min-width:70px}
+td.bar svg{width:100%;height:6px;display:block}
+footer{margin-top:28px;font-size:.82em;color:#5b6474;border-top:1px solid #dde1e7;padding-top:8px;display:flex;flex-wrap:wrap;justify-content:space-between;gap:4px 16px}
+@media(max-width:480px){body{font-size:14px}main{padding:16px 12px 32px}.overall{font-size:1.9em}td.bar{width:25%}.kind{display:none}}
 @media print{
-body{background:#fff;font-size:11pt}
-main{max-width:none;padding:0;min-height:0}
+@page{size:A4;margin:16mm 14mm}
+body{background:#fff;font-size:10pt;padding:0}
+main{max-width:none;padding:0;min-height:0;box-shadow:none}
 .download{display:none}
-tr,.chart>*,.score,.note,dl{break-inside:avoid}
-h2,h3{break-after:avoid}
-.verdict.pass,.verdict.fail,th{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+tr,.chart>*,.score,.note,dl,thead{break-inside:avoid}
+h2,h3,thead{break-after:avoid}
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 }
 )css";
 
@@ -74,33 +86,44 @@ void AppendDetails(std::string& out, const std::vector<LabeledValue>& rows) {
   out += "</dl>";
 }
 
-// One bar per section: the label stays HTML so long names wrap; the bar is a
-// stretched SVG (viewBox 0–100), the cut-off a non-scaling dashed line.
+const char* ScoreClass(const ReportView& v, bool below) {
+  return !v.cut_off ? "" : below ? "fail" : "pass";
+}
+
+const char* ScoreColor(const ReportView& v, bool below) {
+  return !v.cut_off ? "#1d4e9e" : below ? "#c62828" : "#2e7d32";
+}
+
+// A bar of `percentage` on a grey track: a stretched SVG (viewBox 0–100).
+void AppendBar(std::string& out, double percentage, const char* color, double height) {
+  std::string h = SvgNumber(height);
+  out += "<svg viewBox=\"0 0 100 " + h +
+         "\" preserveAspectRatio=\"none\" aria-hidden=\"true\"><rect width=\"100\" height=\"" + h +
+         "\" fill=\"#eceff3\"/><rect width=\"" + SvgNumber(percentage) + "\" height=\"" + h +
+         "\" fill=\"" + color + "\"/>";
+}
+
+// One bar per section: the label stays HTML so long names wrap; the cut-off
+// is a non-scaling dashed line through every bar.
 void AppendChart(std::string& out, const ReportView& v) {
   if (v.sections.empty()) {
     out += "<p class=\"muted\">No sections.</p>";
     return;
   }
   if (v.cut_off) {
-    out += "<p class=\"muted\">Dashed line: ";
+    out +=
+        "<p class=\"legend\"><svg viewBox=\"0 0 14 14\" aria-hidden=\"true\"><line x1=\"7\" "
+        "y1=\"0\" x2=\"7\" y2=\"14\" stroke=\"#1f2430\" stroke-width=\"1.5\" "
+        "stroke-dasharray=\"3 2\"/></svg>";
     Append(out, v.cut_off_text);
     out += "</p>";
   }
   out += "<div class=\"chart\">";
   for (const SectionView& s : v.sections) {
-    const char* color = !v.cut_off ? "#1d4e9e" : s.below_cut_off ? "#c62828" : "#2e7d32";
     out += "<div class=\"label\">";
     Append(out, s.name);
-    out +=
-        "</div><svg viewBox=\"0 0 100 10\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"";
-    Append(out, s.name + " " + s.percent_text);
-    out +=
-        "\"><rect x=\"0\" y=\"0\" width=\"100\" height=\"10\" fill=\"#eceff3\"/><rect x=\"0\" "
-        "y=\"0\" width=\"";
-    out += SvgNumber(s.percentage);
-    out += "\" height=\"10\" fill=\"";
-    out += color;
-    out += "\"/>";
+    out += "</div>";
+    AppendBar(out, s.percentage, ScoreColor(v, s.below_cut_off), 10);
     if (v.cut_off) {
       std::string x = SvgNumber(*v.cut_off);
       out += "<line x1=\"" + x + "\" y1=\"0\" x2=\"" + x +
@@ -114,28 +137,30 @@ void AppendChart(std::string& out, const ReportView& v) {
   out += "</div>";
 }
 
+// One table per section: its name and score in the header row, then a row
+// per skill with a small bar.
 void AppendSections(std::string& out, const ReportView& v) {
   for (const SectionView& s : v.sections) {
-    out += "<section><h3>";
+    out += "<table><thead><tr><th colspan=\"2\">";
     Append(out, s.name);
-    out += " — <span class=\"";
-    out += !v.cut_off ? "" : s.below_cut_off ? "fail" : "pass";
+    out += "</th><th class=\"num ";
+    out += ScoreClass(v, s.below_cut_off);
     out += "\">";
     Append(out, s.percent_text);
-    out += "</span></h3>";
+    out += "</th></tr></thead><tbody>";
     if (s.skills.empty()) {
-      out += "<p class=\"muted\">No skill-wise scores.</p></section>";
-      continue;
+      out += "<tr><td colspan=\"3\" class=\"muted\">No skill-wise scores.</td></tr>";
     }
-    out += "<table><thead><tr><th>Skill</th><th class=\"num\">Score</th></tr></thead><tbody>";
     for (const SkillView& k : s.skills) {
       out += "<tr><td>";
       Append(out, k.name);
-      out += "</td><td class=\"num\">";
+      out += "</td><td class=\"bar\">";
+      AppendBar(out, k.percentage, ScoreColor(v, v.cut_off && k.percentage < *v.cut_off), 6);
+      out += "</svg></td><td class=\"num\">";
       Append(out, k.percent_text);
       out += "</td></tr>";
     }
-    out += "</tbody></table></section>";
+    out += "</tbody></table>";
   }
 }
 
@@ -193,27 +218,35 @@ std::string RenderNoticePage(std::string_view title, std::string_view message) {
 
 std::string RenderReportHtml(const ReportView& v, std::string_view pdf_href) {
   std::string out;
-  out.reserve(8192 + v.sections.size() * 1024);
+  out.reserve(8192 + v.sections.size() * 2048);
   AppendHead(out, v.title, kReportCss);
   out += "<body><main><header class=\"top\"><div class=\"company\">";
   Append(out, v.company_name);
-  out += "</div><a class=\"download\" href=\"";
+  out +=
+      "</div><div class=\"kind\">CANDIDATE ASSESSMENT REPORT</div><a class=\"download\" "
+      "href=\"";
   Append(out, pdf_href);
-  out += "\">Download PDF</a></header><h1>";
+  out += "\" download>Download PDF</a></header><h1>";
   Append(out, v.candidate_name);
-  out += "</h1><p class=\"muted\">";
-  Append(out, v.assessment_name);
+  out += "</h1><p class=\"sub\">";
+  Append(out, v.subtitle);
   out += "</p><div class=\"details\">";
   AppendDetails(out, v.candidate_details);
   AppendDetails(out, v.assessment_details);
   out +=
-      "</div><div class=\"score\"><div><div class=\"muted\">Overall score</div><div "
-      "class=\"overall\">";
+      "</div><div class=\"score\"><div><div class=\"caption\">OVERALL SCORE</div><div "
+      "class=\"overall ";
+  out += v.overall ? ScoreClass(v, v.verdict == Verdict::kBelowCutOff) : "";
+  out += "\">";
   Append(out, v.overall_text);
   out += "</div></div>";
   if (!v.cut_off_text.empty()) {
-    out += "<div>";
+    out += "<div class=\"cut\">";
     Append(out, v.cut_off_text);
+    if (!v.margin_text.empty()) {
+      out += "<br>";
+      Append(out, v.margin_text);
+    }
     out += "</div>";
   }
   if (v.verdict != Verdict::kNone) {
@@ -233,11 +266,11 @@ std::string RenderReportHtml(const ReportView& v, std::string_view pdf_href) {
   out += "<h2>Skill-wise scores</h2>";
   if (v.sections.empty()) out += "<p class=\"muted\">No sections.</p>";
   AppendSections(out, v);
-  out += "<footer>";
+  out += "<footer><span>";
   Append(out, v.report_id_text);
   out += " · ";
   Append(out, v.generated_text);
-  out += "</footer></main></body></html>\n";
+  out += "</span><span>Confidential</span></footer></main></body></html>\n";
   return out;
 }
 

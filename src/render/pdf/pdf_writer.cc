@@ -7,12 +7,16 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/rfc3339.h"
+#include "render/renderer.h"
 
 namespace reportshare::render {
 namespace {
@@ -42,6 +46,15 @@ constexpr Rgb kRule{0.85, 0.87, 0.90};
 constexpr Rgb kShade{0.94, 0.95, 0.97};
 constexpr Rgb kNoteBg{1.0, 0.965, 0.898};
 constexpr Rgb kNoteBar{0.88, 0.63, 0.19};
+constexpr Rgb kWhite{1, 1, 1};
+
+// Noto Sans first; the script families are named so fontconfig need not
+// guess (it would take DejaVu Sans for Arabic), and the choice does not
+// depend on the process locale. Anything else, emoji included, falls back via
+// fontconfig. Noto Color Emoji must not be listed: it has digits, '#' and '*'
+// (keycap bases) and Pango would then draw numbers as bitmap emoji.
+constexpr const char* kFamilies =
+    "Noto Sans,Noto Sans Arabic,Noto Sans Devanagari,Noto Sans CJK SC";
 
 template <class T>
 struct GObjectUnref {
@@ -58,19 +71,22 @@ PangoFontMap* ThreadFontMap() {
 }
 
 struct Op {
-  enum class Kind { kText, kFill, kLine };
+  enum class Kind { kText, kFill, kLine, kFrame };
   Kind kind = Kind::kFill;
   double x = 0, y = 0, w = 0, h = 0;  // a line runs from (x, y) to (x + w, y + h)
   Rgb color = kInk;
   PangoLayout* layout = nullptr;  // owned by the Document
-  double line_width = 0;
-  bool dashed = false;
+  double line_width = 0;          // kLine, kFrame
+  bool dashed = false;            // kLine
+  double radius = 0;              // kFill, kFrame: rounded corners
 };
 
+// An outline entry: a heading (top level) or a section under the last heading.
 struct Anchor {
   std::string name;
   double y = 0;  // relative to its block until placed
   int page = 0;
+  bool child = false;
 };
 
 // A run of drawing that stays on one page: a row is never split across pages.
@@ -80,14 +96,18 @@ struct Block {
   std::vector<Anchor> anchors;
 
   void Text(PangoLayout* layout, double x, double y, Rgb color) {
-    ops.push_back({Op::Kind::kText, x, y, 0, 0, color, layout, 0, false});
+    ops.push_back({Op::Kind::kText, x, y, 0, 0, color, layout, 0, false, 0});
   }
-  void Fill(double x, double y, double w, double h, Rgb color) {
-    ops.push_back({Op::Kind::kFill, x, y, w, h, color, nullptr, 0, false});
+  void Fill(double x, double y, double w, double h, Rgb color, double radius = 0) {
+    ops.push_back({Op::Kind::kFill, x, y, w, h, color, nullptr, 0, false, radius});
+  }
+  // A rectangle outline, stroked `width` wide.
+  void Frame(double x, double y, double w, double h, Rgb color, double width, double radius) {
+    ops.push_back({Op::Kind::kFrame, x, y, w, h, color, nullptr, width, false, radius});
   }
   void Line(double x1, double y1, double x2, double y2, Rgb color, double width,
             bool dashed = false) {
-    ops.push_back({Op::Kind::kLine, x1, y1, x2 - x1, y2 - y1, color, nullptr, width, dashed});
+    ops.push_back({Op::Kind::kLine, x1, y1, x2 - x1, y2 - y1, color, nullptr, width, dashed, 0});
   }
   // Stacks `below` under this block.
   void Append(const Block& below) {
@@ -110,16 +130,23 @@ class Document {
   explicit Document(PangoContext* context) : context_(context) { pages_.emplace_back(); }
 
   // A wrapped paragraph `width` points wide. User text goes in with
-  // set_text, never as markup, so "<b>" stays literal.
+  // set_text, never as markup, so "<b>" stays literal. The first
+  // `bold_prefix` bytes are set bold (a run label such as "Proctoring:").
+  // Equal requests share one layout: a document repeats "80%" and the like
+  // hundreds of times, and shaping is a quarter of the work.
   PangoLayout* Text(std::string_view text, double size, bool bold, double width,
-                    PangoAlignment align = PANGO_ALIGN_LEFT) {
+                    PangoAlignment align = PANGO_ALIGN_LEFT, size_t bold_prefix = 0) {
+    char params[96];
+    int n = std::snprintf(params, sizeof params, "%a|%d|%a|%d|%zu|", size, bold ? 1 : 0, width,
+                          static_cast<int>(align), bold_prefix);
+    std::string key(params, static_cast<size_t>(n));
+    key.append(text);
+    auto [it, inserted] = cache_.try_emplace(std::move(key), nullptr);
+    if (!inserted) return it->second;
     PangoLayout* layout = pango_layout_new(context_);
     layouts_.emplace_back(layout);
-    PangoFontDescription* font = pango_font_description_from_string("Noto Sans");
-    pango_font_description_set_size(font, static_cast<int>(size * PANGO_SCALE));
-    pango_font_description_set_weight(font, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
-    pango_layout_set_font_description(layout, font);
-    pango_font_description_free(font);
+    it->second = layout;
+    pango_layout_set_font_description(layout, Font(size, bold));
     // Left-aligned even for right-to-left names: the base direction is the
     // document's; bidi reordering inside the text still happens.
     pango_layout_set_auto_dir(layout, FALSE);
@@ -132,6 +159,12 @@ class Document {
     // a different email address.
     PangoAttrList* attrs = pango_attr_list_new();
     pango_attr_list_insert(attrs, pango_attr_insert_hyphens_new(FALSE));
+    if (bold_prefix > 0) {
+      PangoAttribute* weight = pango_attr_weight_new(PANGO_WEIGHT_BOLD);
+      weight->start_index = 0;
+      weight->end_index = static_cast<unsigned>(std::min(bold_prefix, text.size()));
+      pango_attr_list_insert(attrs, weight);
+    }
     pango_layout_set_attributes(layout, attrs);
     pango_attr_list_unref(attrs);
     pango_layout_set_text(layout, text.data(), static_cast<int>(text.size()));
@@ -197,6 +230,24 @@ class Document {
 
  private:
   PangoContext* context_;
+  // The description of the document's font at `size` points; made once per
+  // size and weight (parsing the family list is not free).
+  const PangoFontDescription* Font(double size, bool bold) {
+    auto [it, inserted] = fonts_.try_emplace({static_cast<int>(size * PANGO_SCALE), bold}, nullptr);
+    if (inserted) {
+      it->second.reset(pango_font_description_from_string(kFamilies));
+      pango_font_description_set_size(it->second.get(), it->first.first);
+      pango_font_description_set_weight(it->second.get(),
+                                        bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+    }
+    return it->second.get();
+  }
+
+  struct FontFree {
+    void operator()(PangoFontDescription* f) const { pango_font_description_free(f); }
+  };
+  std::map<std::pair<int, bool>, std::unique_ptr<PangoFontDescription, FontFree>> fonts_;
+  std::unordered_map<std::string, PangoLayout*> cache_;  // layouts owned by layouts_
   std::vector<GPtr<PangoLayout>> layouts_;
   std::vector<std::vector<Op>> pages_;
   std::vector<Anchor> anchors_;
@@ -212,8 +263,9 @@ Rgb ScoreColor(const ReportView& v, double percentage) {
 void LayoutHeader(Document& doc, const ReportView& v) {
   Block top;
   PangoLayout* company = doc.Text(v.company_name, 12, true, kContentWidth * 0.6);
+  // Capitals, not letter-spacing: spaced letters would not extract as words.
   PangoLayout* kind =
-      doc.Text("Candidate assessment report", 8.5, false, kContentWidth * 0.4, PANGO_ALIGN_RIGHT);
+      doc.Text("CANDIDATE ASSESSMENT REPORT", 7.5, false, kContentWidth * 0.4, PANGO_ALIGN_RIGHT);
   double h = std::max(Document::Height(company), Document::Height(kind));
   top.Text(company, kMargin, 0, kBlue);
   top.Text(kind, kMargin + kContentWidth * 0.6, h - Document::Height(kind), kMuted);
@@ -226,15 +278,11 @@ void LayoutHeader(Document& doc, const ReportView& v) {
   name.Text(name_layout, kMargin, 0, kInk);
   name.height = Document::Height(name_layout) + 2;
   doc.Place(std::move(name), true);
-  if (!v.assessment_name.empty()) {
-    Block assessment;
-    PangoLayout* a = doc.Text(v.assessment_name, 11, false, kContentWidth);
-    assessment.Text(a, kMargin, 0, kMuted);
-    assessment.height = Document::Height(a);
-    doc.Place(std::move(assessment));
-  } else {
-    doc.Finish();
-  }
+  Block subtitle;
+  PangoLayout* a = doc.Text(v.subtitle, 10, false, kContentWidth);
+  subtitle.Text(a, kMargin, 0, kMuted);
+  subtitle.height = Document::Height(a);
+  doc.Place(std::move(subtitle));
 }
 
 // Candidate details on the left, assessment details on the right; one block
@@ -264,41 +312,51 @@ void LayoutDetails(Document& doc, const ReportView& v) {
   }
 }
 
+// The overall score, the cut-off and margin, and the verdict as a pill; then
+// the proctoring note. Each is one block: a box never breaks across pages.
 void LayoutScore(Document& doc, const ReportView& v) {
   doc.Gap(14);
   Block box;
   constexpr double kPad = 12;
+  constexpr double kPillWidth = 150;
   Rgb color = v.overall ? ScoreColor(v, *v.overall) : kInk;
-  PangoLayout* caption = doc.Text("Overall score", 8.5, false, 150);
-  PangoLayout* score = doc.Text(v.overall_text, 24, true, 150);
+  PangoLayout* caption = doc.Text("OVERALL SCORE", 7.5, false, 150);
+  PangoLayout* score = doc.Text(v.overall_text, 26, true, 150);
   double left_h = Document::Height(caption) + Document::Height(score);
   box.Text(caption, kMargin + kPad, kPad, kMuted);
   box.Text(score, kMargin + kPad, kPad + Document::Height(caption), color);
   double h = left_h;
+  double middle_x = kMargin + kPad + 150;
+  double middle_w = kContentWidth - 2 * kPad - 150 - kPillWidth - 12;
   if (!v.cut_off_text.empty()) {
-    PangoLayout* cut = doc.Text(v.cut_off_text, 10, false, 160);
-    box.Text(cut, kMargin + kPad + 170, kPad + (left_h - Document::Height(cut)) / 2, kInk);
+    std::string text = v.cut_off_text;
+    if (!v.margin_text.empty()) text += "\n" + v.margin_text;
+    PangoLayout* cut = doc.Text(text, 9.5, false, middle_w);
+    double ch = Document::Height(cut);
+    h = std::max(h, ch);
+    box.Text(cut, middle_x, kPad + (h - ch) / 2, kInk);
   }
   if (v.verdict != Verdict::kNone) {
-    PangoLayout* verdict = doc.Text(v.verdict_text, 11, true, 140, PANGO_ALIGN_RIGHT);
-    box.Text(verdict, kMargin + kContentWidth - kPad - 140,
-             kPad + (left_h - Document::Height(verdict)) / 2,
-             v.verdict == Verdict::kPassed ? kGreen : kRed);
+    PangoLayout* verdict = doc.Text(v.verdict_text, 9.5, true, kPillWidth - 16, PANGO_ALIGN_CENTER);
+    double vh = Document::Height(verdict);
+    double pill_h = vh + 8;
+    double pill_y = kPad + (h - pill_h) / 2;
+    double pill_x = kMargin + kContentWidth - kPad - kPillWidth;
+    box.Fill(pill_x, pill_y, kPillWidth, pill_h, v.verdict == Verdict::kPassed ? kGreen : kRed,
+             pill_h / 2);
+    box.Text(verdict, pill_x + 8, pill_y + 4, kWhite);
   }
   h += 2 * kPad;
-  // Frame drawn as four thin fills so the box is one block with its text.
-  box.Line(kMargin, 0, kMargin + kContentWidth, 0, kRule, 1);
-  box.Line(kMargin, h, kMargin + kContentWidth, h, kRule, 1);
-  box.Line(kMargin, 0, kMargin, h, kRule, 1);
-  box.Line(kMargin + kContentWidth, 0, kMargin + kContentWidth, h, kRule, 1);
+  box.Frame(kMargin, 0, kContentWidth, h, kRule, 1, 6);
   box.height = h;
   doc.Place(std::move(box));
 
   if (!v.proctoring_note.empty()) {
     doc.Gap(10);
     Block note;
-    PangoLayout* text =
-        doc.Text("Proctoring: " + v.proctoring_note, 9.5, false, kContentWidth - 20);
+    const std::string label = "Proctoring: ";
+    PangoLayout* text = doc.Text(label + v.proctoring_note, 9, false, kContentWidth - 20,
+                                 PANGO_ALIGN_LEFT, label.size() - 1);
     double th = Document::Height(text);
     note.Fill(kMargin, 0, kContentWidth, th + 12, kNoteBg);
     note.Fill(kMargin, 0, 3, th + 12, kNoteBar);
@@ -315,6 +373,7 @@ Block Heading(Document& doc, std::string_view text) {
   b.Text(layout, kMargin, 0, kBlue);
   b.Line(kMargin, h + 3, kMargin + kContentWidth, h + 3, kRule, 0.8);
   b.height = h + 10;
+  b.anchors.push_back({std::string(text), 0, 0, false});
   return b;
 }
 
@@ -353,8 +412,9 @@ void LayoutChart(Document& doc, const ReportView& v) {
     double h = std::max(Document::Height(label), kBarHeight + 4) + 6;
     double bar_y = (h - kBarHeight) / 2;
     row.Text(label, kMargin, (h - Document::Height(label)) / 2, kInk);
-    row.Fill(kBarX, bar_y, kBarWidth, kBarHeight, kTrack);
-    row.Fill(kBarX, bar_y, kBarWidth * s.percentage / 100, kBarHeight, ScoreColor(v, s.percentage));
+    row.Fill(kBarX, bar_y, kBarWidth, kBarHeight, kTrack, 2);
+    row.Fill(kBarX, bar_y, kBarWidth * s.percentage / 100, kBarHeight, ScoreColor(v, s.percentage),
+             2);
     row.Text(value, kBarX + kBarWidth + 6, (h - Document::Height(value)) / 2, kInk);
     if (v.cut_off) row.Line(x_of(*v.cut_off), 0, x_of(*v.cut_off), h, kInk, 1, true);
     row.height = h;
@@ -387,6 +447,7 @@ void LayoutSkills(Document& doc, const ReportView& v) {
   constexpr double kPct = 48;
   constexpr double kBar = 100;
   constexpr double kName = kContentWidth - 16 - kBar - kPct - 16;
+  constexpr double kShortSection = (kBottom - kTop) / 2;
   for (size_t i = 0; i < v.sections.size(); ++i) {
     const SectionView& s = v.sections[i];
     if (i > 0) doc.Gap(8);
@@ -398,16 +459,15 @@ void LayoutSkills(Document& doc, const ReportView& v) {
     header.Text(name, kMargin + 8, 4, kInk);
     header.Text(pct, kMargin + kContentWidth - 8 - kPct, 4, ScoreColor(v, s.percentage));
     header.height = h;
-    header.anchors.push_back({s.name, 0, 0});
-    // The header goes down with its first skill row, never alone.
-    doc.Place(std::move(header), true);
+    header.anchors.push_back({s.name, 0, 0, true});
+    std::vector<Block> rows;
+    rows.reserve(std::max<size_t>(s.skills.size(), 1));
     if (s.skills.empty()) {
       Block none;
       PangoLayout* text = doc.Text("No skill-wise scores.", 9, false, kName);
       none.Text(text, kMargin + 8, 3, kMuted);
       none.height = Document::Height(text) + 6;
-      doc.Place(std::move(none));
-      continue;
+      rows.push_back(std::move(none));
     }
     for (const SkillView& k : s.skills) {
       Block row;
@@ -416,12 +476,24 @@ void LayoutSkills(Document& doc, const ReportView& v) {
       double rh = std::max(Document::Height(skill), 12.0) + 6;
       double bar_x = kMargin + kContentWidth - 8 - kPct - 8 - kBar;
       row.Text(skill, kMargin + 8, (rh - Document::Height(skill)) / 2, kInk);
-      row.Fill(bar_x, rh / 2 - 2.5, kBar, 5, kTrack);
-      row.Fill(bar_x, rh / 2 - 2.5, kBar * k.percentage / 100, 5, ScoreColor(v, k.percentage));
+      row.Fill(bar_x, rh / 2 - 2.5, kBar, 5, kTrack, 2.5);
+      row.Fill(bar_x, rh / 2 - 2.5, kBar * k.percentage / 100, 5, ScoreColor(v, k.percentage), 2.5);
       row.Text(value, kMargin + kContentWidth - 8 - kPct, (rh - Document::Height(value)) / 2, kInk);
       row.Line(kMargin, rh, kMargin + kContentWidth, rh, kTrack, 0.6);
       row.height = rh;
-      doc.Place(std::move(row));
+      rows.push_back(std::move(row));
+    }
+    double total = header.height;
+    for (const Block& row : rows) total += row.height;
+    if (total <= kShortSection) {
+      // A short section stays whole: no lone last row on the next page.
+      for (const Block& row : rows) header.Append(row);
+      doc.Place(std::move(header));
+    } else {
+      // A long one breaks between rows; its header goes down with its first
+      // row, never alone.
+      doc.Place(std::move(header), true);
+      for (Block& row : rows) doc.Place(std::move(row));
     }
   }
 }
@@ -475,18 +547,115 @@ class ColorTextMapper {
   unsigned long space_ = 0;
 };
 
+// The rectangle of `op`, with its corners rounded by up to `op.radius`.
+void Path(cairo_t* cr, const Op& op) {
+  double r = std::min({op.radius, op.w / 2, op.h / 2});
+  if (r <= 0) {
+    cairo_rectangle(cr, op.x, op.y, op.w, op.h);
+    return;
+  }
+  constexpr double kQuarter = G_PI / 2;
+  cairo_new_sub_path(cr);
+  cairo_arc(cr, op.x + op.w - r, op.y + r, r, -kQuarter, 0);
+  cairo_arc(cr, op.x + op.w - r, op.y + op.h - r, r, 0, kQuarter);
+  cairo_arc(cr, op.x + r, op.y + op.h - r, r, kQuarter, 2 * kQuarter);
+  cairo_arc(cr, op.x + r, op.y + r, r, 2 * kQuarter, 3 * kQuarter);
+  cairo_close_path(cr);
+}
+
+// pdftotext reads a right-to-left line in visual order and reverses it
+// character by character, so the text of a ligature glyph, written in
+// logical order, comes out backwards ("ليلى" as "ليىل"). When a layout has
+// such runs, this draws it run by run and hands Cairo the characters of each
+// multi-character RTL cluster in reverse: the ToUnicode entry then reads in
+// visual order, and the extractor's reversal restores the logical order.
+// Shaping, glyphs and positions are Pango's, untouched. Returns false (and
+// draws nothing) when the layout has no RTL cluster of several characters.
+bool ShowRtlLigatures(cairo_t* cr, PangoLayout* layout, double x, double y) {
+  const char* text = pango_layout_get_text(layout);
+  std::string visual;  // `text` with each RTL multi-character cluster reversed
+  PangoLayoutIter* iter = pango_layout_get_iter(layout);
+  do {
+    PangoLayoutRun* run = pango_layout_iter_get_run_readonly(iter);
+    if (run == nullptr || run->item->analysis.level % 2 == 0) continue;
+    const PangoGlyphString* g = run->glyphs;
+    const int offset = run->item->offset;
+    // log_clusters are byte offsets into the item; in an RTL run they
+    // descend, glyphs being in visual order.
+    for (int i = 0; i < g->num_glyphs; ++i) {
+      int start = offset + g->log_clusters[i];
+      if (i + 1 < g->num_glyphs && g->log_clusters[i + 1] == g->log_clusters[i]) continue;
+      int next = offset + run->item->length;
+      for (int j = i; j >= 0; --j) {
+        if (g->log_clusters[j] != g->log_clusters[i]) {
+          next = offset + g->log_clusters[j];
+          break;
+        }
+      }
+      const char* first = text + start;
+      const char* last = text + next;
+      if (g_utf8_next_char(first) >= last) continue;  // one character
+      if (visual.empty()) visual = text;
+      // Reverse the characters of [first, last) in `visual`.
+      std::string cluster;
+      for (const char* c = first; c < last;) {
+        const char* n = g_utf8_next_char(c);
+        cluster.insert(0, c, static_cast<size_t>(n - c));
+        c = n;
+      }
+      visual.replace(static_cast<size_t>(start), cluster.size(), cluster);
+    }
+  } while (pango_layout_iter_next_run(iter));
+  pango_layout_iter_free(iter);
+  if (visual.empty()) return false;
+
+  iter = pango_layout_get_iter(layout);
+  do {
+    PangoLayoutRun* run = pango_layout_iter_get_run_readonly(iter);
+    if (run == nullptr) continue;
+    PangoRectangle logical;
+    pango_layout_iter_get_run_extents(iter, nullptr, &logical);
+    double baseline = static_cast<double>(pango_layout_iter_get_baseline(iter)) / PANGO_SCALE;
+    cairo_move_to(cr, x + static_cast<double>(logical.x) / PANGO_SCALE, y + baseline);
+    pango_cairo_show_glyph_item(cr, visual.c_str(), run);
+  } while (pango_layout_iter_next_run(iter));
+  pango_layout_iter_free(iter);
+  return true;
+}
+
 void Draw(cairo_t* cr, const Op& op, const ColorTextMapper& mapper) {
   SetColor(cr, op.color);
   switch (op.kind) {
     case Op::Kind::kText:
-      cairo_move_to(cr, op.x, op.y);
-      pango_cairo_show_layout(cr, op.layout);
+      if (!ShowRtlLigatures(cr, op.layout, op.x, op.y)) {
+        cairo_move_to(cr, op.x, op.y);
+        pango_cairo_show_layout(cr, op.layout);
+      }
       mapper.Map(cr, op.layout, op.x, op.y);
       break;
     case Op::Kind::kFill:
       if (op.w <= 0 || op.h <= 0) break;
-      cairo_rectangle(cr, op.x, op.y, op.w, op.h);
+      if (op.radius * 2 >= op.h) {
+        // A pill (a skill bar) as one stroke with round caps: a few numbers in
+        // the content stream instead of four arcs, for hundreds of bars.
+        double r = op.h / 2;
+        cairo_set_line_width(cr, op.h);
+        cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+        cairo_set_dash(cr, nullptr, 0, 0);
+        cairo_move_to(cr, op.x + r, op.y + r);
+        cairo_line_to(cr, std::max(op.x + r, op.x + op.w - r), op.y + r);
+        cairo_stroke(cr);
+        cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
+        break;
+      }
+      Path(cr, op);
       cairo_fill(cr);
+      break;
+    case Op::Kind::kFrame:
+      cairo_set_line_width(cr, op.line_width);
+      cairo_set_dash(cr, nullptr, 0, 0);
+      Path(cr, op);
+      cairo_stroke(cr);
       break;
     case Op::Kind::kLine: {
       static constexpr double kDash[] = {3, 2};
@@ -559,27 +728,30 @@ Result<std::string> RenderReportPdf(const ReportView& view, Instant generated_at
 
   ColorTextMapper mapper(context.get());
   const size_t page_count = doc.pages().size();
-  std::string footer_left = view.report_id_text + " · " + view.generated_text;
+  std::string footer_left = view.report_id_text + " · " + view.generated_text + " · Confidential";
   for (size_t i = 0; i < page_count; ++i) {
     for (const Op& op : doc.pages()[i]) Draw(cr, op, mapper);
     PangoLayout* left = doc.Text(footer_left, 8, false, kContentWidth * 0.7);
     PangoLayout* right =
         doc.Text(PageOf(i + 1, page_count), 8, false, kContentWidth * 0.3, PANGO_ALIGN_RIGHT);
-    Draw(cr, {Op::Kind::kLine, kMargin, kFooterY - 6, kContentWidth, 0, kRule, nullptr, 0.8, false},
-         mapper);
-    Draw(cr, {Op::Kind::kText, kMargin, kFooterY, 0, 0, kMuted, left, 0, false}, mapper);
-    Draw(cr,
-         {Op::Kind::kText, kMargin + kContentWidth * 0.7, kFooterY, 0, 0, kMuted, right, 0, false},
-         mapper);
+    Block footer;
+    footer.Line(kMargin, kFooterY - 6, kMargin + kContentWidth, kFooterY - 6, kRule, 0.8);
+    footer.Text(left, kMargin, kFooterY, kMuted);
+    footer.Text(right, kMargin + kContentWidth * 0.7, kFooterY, kMuted);
+    for (const Op& op : footer.ops) Draw(cr, op, mapper);
     cairo_show_page(cr);
   }
-  // A clickable outline entry per section, pointing at its skill table.
+  // The clickable outline: the two headings, and under "Skill-wise scores"
+  // one entry per section, pointing at its skill table.
+  int parent = CAIRO_PDF_OUTLINE_ROOT;
   for (const Anchor& a : doc.anchors()) {
     char dest[64];
     std::snprintf(dest, sizeof dest, "page=%d pos=[%d %d]", a.page, static_cast<int>(kMargin),
                   static_cast<int>(a.y));
-    cairo_pdf_surface_add_outline(surface, CAIRO_PDF_OUTLINE_ROOT, a.name.c_str(), dest,
-                                  static_cast<cairo_pdf_outline_flags_t>(0));
+    int id = cairo_pdf_surface_add_outline(
+        surface, a.child ? parent : CAIRO_PDF_OUTLINE_ROOT, a.name.c_str(), dest,
+        a.child ? static_cast<cairo_pdf_outline_flags_t>(0) : CAIRO_PDF_OUTLINE_FLAG_OPEN);
+    if (!a.child) parent = id;
   }
 
   cairo_status_t status = cairo_status(cr);
@@ -590,6 +762,29 @@ Result<std::string> RenderReportPdf(const ReportView& view, Instant generated_at
     return Status::Internal(std::string("PDF rendering failed: ") + cairo_status_to_string(status));
   }
   return out;
+}
+
+void WarmUpRenderThread() {
+  // Every face the documents use, regular and bold, at the sizes used: the
+  // first real render on this thread then finds them in its caches.
+  ReportView v;
+  v.title = "warm-up";
+  v.company_name = "Acme";
+  v.candidate_name = "Warm प्रिया ليلى 王小明 🚀";
+  v.subtitle = "Assessment #1";
+  v.candidate_details = {{"Name", v.candidate_name}};
+  v.overall = 50;
+  v.overall_text = "50%";
+  v.cut_off = 40;
+  v.cut_off_text = "Cut-off: 40%";
+  v.margin_text = "Margin: +10 points";
+  v.verdict = Verdict::kPassed;
+  v.verdict_text = "Passed — above cut-off";
+  v.proctoring_note = "None.";
+  v.sections = {{"प्रिया ليلى 王小明", 50, "50%", false, {{"Skill", 50, "50%"}}}};
+  v.report_id_text = "Report ID 1";
+  v.generated_text = "Generated";
+  (void)RenderReportPdf(v, Instant{});
 }
 
 }  // namespace reportshare::render

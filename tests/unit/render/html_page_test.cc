@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include "render/renderer.h"
 #include "unit/render/test_reports.h"
 
@@ -42,7 +44,9 @@ TEST(RenderHtmlTest, ShowsEveryField) {
                            "72.5%",
                            "Cut-off: 60%",
                            "Passed",
-                           "Tab switches during the test: 2",
+                           "switched away from the test tab 2 times",
+                           "Margin: +12.5 points",
+                           "Assessment #138 · Candidate #5012",
                            "Python",
                            "Data structures",
                            "90%",
@@ -52,6 +56,7 @@ TEST(RenderHtmlTest, ShowsEveryField) {
                            "<rect",
                            "name=\"viewport\"",
                            "@media print",
+                           "Confidential",
                            "Download PDF"}) {
     EXPECT_NE(html.find(want), std::string::npos) << want;
   }
@@ -72,6 +77,16 @@ TEST(RenderHtmlTest, SelfContainedAndScriptFree) {
   EXPECT_EQ(lower.find("https://"), std::string::npos);
   EXPECT_EQ(lower.find("@import"), std::string::npos);
   EXPECT_EQ(lower.find("url("), std::string::npos);
+  EXPECT_EQ(lower.find("src=\""), std::string::npos);
+  EXPECT_EQ(lower.find("<link"), std::string::npos);
+  EXPECT_EQ(lower.find("<iframe"), std::string::npos);
+  EXPECT_EQ(lower.find("<object"), std::string::npos);
+  EXPECT_EQ(lower.find("<base"), std::string::npos);
+  // Every '<' left is one of ours (user text is escaped): no event handlers.
+  EXPECT_FALSE(std::regex_search(lower, std::regex(R"(<[a-z][^>]*\son[a-z]+\s*=)"))) << html;
+  // The only link is the one given; nothing names another host.
+  EXPECT_EQ(lower.find("href="), lower.rfind("href="));
+  EXPECT_EQ(lower.find("\"//"), std::string::npos);
   EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
   EXPECT_NE(html.find("href=\"/x?format=pdf&amp;a=&quot;&lt;script&gt;&quot;\""),
             std::string::npos);
@@ -98,7 +113,8 @@ TEST(RenderHtmlTest, NoCutOffMeansNoVerdictAndNoOfftabMeansNoNote) {
   std::string html = Html(s);
   EXPECT_EQ(html.find("Passed"), std::string::npos);
   EXPECT_EQ(html.find("Below cut-off"), std::string::npos);
-  EXPECT_EQ(html.find("Tab switches"), std::string::npos);
+  EXPECT_EQ(html.find("Proctoring"), std::string::npos);
+  EXPECT_EQ(html.find("Margin"), std::string::npos);
   EXPECT_NE(html.find("72.5%"), std::string::npos);
 }
 
@@ -106,6 +122,25 @@ TEST(RenderHtmlTest, BelowCutOffVerdict) {
   StoredReport s = SpecExample();
   s.report.overall_percentage = 41;
   EXPECT_NE(Html(s).find("Below cut-off"), std::string::npos);
+}
+
+TEST(RenderHtmlTest, EveryScriptVerbatim) {
+  for (const char* name : {"प्रिया रमन", "ليلى حداد", "王小明", "Sam 🚀 Lee"}) {
+    StoredReport s = SpecExample();
+    s.report.name = name;
+    s.report.sections[0].skill_wise_score[0].skill = name;
+    std::string html = Html(s);
+    EXPECT_NE(html.find(std::string("<h1>") + name + "</h1>"), std::string::npos) << name;
+    EXPECT_NE(html.find(std::string(">") + name + "<"), std::string::npos) << name;
+  }
+}
+
+TEST(RenderHtmlTest, ResponsiveAndPrintable) {
+  std::string html = Html(SpecExample());
+  EXPECT_NE(html.find("width=device-width"), std::string::npos);
+  EXPECT_NE(html.find("@media(max-width:480px)"), std::string::npos);
+  EXPECT_NE(html.find("@page{size:A4"), std::string::npos);
+  EXPECT_NE(html.find(".download{display:none}"), std::string::npos);  // not printed
 }
 
 TEST(RenderNoticePageTest, EscapedAndSelfContained) {

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <regex>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -122,7 +123,9 @@ TEST(RenderPdfTest, TextIsExtractable) {
                            "72.5%",
                            "Cut-off: 60%",
                            "Passed",
-                           "Tab switches during the test: 2",
+                           "Margin: +12.5 points",
+                           "switched away from the test tab 2 times",
+                           "Assessment #138",
                            "Python",
                            "Data structures",
                            "90%",
@@ -149,18 +152,70 @@ TEST(RenderPdfTest, NoCutOffNoVerdict) {
   std::string text = ExtractText(Pdf(s));
   EXPECT_EQ(text.find("Passed"), std::string::npos);
   EXPECT_EQ(text.find("Below cut-off"), std::string::npos);
-  EXPECT_EQ(text.find("Tab switches"), std::string::npos);
+  EXPECT_EQ(text.find("Proctoring"), std::string::npos);
+  EXPECT_EQ(text.find("Margin"), std::string::npos);
   EXPECT_NE(text.find("72.5%"), std::string::npos);
 }
 
 TEST(RenderPdfTest, BelowCutOff) {
   StoredReport s = SpecExample();
   s.report.overall_percentage = 41;
-  EXPECT_NE(ExtractText(Pdf(s)).find("Below cut-off"), std::string::npos);
+  std::string text = ExtractText(Pdf(s));
+  EXPECT_NE(text.find("Below cut-off"), std::string::npos) << text;
+  EXPECT_NE(text.find("Margin: −19 points"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Passed"), std::string::npos) << text;
+}
+
+// pdffonts lists every font of the document; each must be embedded (and
+// subset), and each script must come from its Noto family, not a stray
+// fallback such as DejaVu.
+TEST(RenderPdfTest, EveryFontEmbedded) {
+  StoredReport s = ManySections(3, 2);
+  s.report.name = "प्रिया ليلى حداد 王小明 Sam 🚀";
+  s.report.sections[1].section = "शहर المدينة 数据";
+  TempPdf file(Pdf(s));
+  std::string fonts = RunCommand("pdffonts " + file.path() + " 2>&1");
+  std::istringstream lines(fonts);
+  std::string line;
+  int rows = 0;
+  std::getline(lines, line);  // column titles
+  std::getline(lines, line);  // dashes
+  while (std::getline(lines, line)) {
+    if (line.empty()) continue;
+    ++rows;
+    // "name type encoding emb sub uni object ID": emb is the 5th field from the end.
+    std::vector<std::string> fields;
+    std::istringstream words(line);
+    for (std::string w; words >> w;) fields.push_back(w);
+    ASSERT_GE(fields.size(), 6u) << line;
+    EXPECT_EQ(fields[fields.size() - 5], "yes") << "not embedded: " << line;
+    EXPECT_EQ(fields[fields.size() - 3], "yes") << "no ToUnicode: " << line;
+    EXPECT_EQ(line.find("Type 3"), std::string::npos) << line;
+  }
+  EXPECT_GE(rows, 4) << fonts;
+  for (const char* family : {"NotoSans-Regular", "NotoSans-Bold", "NotoSansDevanagari",
+                             "NotoSansArabic", "NotoSansCJK"}) {
+    EXPECT_NE(fonts.find(family), std::string::npos) << family << "\n" << fonts;
+  }
+  EXPECT_EQ(fonts.find("DejaVu"), std::string::npos) << fonts;
+}
+
+// The outline: the two headings, and an entry per section under the second.
+TEST(RenderPdfTest, OutlineHasEverySection) {
+  StoredReport big = ManySections(40, 10);
+  big.report.sections[3].section = "प्रिया <b>&</b>";
+  TempPdf file(Pdf(big));
+  std::string json = RunCommand("qpdf --json --json-key=outlines " + file.path() + " 2>&1");
+  EXPECT_NE(json.find("\"title\": \"Section scores\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"title\": \"Skill-wise scores\""), std::string::npos) << json;
+  for (const Section& sec : big.report.sections) {
+    EXPECT_NE(json.find("\"title\": \"" + sec.section + "\""), std::string::npos) << sec.section;
+  }
 }
 
 TEST(RenderPdfTest, EveryScriptShapesAndExtracts) {
-  const char* names[] = {"प्रिया रमन", "ليلى حداد", "王小明", "<b>Bold & co</b>", "&amp; (x) \\y"};
+  const char* names[] = {"प्रिया रमन", "ليلى حداد",        "عبد الله سلام",
+                         "王小明",    "<b>Bold & co</b>", "&amp; (x) \\y"};
   for (const char* name : names) {
     StoredReport s = SpecExample();
     s.report.name = name;
@@ -227,6 +282,36 @@ TEST(RenderPdfTest, ManySectionsPaginateWithCorrectFooters) {
     }
     EXPECT_EQ(footers, 1) << "page " << p;
   }
+  // A skill row never splits: on every page each skill's name and its score
+  // sit on one line. A section's table header never ends a page: the line
+  // after it, on the same page, is its first skill.
+  for (int p = 1; p <= pages; ++p) {
+    std::string page_text =
+        RunCommand("pdftotext -layout -enc UTF-8 -f " + std::to_string(p) + " -l " +
+                   std::to_string(p) + " " + file.path() + " - 2>/dev/null");
+    std::istringstream stream(page_text);
+    std::vector<std::string> lines;
+    size_t skill_indent = std::string::npos;
+    for (std::string line; std::getline(stream, line);) {
+      if (line.find_first_not_of(" \f") == std::string::npos) continue;
+      lines.push_back(line);
+      if (line.find("Skill ") != std::string::npos) {
+        EXPECT_TRUE(std::regex_search(line, std::regex(R"(Skill \d+\.\d+\s+\d+%)")))
+            << "page " << p << ": " << line;
+        skill_indent = std::min(skill_indent, line.find_first_not_of(" \f"));
+      }
+    }
+    for (size_t i = 0; i < lines.size(); ++i) {
+      // Table headers start where skills do; chart labels are right-aligned.
+      if (lines[i].find_first_not_of(" \f") != skill_indent ||
+          !std::regex_search(lines[i], std::regex(R"(^\s*Section \d+\s+\d+%)"))) {
+        continue;
+      }
+      ASSERT_LT(i + 1, lines.size());
+      EXPECT_NE(lines[i + 1].find("Skill "), std::string::npos)
+          << "page " << p << ": " << lines[i] << " is not followed by its first skill";
+    }
+  }
   std::string text = ExtractText(pdf);
   for (const Section& sec : big.report.sections) {
     EXPECT_NE(text.find(sec.section + "\n"), std::string::npos) << sec.section;
@@ -269,6 +354,19 @@ TEST(RenderPdfTest, ConcurrentRendersGiveIdenticalBytes) {
   }
   for (std::thread& t : threads) t.join();
   for (const std::string& r : results) EXPECT_EQ(r, expected);
+}
+
+TEST(RenderPdfTest, WarmUpOnAFreshThreadThenRenderTheSameBytes) {
+  std::string expected = Pdf(SpecExample());
+  std::string got;
+  std::thread worker([&] {
+    WarmUpRenderThread();
+    WarmUpRenderThread();  // harmless twice
+    Result<std::string> pdf = MakeBasicRenderer()->RenderPdf(SpecExample(), kGenerated);
+    if (pdf.has_value()) got = *pdf;
+  });
+  worker.join();
+  EXPECT_EQ(got, expected);
 }
 
 TEST(RenderPdfTest, WarmRenderTime) {

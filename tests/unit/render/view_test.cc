@@ -37,8 +37,11 @@ TEST(MakeReportViewTest, SpecExample) {
   EXPECT_EQ(v.overall_text, "72.5%");
   EXPECT_EQ(v.cut_off_text, "Cut-off: 60%");
   EXPECT_EQ(v.verdict, Verdict::kPassed);
-  EXPECT_EQ(v.verdict_text, "Passed");
-  EXPECT_EQ(v.proctoring_note, "Tab switches during the test: 2");
+  EXPECT_EQ(v.subtitle, "Backend Engineer Screening · Assessment #138 · Candidate #5012");
+  EXPECT_EQ(v.verdict_text, "Passed — above cut-off");
+  EXPECT_EQ(v.margin_text, "Margin: +12.5 points");
+  EXPECT_EQ(v.proctoring_note,
+            "The candidate switched away from the test tab 2 times during the assessment.");
   EXPECT_EQ(v.report_id_text, "Report ID 318");
   EXPECT_EQ(v.generated_text, "Generated 2025-07-09 07:00 UTC");
   ASSERT_EQ(v.candidate_details.size(), 3u);
@@ -66,6 +69,32 @@ TEST(MakeReportViewTest, VerdictAtAndBelowCutOff) {
   ReportView v = MakeReportView(s, {});
   EXPECT_EQ(v.verdict, Verdict::kBelowCutOff);
   EXPECT_EQ(v.verdict_text, "Below cut-off");
+  EXPECT_EQ(v.margin_text, "Margin: −0.1 points");
+}
+
+TEST(FormatMarginTest, SignedPoints) {
+  EXPECT_EQ(FormatMargin(12.5), "+12.5 points");
+  EXPECT_EQ(FormatMargin(-4), "−4 points");
+  EXPECT_EQ(FormatMargin(0), "±0 points");
+  EXPECT_EQ(FormatMargin(0.04), "±0 points");
+  EXPECT_EQ(FormatMargin(-0.04), "±0 points");
+  EXPECT_EQ(FormatMargin(100), "+100 points");
+}
+
+TEST(MakeReportViewTest, ProctoringNoteCounts) {
+  StoredReport s = SpecExample();
+  s.report.offtab_count = 1;
+  EXPECT_EQ(MakeReportView(s, {}).proctoring_note,
+            "The candidate switched away from the test tab 1 time during the assessment.");
+  s.report.offtab_count = 0;
+  EXPECT_EQ(MakeReportView(s, {}).proctoring_note,
+            "The candidate did not switch away from the test tab during the assessment.");
+}
+
+TEST(MakeReportViewTest, SubtitleWithoutCandidateId) {
+  StoredReport s = SpecExample();
+  s.report.candidate_id.reset();
+  EXPECT_EQ(MakeReportView(s, {}).subtitle, "Backend Engineer Screening · Assessment #138");
 }
 
 TEST(MakeReportViewTest, NoCutOffNoVerdictNoOfftabNoDuration) {
@@ -77,6 +106,7 @@ TEST(MakeReportViewTest, NoCutOffNoVerdictNoOfftabNoDuration) {
   EXPECT_EQ(v.verdict, Verdict::kNone);
   EXPECT_TRUE(v.verdict_text.empty());
   EXPECT_TRUE(v.cut_off_text.empty());
+  EXPECT_TRUE(v.margin_text.empty());
   EXPECT_TRUE(v.proctoring_note.empty());
   for (const LabeledValue& d : v.assessment_details) EXPECT_NE(d.label, "Duration");
 }

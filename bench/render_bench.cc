@@ -1,0 +1,57 @@
+// Steady-state cost of one render on one thread. The thread is warmed up
+// first (font map, font caches), as the server's render workers are.
+//
+//   build/r3rel/bench/render_bench --benchmark_repetitions=5
+//       --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+#include "bench/demo_report.h"
+#include "core/rfc3339.h"
+#include "render/renderer.h"
+
+namespace reportshare::bench {
+namespace {
+
+const Instant kGenerated = *ParseRfc3339("2025-07-10T08:00:00Z");
+
+void RenderPdf(benchmark::State& state, const StoredReport& report) {
+  render::WarmUpRenderThread();
+  auto renderer = render::MakeBasicRenderer();
+  size_t bytes = 0;
+  for (auto _ : state) {
+    Result<std::string> pdf = renderer->RenderPdf(report, kGenerated);
+    if (!pdf.has_value()) {
+      state.SkipWithError("RenderPdf failed");
+      return;
+    }
+    bytes = pdf->size();
+    benchmark::DoNotOptimize(pdf);
+  }
+  state.counters["pdf_bytes"] = static_cast<double>(bytes);
+}
+
+void BM_RenderPdfDemo(benchmark::State& state) { RenderPdf(state, DemoReport()); }
+BENCHMARK(BM_RenderPdfDemo)->Unit(benchmark::kMillisecond);
+
+void BM_RenderPdf40x10(benchmark::State& state) { RenderPdf(state, ManySectionsReport(40, 10)); }
+BENCHMARK(BM_RenderPdf40x10)->Unit(benchmark::kMillisecond);
+
+void BM_RenderHtmlDemo(benchmark::State& state) {
+  auto renderer = render::MakeBasicRenderer();
+  StoredReport report = DemoReport();
+  size_t bytes = 0;
+  for (auto _ : state) {
+    std::string html = renderer->RenderHtml(report, kGenerated, "/r/token?format=pdf");
+    bytes = html.size();
+    benchmark::DoNotOptimize(html);
+  }
+  state.counters["html_bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_RenderHtmlDemo)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace reportshare::bench
+
+BENCHMARK_MAIN();
