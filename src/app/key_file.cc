@@ -45,8 +45,20 @@ Result<links::KeyRing> LoadOrCreateKeyFile(const std::string& path, bool databas
     }
     auto ring = links::KeyRing::Generate();
     if (!ring) return ring.error();
-    RS_RETURN_IF_ERROR(WriteKeyFile(path, *ring));
-    return ring;
+    // Several nodes may start at once on one shared file: write a private
+    // temporary file and link(2) it into place, which fails if another node
+    // got there first; then everyone uses that node's keys.
+    std::string tmp = path + ".new." + std::to_string(::getpid());
+    RS_RETURN_IF_ERROR(WriteKeyFile(tmp, *ring));
+    int linked = ::link(tmp.c_str(), path.c_str());
+    int link_errno = errno;
+    ::unlink(tmp.c_str());
+    if (linked == 0) return ring;
+    if (link_errno != EEXIST) {
+      return Status::Unavailable("cannot create signing key file " + path + ": " +
+                                 std::strerror(link_errno));
+    }
+    return LoadOrCreateKeyFile(path, /*database_has_links=*/true);
   }
   if ((st.st_mode & 077) != 0) {
     return Status::FailedPrecondition("signing key file " + path +

@@ -25,6 +25,7 @@
 #include "service/api_keys.h"
 #include "service/importer.h"
 #include "service/report_service.h"
+#include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace reportshare::app {
@@ -64,19 +65,27 @@ Result<std::unique_ptr<store::Store>> OpenStore(const std::string& db_text, int 
   auto url = ParseDatabaseUrl(db_text);
   if (!url) return url.error();
   if (url->kind == DatabaseUrl::Kind::kPostgres) {
-    return Status::InvalidArgument(
-        "PostgreSQL is not supported by this build yet; use sqlite:PATH");
+    auto opened = store::PostgresStore::Open(url->location, pool_size);
+    if (!opened) return opened.error();
+    return std::unique_ptr<store::Store>(std::move(*opened));
   }
   auto opened = store::SqliteStore::Open(url->location, pool_size);
   if (!opened) return opened.error();
   return std::unique_ptr<store::Store>(std::move(*opened));
 }
 
-// The key file beside an SQLite database, unless --signing-keys names one.
-std::string KeyFilePath(const Options& o) {
+// The signing key file: --signing-keys, or beside an SQLite database. With
+// PostgreSQL the nodes of a cluster must share one file, so it is required.
+Result<std::string> KeyFilePath(const Options& o) {
   if (!o.signing_keys.empty()) return o.signing_keys;
   auto url = ParseDatabaseUrl(o.db);
-  return (url ? url->location : std::string("reportshare.db")) + ".signing-keys";
+  if (!url) return url.error();
+  if (url->kind == DatabaseUrl::Kind::kPostgres) {
+    return Status::InvalidArgument(
+        "with PostgreSQL, give --signing-keys FILE (or REPORTSHARE_SIGNING_KEYS): one key file "
+        "shared by every node");
+  }
+  return url->location + ".signing-keys";
 }
 
 std::string ShellQuote(const std::string& s) { return "'" + s + "'"; }
@@ -166,10 +175,12 @@ int Serve(const Options& o) {
   if (!store) return Fail(store.error());
   auto has_links = (*store)->HasLinks();
   if (!has_links) return Fail(has_links.error());
-  auto ring = LoadOrCreateKeyFile(KeyFilePath(o), *has_links);
+  auto key_file = KeyFilePath(o);
+  if (!key_file) return Fail(key_file.error());
+  auto ring = LoadOrCreateKeyFile(*key_file, *has_links);
   if (!ring) return Fail(ring.error());
   service::KeyRingHolder keys(std::move(*ring));
-  KeyFileWatcher watcher(KeyFilePath(o), keys);
+  KeyFileWatcher watcher(*key_file, keys);
   SystemClock clock;
   auto renderer = render::MakeBasicRenderer();
 
@@ -363,7 +374,9 @@ int LinkInspect(const Options& o) {
   std::printf("report_id:  %lld\nlink_id:    %s\nkey_id:     %u\nexpires_at: %s\n",
               static_cast<long long>(claims->report_id.value), claims->link_id.ToString().c_str(),
               claims->key_id.value, FormatRfc3339Micros(claims->expires_at).c_str());
-  auto ring = LoadOrCreateKeyFile(KeyFilePath(o), /*database_has_links=*/true);
+  auto key_file = KeyFilePath(o);
+  if (!key_file) return Fail(key_file.error()), 2;
+  auto ring = LoadOrCreateKeyFile(*key_file, /*database_has_links=*/true);
   if (!ring) return Fail(ring.error()), 2;
   if (!links::VerifyToken(*ring, token)) {
     std::printf("status:     bad signature%s\n",
@@ -391,7 +404,9 @@ int LinkInspect(const Options& o) {
 }
 
 int RotateSigning(const Options& o) {
-  std::string path = KeyFilePath(o);
+  auto key_file = KeyFilePath(o);
+  if (!key_file) return Fail(key_file.error());
+  const std::string& path = *key_file;
   auto ring = LoadOrCreateKeyFile(path, /*database_has_links=*/true);
   if (!ring) return Fail(ring.error());
   auto next = ring->WithNewActiveKey();
@@ -405,7 +420,9 @@ int RotateSigning(const Options& o) {
 }
 
 int RetireSigning(const Options& o) {
-  std::string path = KeyFilePath(o);
+  auto key_file = KeyFilePath(o);
+  if (!key_file) return Fail(key_file.error());
+  const std::string& path = *key_file;
   auto ring = LoadOrCreateKeyFile(path, /*database_has_links=*/true);
   if (!ring) return Fail(ring.error());
   auto next = ring->WithoutKey(SigningKeyId{o.signing_key_id});
