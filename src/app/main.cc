@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -403,34 +404,47 @@ int LinkInspect(const Options& o) {
   return 0;
 }
 
-int RotateSigning(const Options& o) {
+// Loads the key file, applies `change` to the ring, writes it back, and
+// prints `done` (with the new active key id) on stderr.
+int ChangeSigningKeys(const Options& o,
+                      const std::function<Result<links::KeyRing>(const links::KeyRing&)>& change,
+                      const char* done) {
   auto key_file = KeyFilePath(o);
   if (!key_file) return Fail(key_file.error());
-  const std::string& path = *key_file;
-  auto ring = LoadOrCreateKeyFile(path, /*database_has_links=*/true);
+  auto ring = LoadOrCreateKeyFile(*key_file, /*database_has_links=*/true);
   if (!ring) return Fail(ring.error());
-  auto next = ring->WithNewActiveKey();
+  auto next = change(*ring);
   if (!next) return Fail(next.error());
-  if (Status s = WriteKeyFile(path, *next); !s.ok()) return Fail(s);
-  std::fprintf(stderr,
-               "signing key %u is now active in %s; links signed by older keys keep working "
-               "(running servers reload the file within seconds)\n",
-               next->active().id.value, path.c_str());
+  if (Status s = WriteKeyFile(*key_file, *next); !s.ok()) return Fail(s);
+  std::string ids;
+  for (const auto& k : next->keys()) ids += (ids.empty() ? "" : ", ") + std::to_string(k.id.value);
+  std::fprintf(stderr, "%s\n%s: active key %u; keys %s (running servers reload within seconds)\n",
+               done, key_file->c_str(), next->active().id.value, ids.c_str());
   return 0;
 }
 
+int RotateSigning(const Options& o) {
+  return ChangeSigningKeys(
+      o, [](const links::KeyRing& r) { return r.WithNewActiveKey(); },
+      "a new signing key is active; links signed by older keys keep working");
+}
+
+int AddSigning(const Options& o) {
+  return ChangeSigningKeys(
+      o, [](const links::KeyRing& r) { return r.WithNewKey(); },
+      "a new signing key verifies but does not sign yet; activate it once every node has it");
+}
+
+int ActivateSigning(const Options& o) {
+  return ChangeSigningKeys(
+      o, [&o](const links::KeyRing& r) { return r.WithActiveKey(SigningKeyId{o.signing_key_id}); },
+      "signing key activated");
+}
+
 int RetireSigning(const Options& o) {
-  auto key_file = KeyFilePath(o);
-  if (!key_file) return Fail(key_file.error());
-  const std::string& path = *key_file;
-  auto ring = LoadOrCreateKeyFile(path, /*database_has_links=*/true);
-  if (!ring) return Fail(ring.error());
-  auto next = ring->WithoutKey(SigningKeyId{o.signing_key_id});
-  if (!next) return Fail(next.error());
-  if (Status s = WriteKeyFile(path, *next); !s.ok()) return Fail(s);
-  std::fprintf(stderr, "signing key %u retired from %s; links it signed no longer open\n",
-               o.signing_key_id, path.c_str());
-  return 0;
+  return ChangeSigningKeys(
+      o, [&o](const links::KeyRing& r) { return r.WithoutKey(SigningKeyId{o.signing_key_id}); },
+      "signing key retired; links it signed no longer open");
 }
 
 // Each subcommand gets its own --db target: CLI11 reads REPORTSHARE_DB for
@@ -447,7 +461,8 @@ void AddDbOption(CLI::App& cmd, std::string& db) {
 int Main(int argc, char** argv) {
   Options o;
   std::string serve_db = o.db, create_db = o.db, list_db = o.db, revoke_db = o.db, rotate_db = o.db,
-              retire_db = o.db, inspect_db = o.db, render_db = o.db, import_db = o.db;
+              retire_db = o.db, add_db = o.db, activate_db = o.db, inspect_db = o.db,
+              render_db = o.db, import_db = o.db;
   CLI::App app{"reportshare: signed, time-limited links to candidates' assessment reports"};
   app.require_subcommand(1);
 
@@ -535,6 +550,15 @@ int Main(int argc, char** argv) {
       "rotate-signing", "Make a new signing key active; older keys keep verifying");
   AddDbOption(*rotate, rotate_db);
   add_signing_keys(*rotate);
+  CLI::App* add = keys->add_subcommand(
+      "add-signing", "Add a signing key that verifies but does not sign yet (cluster rollout)");
+  AddDbOption(*add, add_db);
+  add_signing_keys(*add);
+  CLI::App* activate =
+      keys->add_subcommand("activate-signing", "Make a signing key in the ring the one that signs");
+  AddDbOption(*activate, activate_db);
+  add_signing_keys(*activate);
+  activate->add_option("SIGNING_KEY_ID", o.signing_key_id, "Signing key id")->required();
   CLI::App* retire =
       keys->add_subcommand("retire-signing", "Remove a signing key: links it signed stop opening");
   AddDbOption(*retire, retire_db);
@@ -576,6 +600,8 @@ int Main(int argc, char** argv) {
   if (revoke->parsed()) return o.db = revoke_db, KeysRevoke(o);
   if (rotate->parsed()) return o.db = rotate_db, RotateSigning(o);
   if (retire->parsed()) return o.db = retire_db, RetireSigning(o);
+  if (add->parsed()) return o.db = add_db, AddSigning(o);
+  if (activate->parsed()) return o.db = activate_db, ActivateSigning(o);
   if (inspect->parsed()) return o.db = inspect_db, LinkInspect(o);
   if (render->parsed()) return o.db = render_db, Render(o);
   if (import->parsed()) return o.db = import_db, Import(o);

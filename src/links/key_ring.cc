@@ -70,18 +70,28 @@ Result<KeyRing> KeyRing::Generate() {
   return Create(std::move(keys), SigningKeyId{1});
 }
 
-Result<KeyRing> KeyRing::WithNewActiveKey() const {
+Result<KeyRing> KeyRing::WithNewKey() const {
   uint32_t max_id = 0;
   for (const SigningKey& k : keys_) max_id = std::max(max_id, k.id.value);
   if (max_id == std::numeric_limits<uint32_t>::max()) {
     return Status::FailedPrecondition("no signing key id left");
   }
-  SigningKeyId id{max_id + 1};
-  auto key = NewRandomKey(id);
+  auto key = NewRandomKey(SigningKeyId{max_id + 1});
   if (!key) return key.error();
   std::vector<SigningKey> keys = keys_;
   keys.push_back(std::move(*key));
-  return Create(std::move(keys), id);
+  return Create(std::move(keys), active().id);
+}
+
+Result<KeyRing> KeyRing::WithActiveKey(SigningKeyId id) const {
+  if (Find(id) == nullptr) return Status::NotFound("no signing key with this id");
+  return Create(keys_, id);
+}
+
+Result<KeyRing> KeyRing::WithNewActiveKey() const {
+  auto staged = WithNewKey();
+  if (!staged) return staged;
+  return staged->WithActiveKey(staged->keys().back().id);
 }
 
 Result<KeyRing> KeyRing::WithoutKey(SigningKeyId id) const {

@@ -35,6 +35,13 @@ class KeyRing {
   // A copy of this ring plus a new random key (id = max id + 1) made active.
   Result<KeyRing> WithNewActiveKey() const;
 
+  // A copy plus a new random key (id = max id + 1) that verifies but does not
+  // sign yet: the first step of a rollout across nodes (docs/operations.md).
+  Result<KeyRing> WithNewKey() const;
+
+  // A copy in which key `id` signs. kNotFound if it is not in the ring.
+  Result<KeyRing> WithActiveKey(SigningKeyId id) const;
+
   // A copy without key `id`: links it signed stop verifying. kFailedPrecondition
   // for the active key, kNotFound for an id not in the ring.
   Result<KeyRing> WithoutKey(SigningKeyId id) const;

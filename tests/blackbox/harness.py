@@ -4,6 +4,17 @@ talk to it over real sockets.
 Python 3 standard library only. Every socket operation has a timeout (<= 10 s)
 so a broken server cannot hang the suite; every server started here is stopped
 by the tests (tearDownClass) and, as a last resort, killed by pid at exit.
+
+Backends. By default every Server uses an SQLite file in its temp dir (the
+signing key file beside it, as the binary does by itself). When the
+environment names a PostgreSQL server -- REPORTSHARE_TEST_PG_FILE (a file
+holding its URL, as tests/support/pg_server.sh writes it) or
+REPORTSHARE_TEST_PG (the URL) -- every temp dir gets a FRESH database on that
+server instead (CREATE DATABASE rs_bb_<pid>_<n>, dropped WITH (FORCE) on
+cleanup and, as a last resort, at exit), and the signing key file
+<tmpdir>/cluster.keys, which `serve` gets as --signing-keys. run_cli() hands
+that key file to every subcommand whose --db is such a database (through
+REPORTSHARE_SIGNING_KEYS, which subcommands without the option ignore).
 """
 
 import atexit
@@ -21,6 +32,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_BIN = os.path.normpath(os.path.join(HERE, "..", "..", "build", "dev", "src", "app", "reportshare"))
@@ -75,6 +87,186 @@ def clean_env(extra=None):
     if extra:
         env.update(extra)
     return env
+
+
+# --------------------------------------------------------------------------
+# Backends: SQLite (default) or a fresh PostgreSQL database per temp dir
+# --------------------------------------------------------------------------
+
+PG_FILE_ENV = "REPORTSHARE_TEST_PG_FILE"
+PG_URL_ENV = "REPORTSHARE_TEST_PG"
+
+_pg_cache = {}
+
+
+def pg_admin_url():
+    """The PostgreSQL server the suite runs against (from the environment), or
+    None for SQLite. A named URL file that is missing or empty is an error,
+    not a silent fallback to SQLite."""
+    if "url" not in _pg_cache:
+        url = None
+        path = os.environ.get(PG_FILE_ENV)
+        if path:
+            try:
+                with open(path) as f:
+                    url = f.read().strip()
+            except OSError as e:
+                raise RuntimeError("%s=%r cannot be read: %s (is the PostgreSQL fixture up?)"
+                                   % (PG_FILE_ENV, path, e))
+            if not url:
+                raise RuntimeError("%s=%r is empty" % (PG_FILE_ENV, path))
+        else:
+            url = os.environ.get(PG_URL_ENV) or None
+        _pg_cache["url"] = url
+    return _pg_cache["url"]
+
+
+def backend():
+    """'postgresql' or 'sqlite'."""
+    return "postgresql" if pg_admin_url() else "sqlite"
+
+
+def is_postgres_url(db):
+    return db.startswith("postgresql://") or db.startswith("postgres://")
+
+
+def psql_path():
+    """psql: on PATH, else pg_config's bindir, else the newest versioned install."""
+    found = shutil.which("psql")
+    if found:
+        return found
+    candidates = []
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        try:
+            bindir = subprocess.run([pg_config, "--bindir"], stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, timeout=10).stdout.decode().strip()
+            candidates.append(os.path.join(bindir, "psql"))
+        except Exception:  # noqa: BLE001
+            pass
+    import glob
+    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"),
+                         key=lambda p: [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", p)],
+                         reverse=True)
+    for c in candidates:
+        if os.access(c, os.X_OK):
+            return c
+    raise RuntimeError("psql not found (PATH, pg_config --bindir, /usr/lib/postgresql/*/bin)")
+
+
+def psql(url, sql, timeout=30):
+    """Runs one SQL command with psql against url; returns stdout (unaligned,
+    tuples only). Raises on failure."""
+    proc = subprocess.run([psql_path(), "-XAtq", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                          env=clean_env(), cwd=tempfile.gettempdir())
+    if proc.returncode != 0:
+        raise RuntimeError("psql %r failed (exit %s): %s" % (sql, proc.returncode,
+                                                               proc.stderr.decode("utf-8", "replace")))
+    return proc.stdout.decode("utf-8", "replace")
+
+
+def with_database(url, name):
+    """url with its database (the path) replaced by name."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+
+
+_db_lock = threading.Lock()
+_db_counter = [0]
+_created_databases = {}   # database url -> admin url, for the cleanup at exit
+
+
+def create_database(admin_url=None):
+    """CREATE DATABASE rs_bb_<pid>_<n> on the server of admin_url (default: the
+    suite's PostgreSQL); returns the new database's URL."""
+    admin_url = admin_url or pg_admin_url()
+    if not admin_url:
+        raise RuntimeError("create_database: no PostgreSQL configured (%s / %s)" % (PG_FILE_ENV, PG_URL_ENV))
+    with _db_lock:
+        _db_counter[0] += 1
+        name = "rs_bb_%d_%d" % (os.getpid(), _db_counter[0])
+    last = None
+    for attempt in range(5):
+        try:
+            psql(admin_url, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)  # a leftover of a reused pid
+            psql(admin_url, "CREATE DATABASE %s" % name)
+            break
+        except RuntimeError as e:   # e.g. "source database template1 is being accessed by other users"
+            last = e
+            time.sleep(0.2 * (attempt + 1))
+    else:
+        raise last
+    url = with_database(admin_url, name)
+    with _db_lock:
+        _created_databases[url] = admin_url
+    return url
+
+
+def drop_database(url):
+    """DROP DATABASE … WITH (FORCE) for a database made by create_database."""
+    with _db_lock:
+        admin_url = _created_databases.pop(url, None)
+    if admin_url is None:
+        return
+    name = urllib.parse.urlsplit(url).path.lstrip("/")
+    try:
+        psql(admin_url, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+    except Exception:  # noqa: BLE001 (server gone: nothing left to drop)
+        pass
+
+
+def _drop_leftover_databases():
+    with _db_lock:
+        urls = list(_created_databases)
+    for url in urls:
+        drop_database(url)
+
+
+_signing_keys_of_db = {}   # PostgreSQL database url -> its shared signing key file
+_database_of_dir = {}      # temp dir -> database url (database_for)
+
+
+def register_signing_keys(db, path):
+    """Tells run_cli()/Server which signing key file belongs to a PostgreSQL database."""
+    _signing_keys_of_db[db] = path
+
+
+def signing_keys_for(db):
+    """The signing key file of a database: <sqlite file>.signing-keys for
+    SQLite (the binary's default), the registered file for PostgreSQL."""
+    if db.startswith("sqlite:"):
+        return db[len("sqlite:"):] + ".signing-keys"
+    return _signing_keys_of_db.get(db)
+
+
+def database_for(tmpdir):
+    """The database of a temp dir, the same URL on every call: sqlite:<tmpdir>/rs.db,
+    or a fresh PostgreSQL database whose signing key file is <tmpdir>/cluster.keys."""
+    with _db_lock:
+        db = _database_of_dir.get(tmpdir)
+    if db is not None:
+        return db
+    if pg_admin_url():
+        db = create_database()
+        register_signing_keys(db, os.path.join(tmpdir, "cluster.keys"))
+    else:
+        db = "sqlite:" + os.path.join(tmpdir, "rs.db")
+    with _db_lock:
+        db = _database_of_dir.setdefault(tmpdir, db)
+    return db
+
+
+def release_database(tmpdir):
+    """Drops the PostgreSQL database database_for(tmpdir) made (no-op for SQLite)."""
+    with _db_lock:
+        db = _database_of_dir.pop(tmpdir, None)
+    if db is not None and is_postgres_url(db):
+        drop_database(db)
+        _signing_keys_of_db.pop(db, None)
+
+
+atexit.register(_drop_leftover_databases)
 
 
 # --------------------------------------------------------------------------
@@ -306,9 +498,28 @@ def chunked(body, chunk_size=4096):
 # CLI
 # --------------------------------------------------------------------------
 
+def _cli_db(args, env):
+    args = list(args)
+    for i, a in enumerate(args):
+        if a == "--db" and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith("--db="):
+            return a[len("--db="):]
+    return (env or {}).get("REPORTSHARE_DB")
+
+
 def run_cli(args, env=None, timeout=CLI_TIMEOUT, input=None):
+    """Runs the binary. A PostgreSQL --db (or REPORTSHARE_DB) made by this
+    harness also gets its signing key file via REPORTSHARE_SIGNING_KEYS, unless
+    the caller gives --signing-keys or that variable itself."""
     check_binary()
-    return subprocess.run([BIN] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    args = list(args)
+    db = _cli_db(args, env)
+    if db and is_postgres_url(db) and signing_keys_for(db) and "--signing-keys" not in args \
+            and not any(a.startswith("--signing-keys=") for a in args) \
+            and "REPORTSHARE_SIGNING_KEYS" not in (env or {}):
+        env = dict(env or {}, REPORTSHARE_SIGNING_KEYS=signing_keys_for(db))
+    return subprocess.run([BIN] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           env=clean_env(env), timeout=timeout, input=input, cwd=tempfile.gettempdir())
 
 
@@ -362,13 +573,28 @@ def serve_supports(flag):
 # --------------------------------------------------------------------------
 
 class Server:
-    """One `reportshare serve` process on a fresh temp dir."""
+    """One `reportshare serve` process on a fresh temp dir.
 
-    def __init__(self, tmpdir=None):
+    db: by default database_for(tmpdir) (SQLite file, or a fresh PostgreSQL
+    database); several Server objects on one tmpdir share it (a cluster).
+    An explicit db (and signing_keys) is used as given and never dropped here.
+    db_path is the SQLite file (None on PostgreSQL); signing_keys_path the key
+    file the server uses (beside the SQLite file, or --signing-keys)."""
+
+    def __init__(self, tmpdir=None, db=None, signing_keys=None):
         check_binary()
         self.tmpdir = tmpdir or tempfile.mkdtemp(prefix="rs-blackbox-")
-        self.db_path = os.path.join(self.tmpdir, "rs.db")
-        self.db = "sqlite:" + self.db_path
+        self._owns_db = db is None
+        try:
+            self.db = db or database_for(self.tmpdir)
+        except BaseException:
+            if tmpdir is None:
+                shutil.rmtree(self.tmpdir, ignore_errors=True)
+            raise
+        if signing_keys and is_postgres_url(self.db):
+            register_signing_keys(self.db, signing_keys)
+        self.db_path = self.db[len("sqlite:"):] if self.db.startswith("sqlite:") else None
+        self.signing_keys_path = signing_keys or signing_keys_for(self.db)
         self.proc = None
         self.port = None
         self.host = None
@@ -388,6 +614,9 @@ class Server:
             args += ["--listen", "127.0.0.1:0"]
         if db:
             args += ["--db", self.db]
+        if (is_postgres_url(self.db) and self.signing_keys_path and "--signing-keys" not in extra_args
+                and "REPORTSHARE_SIGNING_KEYS" not in (env or {})):
+            args += ["--signing-keys", self.signing_keys_path]
         if serve_supports("--rate-limit") and "--rate-limit" not in extra_args:
             args += ["--rate-limit", "0"]  # the suite sends bursts with one key
         args += list(extra_args)
@@ -478,6 +707,8 @@ class Server:
     def cleanup(self):
         self.kill()
         shutil.rmtree(self.tmpdir, ignore_errors=True)
+        if self._owns_db:
+            release_database(self.tmpdir)
 
     # -- logs ----------------------------------------------------------------
     def stdout(self):

@@ -22,7 +22,7 @@ class CliBase(unittest.TestCase):
         harness.check_binary()
         self.servers = []
         self.tmp = tempfile.mkdtemp(prefix="rs-cli-")
-        self.db = "sqlite:" + os.path.join(self.tmp, "rs.db")
+        self.db = harness.database_for(self.tmp)   # SQLite file, or a fresh PostgreSQL database
         self.secrets = set()
 
     def tearDown(self):
@@ -40,6 +40,7 @@ class CliBase(unittest.TestCase):
                 if srv.tmpdir != self.tmp:
                     shutil.rmtree(srv.tmpdir, ignore_errors=True)
             shutil.rmtree(self.tmp, ignore_errors=True)
+            harness.release_database(self.tmp)
 
     def new_server(self, tmpdir=None):
         srv = Server(tmpdir or self.tmp)
@@ -181,7 +182,7 @@ class ServeCliTest(CliBase):
     def test_signing_key_file_created_0600(self):
         srv = self.new_server()
         srv.start()
-        path = srv.db_path + ".signing-keys"
+        path = srv.signing_keys_path   # beside the SQLite file, or --signing-keys on PostgreSQL
         self.assertTrue(os.path.exists(path), "no signing key file at %s; dir has %r" % (path, os.listdir(self.tmp)))
         mode = stat.S_IMODE(os.stat(path).st_mode)
         self.assertEqual(mode, 0o600, "signing key file mode is %o" % mode)
@@ -210,9 +211,11 @@ class ServeCliTest(CliBase):
         srv.note_tokens(resp.body)
         self.assertEqual(resp.status, 200, resp)
         self.assertEqual(srv.stop(), 0)
-        keyfile = srv.db_path + ".signing-keys"
+        keyfile = srv.signing_keys_path
         os.unlink(keyfile)
-        proc = subprocess.run([BIN, "serve", "--listen", "127.0.0.1:0", "--db", self.db],
+        # SQLite: the default path beside the database; PostgreSQL: the same --signing-keys.
+        keys_args = ["--signing-keys", keyfile] if srv.db_path is None else []
+        proc = subprocess.run([BIN, "serve", "--listen", "127.0.0.1:0", "--db", self.db] + keys_args,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=15,
                               env=harness.clean_env(), cwd=self.tmp)
         err = proc.stderr.decode("utf-8", "replace")

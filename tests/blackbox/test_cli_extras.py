@@ -32,6 +32,7 @@ class ExtrasBase(unittest.TestCase):
             for srv in self.servers:
                 srv.kill()
             shutil.rmtree(self.tmp, ignore_errors=True)
+            harness.release_database(self.tmp)
 
     def server(self, args=(), with_rate_limit_default=False):
         srv = Server(self.tmp)
@@ -97,7 +98,7 @@ class LinkInspectTest(ExtrasBase):
 class RenderTest(ExtrasBase):
 
     def test_render_pdf_without_server(self):
-        db = "sqlite:" + os.path.join(self.tmp, "rs.db")
+        db = harness.database_for(self.tmp)   # what Server(self.tmp) uses
         srv = self.server()
         key = srv.create_key("RenderCo")
         request(srv.port, "PUT", "/assessments/report/318", {"apiKey": key}, make_report(318, name="Render Person"))
@@ -118,7 +119,7 @@ class RenderTest(ExtrasBase):
 class ImportTest(ExtrasBase):
 
     def test_import_ndjson_with_bad_record(self):
-        db = "sqlite:" + os.path.join(self.tmp, "rs.db")
+        db = harness.database_for(self.tmp)   # what Server(self.tmp) uses
         key, _ = create_key(db, "ImportCo")
         lines = [json.dumps(make_report(801)), '{"report_id": 802, "name": "no assessment"}',
                  json.dumps(make_report(803, name="Third"))]
@@ -136,7 +137,7 @@ class ImportTest(ExtrasBase):
         self.assertEqual(request(srv.port, "GET", "/assessments/report/802", {"apiKey": key}).status, 404)
 
     def test_import_json_array_from_stdin(self):
-        db = "sqlite:" + os.path.join(self.tmp, "rs.db")
+        db = harness.database_for(self.tmp)   # what Server(self.tmp) uses
         key, _ = create_key(db, "ImportCo")
         data = json.dumps([make_report(811), make_report(812, status="Pending")]).encode()
         p = run_cli(["import", "-", "--company", "ImportCo", "--db", db], input=data)
