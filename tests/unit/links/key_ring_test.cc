@@ -194,3 +194,24 @@ TEST(KeyRingTest, ParseErrorNamesTheLine) {
 
 }  // namespace
 }  // namespace reportshare::links
+
+namespace reportshare::links {
+namespace {
+
+TEST(KeyRingTest, StagedRolloutAddsThenActivates) {
+  auto ring = KeyRing::Generate();
+  ASSERT_TRUE(ring);
+  auto staged = ring->WithNewKey();
+  ASSERT_TRUE(staged);
+  EXPECT_EQ(staged->keys().size(), 2u);
+  EXPECT_EQ(staged->active().id, ring->active().id);  // still signs with the old key
+  ASSERT_NE(staged->Find(SigningKeyId{2}), nullptr);
+  auto active = staged->WithActiveKey(SigningKeyId{2});
+  ASSERT_TRUE(active);
+  EXPECT_EQ(active->active().id, SigningKeyId{2});
+  EXPECT_EQ(active->keys().size(), 2u);
+  EXPECT_EQ(staged->WithActiveKey(SigningKeyId{9}).error().code(), Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace reportshare::links
