@@ -1,37 +1,19 @@
 #pragma once
 
-#include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "core/rfc3339.h"
 #include "domain/report.h"
+#include "support/sample_reports.h"
 
 namespace reportshare::bench {
 
-// The shape of demo report 318 (6 sections, 1–3 skills each), fixed in time
-// so every run renders the same document.
+// The report of SPEC §1 in the shape of demo report 318 (6 sections, 1–3
+// skills each), fixed in time so every run renders the same document.
 inline StoredReport DemoReport() {
-  using std::chrono::minutes;
-  using std::chrono::seconds;
-  StoredReport s;
-  s.company_id = CompanyId{1};
-  s.company_name = "Acme Talent";
-  s.version = 1;
+  StoredReport s = test_support::SpecExample();
   Report& r = s.report;
-  r.report_id = ReportId{318};
-  r.assessment_id = 138;
-  r.assessment_name = "Backend Engineer Screening";
-  r.candidate_id = 5012;
-  r.name = "Priya Raman";
-  r.email = "priya@example.com";
-  r.invite_status = InviteStatus::kCompleted;
-  r.started_date = *ParseRfc3339("2025-07-09T06:02:11Z");
-  r.completed_date = *r.started_date + minutes(56) + seconds(29);
-  r.cut_off = 60;
-  r.overall_percentage = 72.5;
-  r.offtab_count = 2;
   r.registration_fields = {
       {"Phone", "+91 98450 00000"}, {"City", "Bengaluru"}, {"Experience", "5 years"}};
   auto section = [](std::string name, double pct,

@@ -4,9 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+
+#include "support/temp_dir.h"
 
 namespace reportshare::app {
 namespace {
@@ -14,14 +15,11 @@ namespace {
 class KeyFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/rs-keyfile-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/rs.db.signing-keys";
+    ASSERT_FALSE(dir_.path().empty());
+    path_ = dir_.path() + "/rs.db.signing-keys";
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  std::string dir_;
+  test_support::TempDir dir_{"rs-keyfile-"};
   std::string path_;
 };
 

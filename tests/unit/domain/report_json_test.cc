@@ -9,6 +9,7 @@
 
 #include "core/json.h"
 #include "core/rfc3339.h"
+#include "support/sample_reports.h"
 
 namespace reportshare {
 namespace {
@@ -16,28 +17,8 @@ namespace {
 namespace json = boost::json;
 
 // SPEC §1, verbatim.
-constexpr std::string_view kSpecExample = R"({
-  "report_id": 318,
-  "assessment_id": 138,
-  "assessment_name": "Backend Engineer Screening",
-  "candidate_id": 5012,
-  "name": "Priya Raman",
-  "email": "priya@example.com",
-  "invite_status": "Completed",
-  "started_date": "2025-07-09T06:02:11Z",
-  "completed_date": "2025-07-09T06:58:40Z",
-  "cut_off": 60,
-  "overall_percentage": 72.5,
-  "offtab_count": 2,
-  "registration_fields": [{"label": "Phone", "value": "+91 98450 00000"}],
-  "sections": [
-    {"section": "Python", "percentage": 80.0,
-     "skill_wise_score": [{"skill": "Data structures", "percentage": 90.0}]}
-  ]
-})";
-
 json::object Example() {
-  auto v = ParseJson(kSpecExample);
+  auto v = ParseJson(test_support::SpecExampleJson());
   EXPECT_TRUE(v);
   return v->as_object();
 }

@@ -13,6 +13,7 @@
 
 #include "core/rfc3339.h"
 #include "links/token.h"
+#include "support/sample_reports.h"
 #include "unit/service/service_fixture.h"
 
 namespace reportshare::test {
@@ -810,22 +811,8 @@ TEST_F(ApiTest, ForeignRevokeIs404AndRevokesNothing) {
 // ---------------------------------------------------------------------------
 // GET and PUT of reports.
 
-constexpr const char* kReportJson = R"({
-  "assessment_id": 138,
-  "assessment_name": "Backend Engineer Screening",
-  "candidate_id": 5012,
-  "name": "Priya Raman",
-  "email": "priya@example.com",
-  "invite_status": "Completed",
-  "started_date": "2025-07-09T06:02:11Z",
-  "completed_date": "2025-07-09T06:58:40Z",
-  "cut_off": 60,
-  "overall_percentage": 72.5,
-  "offtab_count": 2,
-  "registration_fields": [{"label": "Phone", "value": "+91 98450 00000"}],
-  "sections": [{"section": "Python", "percentage": 80.0,
-                "skill_wise_score": [{"skill": "Data structures", "percentage": 90.0}]}]
-})";
+// SPEC §1 as a PUT body (the id is in the path).
+constexpr const char* kReportJson = test_support::kSpecExampleBodyJson;
 
 TEST_F(ApiTest, PutCreatesThenReplaces) {
   Response created = Handle(AuthA("PUT", "/assessments/report/318", kReportJson));

@@ -3,11 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <filesystem>
 #include <thread>
 #include <vector>
 
 #include "store/sqlite/sqlite_store.h"
+#include "support/temp_dir.h"
 
 namespace reportshare::service {
 namespace {
@@ -17,10 +17,8 @@ using std::chrono::milliseconds;
 class OpenRecorderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/rs-recorder-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    auto opened = store::SqliteStore::Open(dir_ + "/rs.db", 4);
+    ASSERT_FALSE(dir_.path().empty());
+    auto opened = store::SqliteStore::Open(dir_.path() + "/rs.db", 4);
     ASSERT_TRUE(opened) << opened.error().message();
     store_ = std::move(*opened);
     auto company = store_->EnsureCompany("acme");
@@ -31,10 +29,7 @@ class OpenRecorderTest : public ::testing::Test {
     link_.signing_key_id = SigningKeyId{1};
     ASSERT_TRUE(store_->InsertLink(link_).ok());
   }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { store_.reset(); }
 
   int64_t Views() {
     auto link = store_->GetLink(link_.link_id);
@@ -46,7 +41,7 @@ class OpenRecorderTest : public ::testing::Test {
     return LinkOpen{link_.link_id, Instant{}, 200, "Chrome", "127.0.0.0/24", counted};
   }
 
-  std::string dir_;
+  test_support::TempDir dir_{"rs-recorder-"};
   std::unique_ptr<store::SqliteStore> store_;
   LinkRecord link_;
 };

@@ -3,13 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 
-#include "core/rfc3339.h"
 #include "domain/report.h"
 #include "links/key_ring.h"
 #include "links/token.h"
@@ -18,37 +15,18 @@
 #include "service/key_ring_holder.h"
 #include "service/report_service.h"
 #include "store/sqlite/sqlite_store.h"
+#include "support/sample_reports.h"
+#include "support/temp_dir.h"
 #include "unit/service/fake_clock.h"
 
 namespace reportshare::test {
 
-inline Instant At(const char* rfc3339) {
-  auto t = ParseRfc3339(rfc3339);
-  if (!t) std::abort();  // a typo in a test
-  return *t;
-}
+using test_support::At;
 
 inline constexpr const char* kBaseUrl = "https://reports.example.com";
 
 // The report of SPEC §1, Completed.
-inline Report CompletedReport(int64_t id = 318) {
-  Report r;
-  r.report_id = ReportId{id};
-  r.assessment_id = 138;
-  r.assessment_name = "Backend Engineer Screening";
-  r.candidate_id = 5012;
-  r.name = "Priya Raman";
-  r.email = "priya@example.com";
-  r.invite_status = InviteStatus::kCompleted;
-  r.started_date = At("2025-07-09T06:02:11Z");
-  r.completed_date = At("2025-07-09T06:58:40Z");
-  r.cut_off = 60;
-  r.overall_percentage = 72.5;
-  r.offtab_count = 2;
-  r.registration_fields = {{"Phone", "+91 98450 00000"}};
-  r.sections = {{"Python", 80.0, {{"Data structures", 90.0}}}};
-  return r;
-}
+inline Report CompletedReport(int64_t id = 318) { return test_support::SpecExampleReport(id); }
 
 inline Report PendingReport(int64_t id) {
   Report r;
@@ -66,11 +44,8 @@ inline Report PendingReport(int64_t id) {
 class ServiceFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "rs_service_test.XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    auto store = store::SqliteStore::Open((dir_ / "test.db").string(), 2);
+    ASSERT_FALSE(dir_.path().empty());
+    auto store = store::SqliteStore::Open(dir_.path() + "/test.db", 2);
     ASSERT_TRUE(store) << store.error().message();
     store_ = std::move(*store);
     renderer_ = render::MakeBasicRenderer();
@@ -100,8 +75,6 @@ class ServiceFixture : public ::testing::Test {
   void TearDown() override {
     service_.reset();
     store_.reset();
-    std::error_code ec;
-    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
   }
 
   void PutA(const Report& r) {
@@ -129,7 +102,7 @@ class ServiceFixture : public ::testing::Test {
     return link ? *link : std::nullopt;
   }
 
-  std::filesystem::path dir_;
+  test_support::TempDir dir_{"rs_service_test."};
   std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<render::ReportRenderer> renderer_;
   std::unique_ptr<service::KeyRingHolder> keys_;

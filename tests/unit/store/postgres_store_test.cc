@@ -9,7 +9,6 @@
 #include "store/postgres/postgres_store.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <boost/json/value.hpp>
 
@@ -18,7 +17,6 @@
 #include <barrier>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,6 +24,7 @@
 #include "core/json.h"
 #include "domain/report_json.h"
 #include "store/migrations.h"
+#include "support/temp_dir.h"
 #include "unit/store/pg_test_database.h"
 
 #ifndef RS_PG_SERVER_SCRIPT
@@ -34,6 +33,8 @@
 
 namespace reportshare::store {
 namespace {
+
+using test_support::TempDir;
 
 using std::chrono::seconds;
 using std::chrono::steady_clock;
@@ -58,26 +59,6 @@ Report MinimalReport(int64_t id) {
   EXPECT_TRUE(report) << report.error().message();
   return report ? *report : Report{};
 }
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/rs_pg_test_XXXXXX";
-    const char* made = mkdtemp(tmpl);
-    EXPECT_NE(made, nullptr);
-    path_ = made ? made : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Runs tests/support/pg_server.sh `command` `dir`; returns its stdout without
 // the trailing newline, or nullopt if it failed.
@@ -293,7 +274,7 @@ TEST_P(PostgresStoreTest, EnsureCompanyRacesYieldOneId) {
 
 // Stops and restarts a server of its own: the shared one stays up.
 TEST_P(PostgresStoreTest, RecoversWhenTheServerComesBack) {
-  TempDir dir;  // pg_server.sh hands it to the server's user when run as root
+  TempDir dir{"rs_pg_test_"};  // pg_server.sh hands it to the server's user when run as root
   const std::string& pg_dir = dir.path();
   std::optional<std::string> url = PgServer("start", pg_dir);
   ASSERT_TRUE(url) << "pg_server.sh start failed";

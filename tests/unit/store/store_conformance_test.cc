@@ -7,13 +7,11 @@
 // otherwise its tests are not instantiated, rather than skipped or passed.
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <boost/json/value.hpp>
 
 #include <array>
 #include <atomic>
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -25,10 +23,13 @@
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
+#include "support/temp_dir.h"
 #include "unit/store/pg_test_database.h"
 
 namespace reportshare::store {
 namespace {
+
+using test_support::TempDir;
 
 using std::chrono::hours;
 using std::chrono::seconds;
@@ -121,27 +122,6 @@ Status View(Store& s, const LinkId& id, Instant at) {
   return s.RecordOpens({LinkOpen{id, at, 200, "Chrome", "203.0.113.0/24", true}});
 }
 
-// A directory under /tmp, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/rs_store_test_XXXXXX";
-    const char* made = mkdtemp(tmpl);
-    EXPECT_NE(made, nullptr);
-    path_ = made ? made : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 // --- factories ---
 
 class StoreFactory {
@@ -162,7 +142,7 @@ class SqliteFactory final : public StoreFactory {
   }
 
  private:
-  TempDir dir_;
+  TempDir dir_{"rs_store_test_"};
 };
 
 // A fresh database per test on the configured server, dropped afterwards.
