@@ -11,10 +11,18 @@ namespace {
 
 void Write(const boost::json::value& v, std::string& out) {
   switch (v.kind()) {
-    case boost::json::kind::null: out += "null"; return;
-    case boost::json::kind::bool_: out += v.get_bool() ? "true" : "false"; return;
-    case boost::json::kind::int64: out += std::to_string(v.get_int64()); return;
-    case boost::json::kind::uint64: out += std::to_string(v.get_uint64()); return;
+    case boost::json::kind::null:
+      out += "null";
+      return;
+    case boost::json::kind::bool_:
+      out += v.get_bool() ? "true" : "false";
+      return;
+    case boost::json::kind::int64:
+      out += std::to_string(v.get_int64());
+      return;
+    case boost::json::kind::uint64:
+      out += std::to_string(v.get_uint64());
+      return;
     case boost::json::kind::double_: {
       double d = v.get_double();
       if (!std::isfinite(d)) {  // JSON has no spelling for these
@@ -26,7 +34,9 @@ void Write(const boost::json::value& v, std::string& out) {
       out.append(buf, end);
       return;
     }
-    case boost::json::kind::string: out += boost::json::serialize(v.get_string()); return;
+    case boost::json::kind::string:
+      out += boost::json::serialize(v.get_string());
+      return;
     case boost::json::kind::array: {
       out.push_back('[');
       bool first = true;
@@ -59,7 +69,8 @@ void Write(const boost::json::value& v, std::string& out) {
 // infinity. Recursion is bounded by the parser's max_depth.
 bool AllFinite(const boost::json::value& v) {
   switch (v.kind()) {
-    case boost::json::kind::double_: return std::isfinite(v.get_double());
+    case boost::json::kind::double_:
+      return std::isfinite(v.get_double());
     case boost::json::kind::array:
       for (const auto& e : v.get_array()) {
         if (!AllFinite(e)) return false;
@@ -70,7 +81,8 @@ bool AllFinite(const boost::json::value& v) {
         if (!AllFinite(kv.value())) return false;
       }
       return true;
-    default: return true;
+    default:
+      return true;
   }
 }
 

@@ -92,9 +92,9 @@ std::optional<Instant> ParseRfc3339(std::string_view s) {
   }
   if (pos != s.size()) return std::nullopt;
 
-  Instant t = std::chrono::sys_days{ymd} + std::chrono::hours{hour} +
-              std::chrono::minutes{minute} + std::chrono::seconds{second} +
-              microseconds{frac_us} - std::chrono::minutes{offset_min};
+  Instant t = std::chrono::sys_days{ymd} + std::chrono::hours{hour} + std::chrono::minutes{minute} +
+              std::chrono::seconds{second} + microseconds{frac_us} -
+              std::chrono::minutes{offset_min};
   return t;
 }
 

@@ -7,19 +7,32 @@ namespace reportshare {
 
 std::string_view CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "Ok";
-    case Code::kInvalidArgument: return "InvalidArgument";
-    case Code::kUnauthenticated: return "Unauthenticated";
-    case Code::kNotFound: return "NotFound";
-    case Code::kMethodNotAllowed: return "MethodNotAllowed";
-    case Code::kConflict: return "Conflict";
-    case Code::kFailedPrecondition: return "FailedPrecondition";
-    case Code::kGone: return "Gone";
-    case Code::kPayloadTooLarge: return "PayloadTooLarge";
-    case Code::kRateLimited: return "RateLimited";
-    case Code::kHeaderTooLarge: return "HeaderTooLarge";
-    case Code::kUnavailable: return "Unavailable";
-    case Code::kInternal: return "Internal";
+    case Code::kOk:
+      return "Ok";
+    case Code::kInvalidArgument:
+      return "InvalidArgument";
+    case Code::kUnauthenticated:
+      return "Unauthenticated";
+    case Code::kNotFound:
+      return "NotFound";
+    case Code::kMethodNotAllowed:
+      return "MethodNotAllowed";
+    case Code::kConflict:
+      return "Conflict";
+    case Code::kFailedPrecondition:
+      return "FailedPrecondition";
+    case Code::kGone:
+      return "Gone";
+    case Code::kPayloadTooLarge:
+      return "PayloadTooLarge";
+    case Code::kRateLimited:
+      return "RateLimited";
+    case Code::kHeaderTooLarge:
+      return "HeaderTooLarge";
+    case Code::kUnavailable:
+      return "Unavailable";
+    case Code::kInternal:
+      return "Internal";
   }
   return "Unknown";
 }

@@ -32,16 +32,24 @@ class Status {
  public:
   Status() = default;
   static Status Ok() { return {}; }
-  static Status InvalidArgument(std::string msg) { return {Code::kInvalidArgument, std::move(msg)}; }
-  static Status Unauthenticated(std::string msg) { return {Code::kUnauthenticated, std::move(msg)}; }
+  static Status InvalidArgument(std::string msg) {
+    return {Code::kInvalidArgument, std::move(msg)};
+  }
+  static Status Unauthenticated(std::string msg) {
+    return {Code::kUnauthenticated, std::move(msg)};
+  }
   static Status NotFound(std::string msg) { return {Code::kNotFound, std::move(msg)}; }
-  static Status MethodNotAllowed(std::string msg) { return {Code::kMethodNotAllowed, std::move(msg)}; }
+  static Status MethodNotAllowed(std::string msg) {
+    return {Code::kMethodNotAllowed, std::move(msg)};
+  }
   static Status Conflict(std::string msg) { return {Code::kConflict, std::move(msg)}; }
   static Status FailedPrecondition(std::string msg) {
     return {Code::kFailedPrecondition, std::move(msg)};
   }
   static Status Gone(std::string msg) { return {Code::kGone, std::move(msg)}; }
-  static Status PayloadTooLarge(std::string msg) { return {Code::kPayloadTooLarge, std::move(msg)}; }
+  static Status PayloadTooLarge(std::string msg) {
+    return {Code::kPayloadTooLarge, std::move(msg)};
+  }
   static Status RateLimited(std::string msg) { return {Code::kRateLimited, std::move(msg)}; }
   static Status HeaderTooLarge(std::string msg) { return {Code::kHeaderTooLarge, std::move(msg)}; }
   static Status Unavailable(std::string msg) { return {Code::kUnavailable, std::move(msg)}; }
@@ -78,8 +86,8 @@ using Result = boost::system::result<T, Status>;
 }  // namespace reportshare
 
 // Evaluates `expr` (a Status); returns it from the current function if not ok.
-#define RS_RETURN_IF_ERROR(expr)                 \
-  do {                                           \
-    ::reportshare::Status rs_status_ = (expr);   \
-    if (!rs_status_.ok()) return rs_status_;     \
+#define RS_RETURN_IF_ERROR(expr)               \
+  do {                                         \
+    ::reportshare::Status rs_status_ = (expr); \
+    if (!rs_status_.ok()) return rs_status_;   \
   } while (0)

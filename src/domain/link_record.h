@@ -26,10 +26,10 @@ struct LinkRecord {
 struct LinkOpen {
   LinkId link_id;
   Instant at;
-  int status = 0;       // HTTP status served
-  std::string client;   // user-agent family: "Chrome", "curl", "Outlook link scanner", …
-  std::string network;  // the client's IPv4 /24 or IPv6 /48, e.g. "203.0.113.0/24"
-  bool counted = false; // counts as a view: a GET by a person, not HEAD or a scanner
+  int status = 0;        // HTTP status served
+  std::string client;    // user-agent family: "Chrome", "curl", "Outlook link scanner", …
+  std::string network;   // the client's IPv4 /24 or IPv6 /48, e.g. "203.0.113.0/24"
+  bool counted = false;  // counts as a view: a GET by a person, not HEAD or a scanner
 };
 
 }  // namespace reportshare

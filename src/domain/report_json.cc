@@ -55,8 +55,8 @@ class Reader {
     if (!v) {
       return required ? Status::InvalidArgument(Field(key) + " is required") : Status::Ok();
     }
-    std::string range = " must be an integer from " + std::to_string(min) + " to " +
-                        std::to_string(max);
+    std::string range =
+        " must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
     if (!v->is_int64()) return Status::InvalidArgument(Field(key) + range);
     int64_t i = v->get_int64();
     if (i < min || i > max) return Status::InvalidArgument(Field(key) + range);
@@ -154,9 +154,12 @@ Status ParseSection(const json::value& v, const std::string& path, Section& out)
 
 std::string_view InviteStatusName(InviteStatus s) {
   switch (s) {
-    case InviteStatus::kPending: return "Pending";
-    case InviteStatus::kStarted: return "Started";
-    case InviteStatus::kCompleted: return "Completed";
+    case InviteStatus::kPending:
+      return "Pending";
+    case InviteStatus::kStarted:
+      return "Started";
+    case InviteStatus::kCompleted:
+      return "Completed";
   }
   return "Pending";
 }
