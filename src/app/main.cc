@@ -193,6 +193,7 @@ int Serve(const Options& o) {
   server_options.max_connections = static_cast<size_t>(o.max_connections);
   // Each worker loads its own Pango font map before its first request.
   server_options.worker_init = [] { render::WarmUpRenderThread(); };
+  server_options.run_inline = &http::Api::NeverBlocks;
   server_options.on_response = [&metrics](const http::Response& res, double seconds) {
     metrics.Record(res.route, res.status, seconds);
   };
@@ -203,6 +204,7 @@ int Serve(const Options& o) {
   server_options.host = listen->host;
   server_options.port = listen->port;
   server_options.threads = threads;
+  server_options.worker_threads = threads;
   server_options.header_timeout = std::chrono::seconds(o.header_timeout_s);
   server_options.idle_timeout = std::chrono::seconds(o.idle_timeout_s);
   auto server = http::Server::Create(server_options,
@@ -476,7 +478,9 @@ int Main(int argc, char** argv) {
                    "Scheme, host and optional path prefix links are built on "
                    "(default: http:// + the listen address)")
       ->envname("REPORTSHARE_PUBLIC_URL");
-  serve->add_option("--threads", o.threads, "I/O threads (default: one per core)")
+  serve
+      ->add_option("--threads", o.threads,
+                   "I/O threads, and as many request workers (default: one per core)")
       ->envname("REPORTSHARE_THREADS")
       ->check(CLI::Range(0, 256));
   serve

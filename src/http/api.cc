@@ -275,6 +275,11 @@ Response Api::Health(std::string_view which) const {
                     : ErrorResponse(Status::Unavailable("database unreachable"));
 }
 
+bool Api::NeverBlocks(const Request& req) {
+  std::string_view path = req.path();
+  return path == "/healthz" || path == "/metrics";
+}
+
 Response Api::Handle(const Request& req) const {
   auto segs = SplitPath(req.path());
   const std::string& m = req.method;
@@ -284,7 +289,7 @@ Response Api::Handle(const Request& req) const {
   if (Is(segs, {"healthz"}) || Is(segs, {"readyz"}) || Is(segs, {"metrics"})) {
     res = get ? Health(segs[0]) : MethodNotAllowed(req, "GET, HEAD");
     res.route = "/" + std::string(segs[0]);
-  } else if (segs.size() >= 5 && segs[0] == "assessments" && segs[1] == "bp" &&
+  } else if (segs.size() >= 4 && segs[0] == "assessments" && segs[1] == "bp" &&
              segs[2] == "reports" && segs[3] == "shared") {
     // Everything under the link prefix is the link route, so a mangled link
     // (empty token, trailing slash) still gets the link's 404 page and headers.
@@ -461,7 +466,8 @@ Response Api::OpenLink(const Request& req, std::string_view token) const {
   if (query == "format=pdf") {
     pdf = true;
   } else if (!query.empty() && query != "format=html") {
-    return fail(Status::InvalidArgument("the only query this link takes is format=pdf"));
+    return fail(
+        Status::InvalidArgument("this link takes no query other than format=pdf or format=html"));
   }
   service::Visitor visitor{req.method == "GET", req.HeaderValue("User-Agent").value_or(""),
                            req.remote_address};

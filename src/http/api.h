@@ -29,6 +29,10 @@ class Api {
   // link path, HTML) response.
   Response Handle(const Request& request) const;
 
+  // True for the routes that touch no database and never block (/healthz,
+  // /metrics): the server may run them on an I/O thread.
+  static bool NeverBlocks(const Request& request);
+
  private:
   using Principal = store::Principal;
   // Authenticates and rate-limits `req`, then runs `handler` with the caller.

@@ -82,7 +82,7 @@ struct Server::Impl {
         ioc(options.threads),
         workers(options.worker_threads),
         workers_guard(workers.get_executor()),
-        acceptor(ioc),
+        acceptor(asio::make_strand(ioc)),  // Accept() and the drain's close() never overlap
         signals(ioc, SIGTERM, SIGINT) {}
 
   awaitable<void> Accept() {
@@ -153,6 +153,12 @@ struct Server::Impl {
       Response res = ErrorResponse(Status::Internal("unhandled exception"));
       res.route = "error";
       return res;
+    } catch (...) {
+      std::fprintf(stderr, "error: request %s: unhandled non-standard exception\n",
+                   request_id.c_str());
+      Response res = ErrorResponse(Status::Internal("unhandled exception"));
+      res.route = "error";
+      return res;
     }
   }
 
@@ -195,28 +201,43 @@ struct Server::Impl {
       co_await LingeringClose(stream);
       co_return;
     }
-    co_await Serve(stream, *conn);
-    conn->closed = true;  // on the strand: a posted drain will not touch `stream`
-    {
-      std::lock_guard lock(mu);
-      connections.erase(self);
+    // However Serve ends (even by an exception that destroys this frame), the
+    // connection leaves the registry, on the strand, before `stream` dies.
+    struct Unregister {
+      Impl& impl;
+      std::shared_ptr<Connection> conn;
+      std::list<std::shared_ptr<Connection>>::iterator self;
+      ~Unregister() {
+        conn->closed = true;  // a posted drain will not touch `stream`
+        std::lock_guard lock(impl.mu);
+        impl.connections.erase(self);
+      }
+    } unregister{*this, conn, self};
+    try {
+      co_await Serve(stream, *conn);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: connection dropped: %s\n", e.what());
     }
   }
 
   awaitable<void> Serve(beast::tcp_stream& stream, Connection& conn) {
     beast::flat_buffer buffer;
+    bool first_request = true;
     for (;;) {
       boost::system::error_code ec;
       if (draining) break;
       if (buffer.size() == 0) {
-        // Idle keep-alive wait for the first byte of the next request.
-        stream.expires_after(options.idle_timeout);
+        // Waiting for the first byte: a new connection has the header timeout
+        // (a silent client must not hold a slot for a minute); between
+        // requests, the keep-alive idle timeout.
+        stream.expires_after(first_request ? options.header_timeout : options.idle_timeout);
         size_t n = co_await stream.async_read_some(buffer.prepare(4096),
                                                    asio::redirect_error(use_awaitable, ec));
         if (ec) break;
         buffer.commit(n);
       }
       conn.busy = true;
+      first_request = false;
       auto started = std::chrono::steady_clock::now();
 
       bhttp::request_parser<bhttp::string_body> parser;
@@ -242,8 +263,15 @@ struct Server::Impl {
         co_return;
       }
 
-      Request req;
       const auto& head = parser.get();
+      // Only chunked framing is understood; any other transfer coding would
+      // leave the body to be parsed as the next request (RFC 9112 §6.3).
+      if (head.find(bhttp::field::transfer_encoding) != head.end() && !parser.chunked()) {
+        co_await Reject(stream, Status::InvalidArgument("unsupported Transfer-Encoding"));
+        co_await LingeringClose(stream);
+        co_return;
+      }
+      Request req;
       req.method = std::string(head.method_string());
       req.target = std::string(head.target());
       for (const auto& field : head) {
@@ -282,11 +310,18 @@ struct Server::Impl {
       if (!peer_ec) req.remote_address = peer.address().to_string();
 
       std::string request_id = NewRequestId();
-      // The handler may block on the database or render a PDF: it runs on the
-      // worker pool, and the session resumes on its strand afterwards.
-      Response res = co_await asio::co_spawn(
-          workers.get_executor(),
-          [&]() -> awaitable<Response> { co_return RunHandler(req, request_id); }, use_awaitable);
+      Response res;
+      if (options.run_inline && options.run_inline(req)) {
+        // Cheap, database-free routes (liveness, metrics) answer even when
+        // every worker is stuck on an unreachable database.
+        res = RunHandler(req, request_id);
+      } else {
+        // The handler may block on the database or render a PDF: it runs on
+        // the worker pool, and the session resumes on its strand afterwards.
+        res = co_await asio::co_spawn(
+            workers.get_executor(),
+            [&]() -> awaitable<Response> { co_return RunHandler(req, request_id); }, use_awaitable);
+      }
       bool keep_alive = parser.get().keep_alive() && !req.body_too_large && !draining;
       co_await WriteResponse(stream, std::move(res), req.method == "HEAD", keep_alive, request_id,
                              req.method, started, ec);

@@ -18,6 +18,9 @@ struct ServerOptions {
   // Threads that run the handler (database work, rendering), so no I/O thread
   // ever blocks; 0 = one per core.
   int worker_threads = 0;
+  // True for requests cheap enough to answer on the I/O thread, without the
+  // worker pool (they must never block).
+  std::function<bool(const Request&)> run_inline;
   // Runs once on each worker thread before it takes work (e.g. font warm-up).
   std::function<void()> worker_init;
   // Connections beyond this are answered 503 and closed.

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -18,8 +19,9 @@ namespace reportshare::service {
 // database write each. An open reaches the store at most `max_delay` after
 // it happened (sooner when `max_batch` opens are waiting); Flush() writes
 // at once (the links list calls it, so a node reads its own views).
-// If the store is down, batches are kept and retried, up to `max_pending`
-// opens; beyond that the oldest are dropped with a log line. Thread-safe.
+// If the store is down, batches are kept and retried after a pause that
+// doubles from 100 ms to 30 s, up to `max_pending` opens; beyond that the
+// oldest are dropped with one log line. Thread-safe.
 class OpenRecorder {
  public:
   OpenRecorder(store::Store& store, std::chrono::milliseconds max_delay, size_t max_batch = 500,
@@ -36,8 +38,10 @@ class OpenRecorder {
 
  private:
   void Loop();
-  // Writes the current queue. REQUIRES: write_mu_ held.
+  // Writes the queue in batches of at most max_batch. REQUIRES: write_mu_ held.
   Status WriteQueued();
+  // Drops the oldest opens beyond max_pending. REQUIRES: mu_ held.
+  void TrimLocked();
 
   store::Store& store_;
   const std::chrono::milliseconds max_delay_;
@@ -48,9 +52,10 @@ class OpenRecorder {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<LinkOpen> queue_;  // GUARDED_BY(mu_)
-  bool stop_ = false;            // GUARDED_BY(mu_)
-  bool dropping_ = false;        // GUARDED_BY(mu_)
+  std::deque<LinkOpen> queue_;            // GUARDED_BY(mu_)
+  std::chrono::milliseconds backoff_{0};  // GUARDED_BY(mu_): pause after a failed write
+  bool stop_ = false;                     // GUARDED_BY(mu_)
+  bool dropping_ = false;                 // GUARDED_BY(mu_)
   std::thread thread_;
 };
 

@@ -32,7 +32,7 @@ struct ApiKeyInfo {
 enum class PutOutcome { kCreated, kReplaced };
 
 // Everything reportshare persists. One implementation per database
-// (SqliteStore, later PostgresStore); all share one conformance test suite.
+// (SqliteStore, PostgresStore); all share one conformance test suite.
 //
 // Every method is thread-safe and may be called from any thread. Every method
 // returns kUnavailable (with a client-safe message; the driver error is logged
@@ -87,7 +87,8 @@ class Store {
   virtual Result<int64_t> RevokeLink(CompanyId company, ReportId report, const LinkId& id,
                                      Instant at) = 0;
 
-  // Revokes every unrevoked link of this company's report; returns how many.
+  // Revokes every live link (not revoked, not expired at `at`) of this
+  // company's report; returns how many.
   virtual Result<int64_t> RevokeAllLinks(CompanyId company, ReportId report, Instant at) = 0;
 
   // Appends `opens` to the audit and adds the counted ones to their links'

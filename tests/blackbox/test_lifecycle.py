@@ -206,6 +206,20 @@ class IdleSocketsTest(ServerTestCase):
                 s.close()
 
 
+class FramingTest(ServerTestCase):
+
+    def test_unknown_transfer_coding_is_rejected_not_smuggled(self):
+        for te in ("gzip", "chunked, gzip", "xchunked"):
+            with self.subTest(te=te):
+                raw = ("POST /assessments/reports/1/share HTTP/1.1\r\nHost: x\r\n"
+                       "Transfer-Encoding: %s\r\n\r\n"
+                       "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" % te).encode()
+                resp = self.server.raw(raw)
+                self.assertEqual(resp.status, 400, resp.body)
+                self.assertIn(b"Transfer-Encoding", resp.body)
+        self.assertStatus(self.server.request("GET", "/healthz"), 200)
+
+
 class DrainTest(unittest.TestCase):
 
     def test_readyz_503_and_idle_connections_closed_on_sigterm(self):

@@ -443,7 +443,7 @@ Result<int64_t> PostgresStore::RevokeAllLinks(CompanyId company, ReportId report
   Lease conn = Acquire();
   Query q(*conn,
           "UPDATE links SET revoked_at = $1 "
-          "WHERE company_id = $2 AND report_id = $3 AND revoked_at IS NULL",
+          "WHERE company_id = $2 AND report_id = $3 AND revoked_at IS NULL AND expires_at > $1",
           "RevokeAllLinks");
   q.Bind(at).Bind(company.value).Bind(report.value);
   RS_RETURN_IF_ERROR(q.Run());

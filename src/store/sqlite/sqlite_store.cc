@@ -380,8 +380,8 @@ Result<int64_t> SqliteStore::RevokeLink(CompanyId company, ReportId report, cons
 Result<int64_t> SqliteStore::RevokeAllLinks(CompanyId company, ReportId report, Instant at) {
   Lease conn = Acquire();
   Query q(*conn,
-          "UPDATE links SET revoked_at = ? "
-          "WHERE company_id = ? AND report_id = ? AND revoked_at IS NULL",
+          "UPDATE links SET revoked_at = ?1 "
+          "WHERE company_id = ?2 AND report_id = ?3 AND revoked_at IS NULL AND expires_at > ?1",
           "RevokeAllLinks");
   q.Bind(at).Bind(company.value).Bind(report.value);
   RS_RETURN_IF_ERROR(q.Run());

@@ -51,6 +51,26 @@ TEST_F(KeyFileTest, GroupReadableFileIsRefused) {
   EXPECT_NE(result.error().message().find("chmod 600"), std::string::npos);
 }
 
+TEST_F(KeyFileTest, APlantedTemporaryFileIsNeitherUsedNorWrittenThrough) {
+  auto ring = LoadOrCreateKeyFile(path_, false);
+  ASSERT_TRUE(ring);
+  // Someone else's file where an old version wrote its fixed temporary name.
+  std::string planted = path_ + ".tmp";
+  { std::ofstream(planted) << "not yours\n"; }
+  ASSERT_EQ(::chmod(planted.c_str(), 0666), 0);
+  ASSERT_TRUE(WriteKeyFile(path_, *ring).ok());
+  std::ifstream in(planted);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(content, "not yours\n");
+}
+
+TEST_F(KeyFileTest, ADirectoryIsNotAKeyFile) {
+  ASSERT_TRUE(std::filesystem::create_directory(path_));
+  auto result = LoadOrCreateKeyFile(path_, true);
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error().message().find("regular file"), std::string::npos);
+}
+
 TEST_F(KeyFileTest, CorruptFileIsAnErrorThatQuotesNoSecret) {
   {
     std::ofstream out(path_);
@@ -73,7 +93,14 @@ TEST_F(KeyFileTest, WriteKeyFileReplacesAtomically) {
   ASSERT_TRUE(loaded);
   EXPECT_EQ(loaded->keys().size(), 2u);
   EXPECT_EQ(loaded->active().id, rotated->active().id);
-  EXPECT_FALSE(std::filesystem::exists(path_ + ".tmp"));
+  // No temporary file is left beside the key file.
+  int entries = 0;
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::filesystem::path(path_).parent_path())) {
+    (void)e;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1);
 }
 
 }  // namespace

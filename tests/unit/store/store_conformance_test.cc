@@ -509,6 +509,21 @@ TEST_P(StoreConformanceTest, RecordViewCountsViews) {
   EXPECT_EQ((*unviewed)->last_viewed_at, std::nullopt);
 }
 
+TEST_P(StoreConformanceTest, RevokeAllLeavesExpiredLinksAlone) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  LinkRecord expired = MakeLink(1, acme, ReportId{318}, At(0));
+  expired.expires_at = At(50);
+  ASSERT_OK(s.InsertLink(expired));
+  ASSERT_OK(s.InsertLink(MakeLink(2, acme, ReportId{318}, At(0))));
+  Result<int64_t> all = s.RevokeAllLinks(acme, ReportId{318}, At(100));
+  ASSERT_OK(all);
+  EXPECT_EQ(*all, 1);  // only the live one
+  Result<std::optional<LinkRecord>> old = s.GetLink(MakeLinkId(1));
+  ASSERT_OK(old);
+  EXPECT_EQ((*old)->revoked_at, std::nullopt);
+}
+
 TEST_P(StoreConformanceTest, RecordOpensAuditsEveryOpenAndCountsOnlyCounted) {
   Store& s = *this->store_;
   CompanyId acme = this->Company("acme");
