@@ -15,15 +15,26 @@ Status ReportNotFound() { return Status::NotFound("report not found"); }
 std::string PdfFilename(ReportId id) { return "report-" + std::to_string(id.value) + ".pdf"; }
 
 // The report_link of GET must be the same URL on every call, yet unguessable:
-// its link id is an HMAC of (report id, expiry) under the active signing key.
-LinkId DeriveReportLinkId(const links::KeyRing& ring, ReportId report, Instant expires_at) {
+// its link id is an HMAC of (report id, expiry) under the signing key, with
+// the integers big-endian so every node derives the same id.
+LinkId DeriveReportLinkId(const links::SigningKey& key, ReportId report, Instant expires_at) {
   uint8_t msg[32] = "report_link";
-  int64_t fields[2] = {report.value, expires_at.time_since_epoch().count()};
-  std::memcpy(msg + 16, fields, sizeof fields);
-  auto mac = HmacSha256(ring.active().secret, msg);
+  uint64_t fields[2] = {static_cast<uint64_t>(report.value),
+                        static_cast<uint64_t>(expires_at.time_since_epoch().count())};
+  for (int f = 0; f < 2; ++f) {
+    for (int b = 0; b < 8; ++b)
+      msg[16 + f * 8 + b] = static_cast<uint8_t>(fields[f] >> (56 - 8 * b));
+  }
+  auto mac = HmacSha256(key.secret, msg);
   LinkId id;
   std::memcpy(id.bytes.data(), mac.data(), LinkId::kSize);
   return id;
+}
+
+// True if `claims` are those of a report_link (GET's derived link).
+bool IsReportLink(const links::KeyRing& ring, const links::LinkClaims& claims) {
+  const links::SigningKey* key = ring.Find(claims.key_id);
+  return key && DeriveReportLinkId(*key, claims.report_id, claims.expires_at) == claims.link_id;
 }
 
 }  // namespace
@@ -104,7 +115,7 @@ Result<ReportWithLink> ReportService::GetReport(const store::Principal& who, Rep
   if (out.report.completed() && out.report.completed_date) {
     auto ring = keys_.Get();
     Instant expires_at = *out.report.completed_date + kReportLinkLifetime;
-    LinkId link_id = DeriveReportLinkId(*ring, id, expires_at);
+    LinkId link_id = DeriveReportLinkId(ring->active(), id, expires_at);
     LinkRecord record{link_id,      id, who.company_id, ring->active().id, clock_.Now(), expires_at,
                       std::nullopt, 0,  std::nullopt};
     RS_RETURN_IF_ERROR(store_.InsertLink(record));
@@ -161,6 +172,14 @@ Result<OpenedLink> ReportService::OpenLink(std::string_view token, const Visitor
   if (!(*stored)->report.completed()) {
     Audit(*claims, visitor, 410, now);
     return Status::Gone("this report is no longer available");
+  }
+  // A report_link follows the report's completed_date (SPEC §2.3): once the
+  // report is replaced with another date, links derived from the old one expire.
+  const auto& completed = (*stored)->report.completed_date;
+  if (IsReportLink(*ring, *claims) &&
+      (!completed || *completed + kReportLinkLifetime != claims->expires_at)) {
+    Audit(*claims, visitor, 410, now);
+    return Status::Gone("this link has expired");
   }
   Audit(*claims, visitor, 200, now);
   counters_.links_opened.fetch_add(1, std::memory_order_relaxed);

@@ -625,6 +625,29 @@ TEST_F(ReportServiceTest, ReportLinkFollowsNewCompletedDate) {
             At("2025-07-10T08:00:00Z") + hours(24 * 7));
 }
 
+TEST_F(ReportServiceTest, OldReportLinkExpiresWhenTheCompletedDateChanges) {
+  PutA(CompletedReport(318));
+  auto before = service_->GetReport(a_, ReportId{318});
+  ASSERT_TRUE(before && before->report_link);
+  ASSERT_TRUE(service_->OpenLink(TokenOf(*before->report_link), true));
+
+  Report moved = CompletedReport(318);
+  moved.completed_date = At("2025-07-10T08:00:00Z");
+  PutA(moved);
+  auto old_open = service_->OpenLink(TokenOf(*before->report_link), true);
+  ASSERT_FALSE(old_open);
+  EXPECT_EQ(old_open.error().code(), Code::kGone);
+  auto after = service_->GetReport(a_, ReportId{318});
+  ASSERT_TRUE(after && after->report_link);
+  EXPECT_TRUE(service_->OpenLink(TokenOf(*after->report_link), true));
+
+  // A shared link is not a report_link: replacing the report keeps it open.
+  auto shared = service_->Share(a_, ReportId{318}, hours(1));
+  ASSERT_TRUE(shared);
+  PutA(CompletedReport(318));
+  EXPECT_TRUE(service_->OpenLink(TokenOf(shared->signed_url), true));
+}
+
 // ---------------------------------------------------------------------------
 // PutReport.
 
