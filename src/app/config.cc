@@ -46,7 +46,8 @@ Result<std::string> NormalizePublicUrl(const std::string& text) {
   }
   std::string url = text;
   while (!url.empty() && url.back() == '/') url.pop_back();
-  if (url.find('/', url.find("//") + 2) == std::string::npos && url.size() <= 8) {
+  size_t host = text.find("://") + 3;  // the scheme check above guarantees "://"
+  if (host >= text.size() || text[host] == '/') {
     return Status::InvalidArgument("--public-url needs a host");
   }
   return url;

@@ -73,6 +73,13 @@ Result<ReportId> ParsePathReportId(std::string_view text) {
   return *id;
 }
 
+Result<LinkId> ParsePathLinkId(std::string_view text) {
+  auto id = LinkId::Parse(text);
+  if (!id)
+    return Status::InvalidArgument("link_id must be the 22-character id from the links list");
+  return *id;
+}
+
 Status CheckBodySize(const Request& req) {
   if (req.body_too_large) {
     return Status::PayloadTooLarge("request body is larger than 65536 bytes");
@@ -123,7 +130,11 @@ Result<Lifetime> ParseExpirationHours(const std::optional<json::object>& body) {
   } else {
     return kBad;
   }
-  if (!std::isfinite(hours) || hours < 0.25 || hours > 24) return kBad;
+  using Hours = std::chrono::duration<double, std::ratio<3600>>;
+  if (!std::isfinite(hours) || hours < Hours(service::kMinLinkLifetime).count() ||
+      hours > Hours(service::kMaxLinkLifetime).count()) {
+    return kBad;
+  }
   auto us = std::chrono::microseconds(std::llround(hours * 3600.0 * 1e6));
   return Lifetime{us, *v};
 }
@@ -421,11 +432,9 @@ Response Api::RevokeLinks(const Request& req, const Principal& who, std::string_
   if (!id) return ErrorResponse(id.error());
   std::optional<LinkId> link_id;
   if (link_text) {
-    link_id = LinkId::Parse(*link_text);
-    if (!link_id) {
-      return ErrorResponse(
-          Status::InvalidArgument("link_id must be the 22-character id from the links list"));
-    }
+    auto parsed = ParsePathLinkId(*link_text);
+    if (!parsed) return ErrorResponse(parsed.error());
+    link_id = *parsed;
   }
   if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
   auto revoked =
@@ -438,11 +447,8 @@ Response Api::ListOpens(const Request& req, const Principal& who, std::string_vi
                         std::string_view link_text) const {
   auto id = ParsePathReportId(id_text);
   if (!id) return ErrorResponse(id.error());
-  auto link_id = LinkId::Parse(link_text);
-  if (!link_id) {
-    return ErrorResponse(
-        Status::InvalidArgument("link_id must be the 22-character id from the links list"));
-  }
+  auto link_id = ParsePathLinkId(link_text);
+  if (!link_id) return ErrorResponse(link_id.error());
   if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
   auto opens = service_.ListOpens(who, *id, *link_id, kMaxOpensListed);
   if (!opens) return ErrorResponse(opens.error());

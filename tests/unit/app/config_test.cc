@@ -52,6 +52,7 @@ TEST(PublicUrlTest, NormalizesAndRejects) {
   EXPECT_FALSE(NormalizePublicUrl("https://x.example/?a=1"));
   EXPECT_FALSE(NormalizePublicUrl("https://x.example/#f"));
   EXPECT_FALSE(NormalizePublicUrl("https://"));
+  EXPECT_FALSE(NormalizePublicUrl("http:///x"));
 }
 
 }  // namespace
