@@ -14,21 +14,26 @@ double Clamp(double p) { return std::clamp(p, 0.0, 100.0); }
 
 }  // namespace
 
-std::string FormatPercent(double percentage) {
+std::string FormatPercent(double percentage, int digits) {
   char buf[32];
   // to_chars, not printf: the decimal point must not follow the C locale.
   auto [end, ec] =
-      std::to_chars(buf, buf + sizeof buf, Clamp(percentage), std::chars_format::fixed, 1);
+      std::to_chars(buf, buf + sizeof buf, Clamp(percentage), std::chars_format::fixed, digits);
   std::string text(buf, ec == std::errc() ? end : buf);
-  if (text.size() >= 2 && text.ends_with(".0")) text.resize(text.size() - 2);
+  // "80.0" → "80", "72.50" → "72.5".
+  if (text.find('.') != std::string::npos) {
+    while (text.ends_with("0")) text.pop_back();
+    if (text.ends_with(".")) text.pop_back();
+  }
   return text + "%";
 }
 
-std::string FormatMargin(double points) {
-  // Rounded once, so "+0.04" and "-0.04" both read as level with the cut-off.
-  double rounded = std::round(points * 10) / 10;
+std::string FormatMargin(double points, int digits) {
+  // Rounded once, so at one digit "+0.04" and "-0.04" both read as level.
+  double scale = std::pow(10.0, digits);
+  double rounded = std::round(points * scale) / scale;
   if (rounded == 0) return "±0 points";
-  std::string magnitude = FormatPercent(std::abs(rounded));
+  std::string magnitude = FormatPercent(std::abs(rounded), digits);
   magnitude.pop_back();  // the "%"
   return (rounded > 0 ? "+" : "−") + magnitude + " points";
 }
@@ -100,8 +105,19 @@ ReportView MakeReportView(const StoredReport& stored, Instant generated_at) {
     v.cut_off_text = "Cut-off: " + FormatPercent(*v.cut_off);
     if (v.overall) {
       v.verdict = *v.overall >= *v.cut_off ? Verdict::kPassed : Verdict::kBelowCutOff;
-      v.verdict_text = v.verdict == Verdict::kPassed ? "Passed — above cut-off" : "Below cut-off";
-      v.margin_text = "Margin: " + FormatMargin(*v.overall - *v.cut_off);
+      v.verdict_text =
+          v.verdict == Verdict::kPassed
+              ? (*v.overall == *v.cut_off ? "Passed — at the cut-off" : "Passed — above cut-off")
+              : "Below cut-off";
+      // The verdict is exact; the figures must not contradict it. A score just
+      // under the cut-off that rounds to it gets the digits that show the gap.
+      int digits = 1;
+      while (v.verdict == Verdict::kBelowCutOff && digits < 4 &&
+             FormatPercent(*v.overall, digits) == FormatPercent(*v.cut_off, digits)) {
+        ++digits;
+      }
+      v.overall_text = FormatPercent(*v.overall, digits);
+      v.margin_text = "Margin: " + FormatMargin(*v.overall - *v.cut_off, digits);
     }
   }
   if (r.offtab_count) {

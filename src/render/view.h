@@ -62,11 +62,13 @@ struct ReportView {
 // REQUIRES: report.report.completed().
 ReportView MakeReportView(const StoredReport& report, Instant generated_at);
 
-// "80%", "72.5%", "0%": one decimal at most, locale-independent.
-std::string FormatPercent(double percentage);
+// "80%", "72.5%", "0%": at most `digits` decimals, trailing zeros dropped,
+// locale-independent.
+std::string FormatPercent(double percentage, int digits = 1);
 
-// "+12.5 points", "−4 points" (U+2212), "±0 points": overall minus cut-off.
-std::string FormatMargin(double points);
+// "+12.5 points", "−4 points" (U+2212), "±0 points": overall minus cut-off,
+// rounded to `digits` decimals.
+std::string FormatMargin(double points, int digits = 1);
 
 // "2025-07-09 06:02 UTC".
 std::string FormatUtcMinutes(Instant t);

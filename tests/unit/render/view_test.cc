@@ -113,3 +113,40 @@ TEST(MakeReportViewTest, NoCutOffNoVerdictNoOfftabNoDuration) {
 
 }  // namespace
 }  // namespace reportshare::render
+
+namespace reportshare::render {
+namespace {
+
+using test_data::At;
+using test_data::SpecExample;
+
+TEST(MakeReportViewTest, FiguresNeverContradictTheVerdict) {
+  StoredReport just_below = SpecExample();
+  just_below.report.overall_percentage = 59.96;
+  just_below.report.cut_off = 60;
+  ReportView v = MakeReportView(just_below, At("2025-07-09T07:00:00Z"));
+  EXPECT_EQ(v.verdict, Verdict::kBelowCutOff);
+  EXPECT_EQ(v.overall_text, "59.96%");
+  EXPECT_EQ(v.margin_text, "Margin: −0.04 points");
+
+  StoredReport level = just_below;
+  level.report.overall_percentage = 60;
+  ReportView at = MakeReportView(level, At("2025-07-09T07:00:00Z"));
+  EXPECT_EQ(at.verdict, Verdict::kPassed);
+  EXPECT_EQ(at.verdict_text, "Passed — at the cut-off");
+  EXPECT_EQ(at.overall_text, "60%");
+  EXPECT_EQ(at.margin_text, "Margin: ±0 points");
+}
+
+TEST(FormatPercentTest, DigitsAndTrailingZeros) {
+  EXPECT_EQ(FormatPercent(72.5), "72.5%");
+  EXPECT_EQ(FormatPercent(80.0), "80%");
+  EXPECT_EQ(FormatPercent(59.96), "60%");
+  EXPECT_EQ(FormatPercent(59.96, 2), "59.96%");
+  EXPECT_EQ(FormatPercent(59.9, 2), "59.9%");
+  EXPECT_EQ(FormatMargin(-0.04), "±0 points");
+  EXPECT_EQ(FormatMargin(-0.04, 2), "−0.04 points");
+}
+
+}  // namespace
+}  // namespace reportshare::render
