@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import signal
+import sys
 import socket
 import subprocess
 import tempfile
@@ -685,6 +686,10 @@ class Server:
         self._join_pumps()
         self.exit_code = self.proc.returncode
         self._forget()
+        if self.exit_code != 0:
+            # Whatever the test then asserts, show why the server ended badly.
+            sys.stderr.write("\n--- reportshare exited with %r; its stderr ends:\n%s\n---\n"
+                             % (self.exit_code, self.stderr()[-8000:]))
         return self.exit_code
 
     def kill(self):

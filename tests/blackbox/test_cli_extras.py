@@ -26,7 +26,8 @@ class ExtrasBase(unittest.TestCase):
             for srv in self.servers:
                 code = srv.stop()
                 if srv.port is not None:   # it did start
-                    self.assertEqual(code, 0, "server exit code on SIGTERM")
+                    self.assertEqual(code, 0, "server exit code on SIGTERM; its stderr ends:\n"
+                                     + srv.stderr()[-6000:])
                 self.assertEqual(srv.leaked_secrets(), [], "secrets in logs")
         finally:
             for srv in self.servers:

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -681,6 +682,14 @@ std::string PageOf(size_t n, size_t m) {
 }  // namespace
 
 Result<std::string> RenderReportPdf(const ReportView& view, Instant generated_at) {
+  // cairo 1.16 is not safe with PDF surfaces on several threads at once: its
+  // scaled fonts are shared process-wide, and finishing two surfaces that
+  // subset the same font concurrently corrupts the heap (seen here under
+  // ASan: a bad free inside cairo_surface_finish when the server's workers
+  // warmed up together). So one PDF is rendered at a time; Pango layout state
+  // stays per thread, and the PDF cache keeps repeated renders off this path.
+  static std::mutex cairo_pdf_mutex;
+  std::lock_guard cairo_lock(cairo_pdf_mutex);
   std::string out;
   out.reserve(64 * 1024);
   cairo_surface_t* surface =
