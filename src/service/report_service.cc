@@ -116,9 +116,15 @@ Result<ReportWithLink> ReportService::GetReport(const store::Principal& who, Rep
     auto ring = keys_.Get();
     Instant expires_at = *out.report.completed_date + kReportLinkLifetime;
     LinkId link_id = DeriveReportLinkId(ring->active(), id, expires_at);
-    LinkRecord record{link_id,      id, who.company_id, ring->active().id, clock_.Now(), expires_at,
-                      std::nullopt, 0,  std::nullopt};
-    RS_RETURN_IF_ERROR(store_.InsertLink(record));
+    // Every GET after the first finds the row: a read, not a write per GET.
+    auto existing = store_.GetLink(link_id);
+    if (!existing) return existing.error();
+    if (!*existing) {
+      LinkRecord record{link_id,      id,         who.company_id, ring->active().id,
+                        clock_.Now(), expires_at, std::nullopt,   0,
+                        std::nullopt};
+      RS_RETURN_IF_ERROR(store_.InsertLink(record));
+    }
     out.report_link = UrlFor(links::SignToken(*ring, {ring->active().id, link_id, id, expires_at}));
   }
   return out;

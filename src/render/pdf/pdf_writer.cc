@@ -378,19 +378,21 @@ Block Heading(Document& doc, std::string_view text) {
   return b;
 }
 
+// The line that stands in for the chart or the tables of a report with no sections.
+void PlaceNoSections(Document& doc) {
+  Block none;
+  PangoLayout* text = doc.Text("No sections.", 9.5, false, kContentWidth);
+  none.Text(text, kMargin, 0, kMuted);
+  none.height = Document::Height(text);
+  doc.Place(std::move(none));
+}
+
 // Horizontal bars, one row per section, the cut-off as a dashed line drawn
 // through every row (so it stays continuous on each page).
 void LayoutChart(Document& doc, const ReportView& v) {
   doc.Gap(18);
   doc.Place(Heading(doc, "Section scores"), true);
-  if (v.sections.empty()) {
-    Block none;
-    PangoLayout* text = doc.Text("No sections.", 9.5, false, kContentWidth);
-    none.Text(text, kMargin, 0, kMuted);
-    none.height = Document::Height(text);
-    doc.Place(std::move(none));
-    return;
-  }
+  if (v.sections.empty()) return PlaceNoSections(doc);
   constexpr double kLabel = 150;
   constexpr double kBarX = kMargin + kLabel + 10;
   constexpr double kBarWidth = kContentWidth - kLabel - 10 - 44;
@@ -437,14 +439,7 @@ void LayoutChart(Document& doc, const ReportView& v) {
 void LayoutSkills(Document& doc, const ReportView& v) {
   doc.Gap(18);
   doc.Place(Heading(doc, "Skill-wise scores"), true);
-  if (v.sections.empty()) {
-    Block none;
-    PangoLayout* text = doc.Text("No sections.", 9.5, false, kContentWidth);
-    none.Text(text, kMargin, 0, kMuted);
-    none.height = Document::Height(text);
-    doc.Place(std::move(none));
-    return;
-  }
+  if (v.sections.empty()) return PlaceNoSections(doc);
   constexpr double kPct = 48;
   constexpr double kBar = 100;
   constexpr double kName = kContentWidth - 16 - kBar - kPct - 16;

@@ -10,9 +10,9 @@
 
 #include "core/bytes.h"
 #include "core/json.h"
-#include "domain/report_json.h"
 #include "store/migrations.h"
 #include "store/postgres/pg_connection.h"
+#include "store/rows.h"
 
 namespace reportshare::store {
 namespace {
@@ -116,25 +116,6 @@ Result<int64_t> ReadSchemaVersion(Connection& conn) {
   if (!*row) return DriverError(op, "no row");
   return q.Int(0);
 }
-
-LinkRecord ReadLink(const Query& q) {
-  // Columns in the order of RS_LINK_COLUMNS.
-  LinkRecord link;
-  q.Blob(0, link.link_id.bytes);
-  link.report_id = ReportId{q.Int(1)};
-  link.company_id = CompanyId{q.Int(2)};
-  link.signing_key_id = SigningKeyId{static_cast<uint32_t>(q.Int(3))};
-  link.created_at = q.At(4);
-  link.expires_at = q.At(5);
-  link.revoked_at = q.OptionalAt(6);
-  link.views = q.Int(7);
-  link.last_viewed_at = q.OptionalAt(8);
-  return link;
-}
-
-#define RS_LINK_COLUMNS                                                                  \
-  "link_id, report_id, company_id, signing_key_id, created_at, expires_at, revoked_at, " \
-  "views, last_viewed_at"
 
 }  // namespace
 
@@ -321,21 +302,14 @@ Result<std::optional<StoredReport>> PostgresStore::GetReport(ReportId id) {
   stored.company_id = CompanyId{q.Int(0)};
   stored.company_name = q.Text(1);
   stored.version = q.Int(2);
-  // The body was written by PutReport from a valid Report; failing to read it
-  // back means the row was damaged or the rules changed under it: a bug.
-  Result<boost::json::value> json = ParseJson(q.Text(3));
-  Result<Report> report = json ? ParseReport(*json, id) : Result<Report>(json.error());
-  if (!report) {
-    std::fprintf(stderr, "postgres: GetReport: stored report %lld does not parse: %s\n",
-                 static_cast<long long>(id.value), report.error().message().c_str());
-    return Status::Internal("stored report is unreadable");
-  }
+  Result<Report> report = DecodeReportBody(q.Text(3), id, "postgres");
+  if (!report) return report.error();
   stored.report = std::move(*report);
   return std::optional<StoredReport>(std::move(stored));
 }
 
 Result<PutOutcome> PostgresStore::PutReport(CompanyId company, const Report& report, Instant at) {
-  const std::string body = WriteJson(boost::json::value(ReportToStorageJson(report)));
+  const std::string body = EncodeReportBody(report);
   const std::string_view status = InviteStatusName(report.invite_status);
 
   Lease conn = Acquire();
@@ -394,7 +368,7 @@ Result<std::optional<LinkRecord>> PostgresStore::GetLink(const LinkId& id) {
   Result<bool> row = q.Step();
   if (!row) return row.error();
   if (!*row) return std::optional<LinkRecord>();
-  return std::optional<LinkRecord>(ReadLink(q));
+  return std::optional<LinkRecord>(ReadLinkRow(q));
 }
 
 Result<std::vector<LinkRecord>> PostgresStore::ListLinks(CompanyId company, ReportId report) {
@@ -411,7 +385,7 @@ Result<std::vector<LinkRecord>> PostgresStore::ListLinks(CompanyId company, Repo
     Result<bool> row = q.Step();
     if (!row) return row.error();
     if (!*row) return links;
-    links.push_back(ReadLink(q));
+    links.push_back(ReadLinkRow(q));
   }
 }
 

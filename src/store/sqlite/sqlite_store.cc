@@ -6,8 +6,8 @@
 #include <utility>
 
 #include "core/json.h"
-#include "domain/report_json.h"
 #include "store/migrations.h"
+#include "store/rows.h"
 #include "store/sqlite/sqlite_connection.h"
 
 namespace reportshare::store {
@@ -59,25 +59,6 @@ Result<int64_t> ReadSchemaVersion(Connection& conn) {
   if (!*row) return q.Error();
   return q.Int(0);
 }
-
-LinkRecord ReadLink(const Query& q) {
-  // Columns in the order of RS_LINK_COLUMNS.
-  LinkRecord link;
-  q.Blob(0, link.link_id.bytes);
-  link.report_id = ReportId{q.Int(1)};
-  link.company_id = CompanyId{q.Int(2)};
-  link.signing_key_id = SigningKeyId{static_cast<uint32_t>(q.Int(3))};
-  link.created_at = q.At(4);
-  link.expires_at = q.At(5);
-  link.revoked_at = q.OptionalAt(6);
-  link.views = q.Int(7);
-  link.last_viewed_at = q.OptionalAt(8);
-  return link;
-}
-
-#define RS_LINK_COLUMNS                                                                  \
-  "link_id, report_id, company_id, signing_key_id, created_at, expires_at, revoked_at, " \
-  "views, last_viewed_at"
 
 }  // namespace
 
@@ -246,22 +227,15 @@ Result<std::optional<StoredReport>> SqliteStore::GetReport(ReportId id) {
   stored.company_id = CompanyId{q.Int(0)};
   stored.company_name = q.Text(1);
   stored.version = q.Int(2);
-  // The body was written by PutReport from a valid Report; failing to read it
-  // back means the row was damaged or the rules changed under it: a bug.
-  Result<boost::json::value> json = ParseJson(q.Text(3));
-  Result<Report> report = json ? ParseReport(*json, id) : Result<Report>(json.error());
-  if (!report) {
-    std::fprintf(stderr, "sqlite: GetReport: stored report %lld does not parse: %s\n",
-                 static_cast<long long>(id.value), report.error().message().c_str());
-    return Status::Internal("stored report is unreadable");
-  }
+  Result<Report> report = DecodeReportBody(q.Text(3), id, "sqlite");
+  if (!report) return report.error();
   stored.report = std::move(*report);
   return std::optional<StoredReport>(std::move(stored));
 }
 
 Result<PutOutcome> SqliteStore::PutReport(CompanyId company, const Report& report, Instant at) {
   constexpr std::string_view op = "PutReport";
-  const std::string body = WriteJson(boost::json::value(ReportToStorageJson(report)));
+  const std::string body = EncodeReportBody(report);
   const std::string_view status = InviteStatusName(report.invite_status);
 
   Lease conn = Acquire();
@@ -334,7 +308,7 @@ Result<std::optional<LinkRecord>> SqliteStore::GetLink(const LinkId& id) {
   Result<bool> row = q.Step();
   if (!row) return row.error();
   if (!*row) return std::optional<LinkRecord>();
-  return std::optional<LinkRecord>(ReadLink(q));
+  return std::optional<LinkRecord>(ReadLinkRow(q));
 }
 
 Result<std::vector<LinkRecord>> SqliteStore::ListLinks(CompanyId company, ReportId report) {
@@ -350,7 +324,7 @@ Result<std::vector<LinkRecord>> SqliteStore::ListLinks(CompanyId company, Report
     Result<bool> row = q.Step();
     if (!row) return row.error();
     if (!*row) return links;
-    links.push_back(ReadLink(q));
+    links.push_back(ReadLinkRow(q));
   }
 }
 
