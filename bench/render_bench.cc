@@ -14,7 +14,7 @@
 namespace reportshare::bench {
 namespace {
 
-const Instant kGenerated = *ParseRfc3339("2025-07-10T08:00:00Z");
+const Instant kGenerated = *core::ParseRfc3339("2025-07-10T08:00:00Z");
 
 void RenderPdf(benchmark::State& state, const StoredReport& report) {
   render::WarmUpRenderThread();

@@ -27,7 +27,7 @@ long ResidentKiB() {
 }
 
 int Run(int renders) {
-  const Instant generated = *ParseRfc3339("2025-07-10T08:00:00Z");
+  const Instant generated = *core::ParseRfc3339("2025-07-10T08:00:00Z");
   const StoredReport demo = DemoReport();
   const StoredReport big = ManySectionsReport(40, 10);
   auto renderer = render::MakeBasicRenderer();

@@ -274,8 +274,9 @@ int KeysList(const Options& o) {
   auto keys = (*store)->ListApiKeys();
   if (!keys) return Fail(keys.error());
   for (const auto& k : *keys) {
-    std::cout << k.key_id << "\t" << k.company_name << "\t" << FormatRfc3339Seconds(k.created_at)
-              << "\t" << (k.revoked_at ? "revoked" : "active") << "\n";
+    std::cout << k.key_id << "\t" << k.company_name << "\t"
+              << core::FormatRfc3339Seconds(k.created_at) << "\t"
+              << (k.revoked_at ? "revoked" : "active") << "\n";
   }
   return 0;
 }
@@ -370,13 +371,13 @@ int LinkInspect(const Options& o) {
   }
   Instant at = SystemClock().Now();
   if (!o.at.empty()) {
-    auto parsed = ParseRfc3339(o.at);
+    auto parsed = core::ParseRfc3339(o.at);
     if (!parsed) return Fail(Status::InvalidArgument("--at must be an RFC 3339 date-time")), 2;
     at = *parsed;
   }
   std::printf("report_id:  %lld\nlink_id:    %s\nkey_id:     %u\nexpires_at: %s\n",
               static_cast<long long>(claims->report_id.value), claims->link_id.ToString().c_str(),
-              claims->key_id.value, FormatRfc3339Micros(claims->expires_at).c_str());
+              claims->key_id.value, core::FormatRfc3339Micros(claims->expires_at).c_str());
   auto key_file = KeyFilePath(o);
   if (!key_file) return Fail(key_file.error()), 2;
   auto ring = LoadOrCreateKeyFile(*key_file, /*database_has_links=*/true);
@@ -399,7 +400,8 @@ int LinkInspect(const Options& o) {
     return 2;
   }
   if ((*link)->revoked_at) {
-    std::printf("status:     revoked (at %s)\n", FormatRfc3339Micros(*(*link)->revoked_at).c_str());
+    std::printf("status:     revoked (at %s)\n",
+                core::FormatRfc3339Micros(*(*link)->revoked_at).c_str());
     return 1;
   }
   std::printf("status:     valid\n");

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-namespace reportshare {
+namespace reportshare::core {
 namespace {
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -111,4 +111,4 @@ bool ConstantTimeEqual(std::span<const uint8_t> a, std::span<const uint8_t> b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-}  // namespace reportshare
+}  // namespace reportshare::core

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace reportshare {
+namespace reportshare::core {
 
 using Bytes = std::vector<uint8_t>;
 
@@ -41,4 +41,9 @@ inline std::span<const uint8_t> AsBytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
+}  // namespace reportshare::core
+
+// The vocabulary every layer speaks, by its plain name.
+namespace reportshare {
+using core::Bytes;
 }  // namespace reportshare

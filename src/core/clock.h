@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-namespace reportshare {
+namespace reportshare::core {
 
 // Every instant in reportshare: UTC, microsecond precision (the precision of
 // `expires_at` and of the expiry a token carries).
@@ -25,4 +25,11 @@ class SystemClock final : public Clock {
   }
 };
 
+}  // namespace reportshare::core
+
+// The vocabulary every layer speaks, by its plain name.
+namespace reportshare {
+using core::Clock;
+using core::Instant;
+using core::SystemClock;
 }  // namespace reportshare

@@ -6,7 +6,7 @@
 #include <charconv>
 #include <cmath>
 
-namespace reportshare {
+namespace reportshare::core {
 namespace {
 
 void Write(const boost::json::value& v, std::string& out) {
@@ -106,4 +106,4 @@ std::string WriteJson(const boost::json::value& v) {
   return out;
 }
 
-}  // namespace reportshare
+}  // namespace reportshare::core

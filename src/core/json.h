@@ -7,7 +7,7 @@
 
 #include "core/status.h"
 
-namespace reportshare {
+namespace reportshare::core {
 
 // Parses `text` as one JSON document under the project's strict rules: no
 // comments, no trailing commas, no NaN/Infinity literals, numbers that
@@ -19,4 +19,4 @@ Result<boost::json::value> ParseJson(std::string_view text);
 // in their shortest round-trip form ("72.5", "2", "0.25"), never "7.25E1".
 std::string WriteJson(const boost::json::value& v);
 
-}  // namespace reportshare
+}  // namespace reportshare::core

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-namespace reportshare {
+namespace reportshare::core {
 namespace {
 
 using std::chrono::days;
@@ -98,4 +98,4 @@ std::optional<Instant> ParseRfc3339(std::string_view s) {
   return t;
 }
 
-}  // namespace reportshare
+}  // namespace reportshare::core

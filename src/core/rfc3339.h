@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace reportshare {
+namespace reportshare::core {
 
 // "2025-07-09T07:16:33.163639Z": UTC, `Z`, exactly six fractional digits.
 std::string FormatRfc3339Micros(Instant t);
@@ -20,4 +20,4 @@ std::string FormatRfc3339Seconds(Instant t);
 // Returns nullopt for anything else, including impossible dates (Feb 30).
 std::optional<Instant> ParseRfc3339(std::string_view text);
 
-}  // namespace reportshare
+}  // namespace reportshare::core

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-namespace reportshare {
+namespace reportshare::core {
 
 std::string_view CodeName(Code code) {
   switch (code) {
@@ -44,4 +44,4 @@ void throw_exception_from_error(const Status& status, const boost::source_locati
   std::abort();
 }
 
-}  // namespace reportshare
+}  // namespace reportshare::core

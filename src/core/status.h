@@ -6,7 +6,7 @@
 #include <string_view>
 #include <utility>
 
-namespace reportshare {
+namespace reportshare::core {
 
 // Domain error codes. The HTTP layer maps each to one status in one place
 // (http/error_response.cc); nothing else knows about status numbers.
@@ -83,7 +83,7 @@ using Result = boost::system::result<T, Status>;
 [[noreturn]] void throw_exception_from_error(const Status& status,
                                              const boost::source_location& loc);
 
-}  // namespace reportshare
+}  // namespace reportshare::core
 
 // Evaluates `expr` (a Status); returns it from the current function if not ok.
 #define RS_RETURN_IF_ERROR(expr)               \
@@ -91,3 +91,10 @@ using Result = boost::system::result<T, Status>;
     ::reportshare::Status rs_status_ = (expr); \
     if (!rs_status_.ok()) return rs_status_;   \
   } while (0)
+
+// The vocabulary every layer speaks, by its plain name.
+namespace reportshare {
+using core::Code;
+using core::Result;
+using core::Status;
+}  // namespace reportshare

@@ -5,13 +5,13 @@
 
 #include "core/bytes.h"
 
-namespace reportshare {
+namespace reportshare::domain {
 
-std::string LinkId::ToString() const { return Base64UrlEncode(bytes); }
+std::string LinkId::ToString() const { return core::Base64UrlEncode(bytes); }
 
 std::optional<LinkId> LinkId::Parse(std::string_view text) {
   if (text.size() != 22) return std::nullopt;
-  auto decoded = Base64UrlDecode(text);
+  auto decoded = core::Base64UrlDecode(text);
   if (!decoded || decoded->size() != kSize) return std::nullopt;
   LinkId id;
   std::copy(decoded->begin(), decoded->end(), id.bytes.begin());
@@ -29,4 +29,4 @@ std::optional<ReportId> ParseReportId(std::string_view text) {
   return ReportId{v};
 }
 
-}  // namespace reportshare
+}  // namespace reportshare::domain

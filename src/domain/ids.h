@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace reportshare {
+namespace reportshare::domain {
 
 // Strong id types: a ReportId cannot be passed where a CompanyId is wanted.
 struct ReportId {
@@ -41,4 +41,12 @@ struct LinkId {
 // ASCII digits only, no sign, no leading zero. nullopt otherwise.
 std::optional<ReportId> ParseReportId(std::string_view text);
 
+}  // namespace reportshare::domain
+
+// The vocabulary every layer speaks, by its plain name.
+namespace reportshare {
+using domain::CompanyId;
+using domain::LinkId;
+using domain::ReportId;
+using domain::SigningKeyId;
 }  // namespace reportshare

@@ -6,7 +6,7 @@
 #include "core/clock.h"
 #include "domain/ids.h"
 
-namespace reportshare {
+namespace reportshare::domain {
 
 // One minted link as the store keeps it (SPEC §2.4).
 struct LinkRecord {
@@ -32,4 +32,10 @@ struct LinkOpen {
   bool counted = false;  // counts as a view: a GET by a person, not HEAD or a scanner
 };
 
+}  // namespace reportshare::domain
+
+// The vocabulary every layer speaks, by its plain name.
+namespace reportshare {
+using domain::LinkOpen;
+using domain::LinkRecord;
 }  // namespace reportshare

@@ -8,7 +8,7 @@
 #include "core/clock.h"
 #include "domain/ids.h"
 
-namespace reportshare {
+namespace reportshare::domain {
 
 enum class InviteStatus { kPending, kStarted, kCompleted };
 
@@ -62,4 +62,14 @@ struct StoredReport {
   Report report;
 };
 
+}  // namespace reportshare::domain
+
+// The vocabulary every layer speaks, by its plain name.
+namespace reportshare {
+using domain::InviteStatus;
+using domain::RegistrationField;
+using domain::Report;
+using domain::Section;
+using domain::SkillScore;
+using domain::StoredReport;
 }  // namespace reportshare

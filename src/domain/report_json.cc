@@ -7,7 +7,7 @@
 
 #include "core/rfc3339.h"
 
-namespace reportshare {
+namespace reportshare::domain {
 namespace {
 
 namespace json = boost::json;
@@ -94,7 +94,7 @@ class Reader {
     if (!v->is_string()) {
       return Status::InvalidArgument(Field(key) + " must be an RFC 3339 date-time string");
     }
-    auto t = ParseRfc3339(std::string_view(v->get_string()));
+    auto t = core::ParseRfc3339(std::string_view(v->get_string()));
     if (!t) return Status::InvalidArgument(Field(key) + " must be an RFC 3339 date-time string");
     out = t;
     return Status::Ok();
@@ -245,8 +245,8 @@ json::object ReportToStorageJson(const Report& r) {
   o["name"] = r.name;
   if (!r.email.empty()) o["email"] = r.email;
   o["invite_status"] = InviteStatusName(r.invite_status);
-  if (r.started_date) o["started_date"] = FormatRfc3339Micros(*r.started_date);
-  if (r.completed_date) o["completed_date"] = FormatRfc3339Micros(*r.completed_date);
+  if (r.started_date) o["started_date"] = core::FormatRfc3339Micros(*r.started_date);
+  if (r.completed_date) o["completed_date"] = core::FormatRfc3339Micros(*r.completed_date);
   if (r.cut_off) o["cut_off"] = *r.cut_off;
   if (r.overall_percentage) o["overall_percentage"] = *r.overall_percentage;
   if (r.offtab_count) o["offtab_count"] = *r.offtab_count;
@@ -280,4 +280,4 @@ json::object ReportToJson(const Report& r) {
   return o;
 }
 
-}  // namespace reportshare
+}  // namespace reportshare::domain

@@ -5,7 +5,7 @@
 #include "core/status.h"
 #include "domain/report.h"
 
-namespace reportshare {
+namespace reportshare::domain {
 
 // Builds a Report from its JSON form (SPEC §1), enforcing every rule there:
 // required fields, types (a number given as a string is an error), integers
@@ -25,4 +25,4 @@ boost::json::object ReportToJson(const Report& report);
 // The full JSON form, used to store a report and read it back losslessly.
 boost::json::object ReportToStorageJson(const Report& report);
 
-}  // namespace reportshare
+}  // namespace reportshare::domain

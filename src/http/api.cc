@@ -65,7 +65,7 @@ Result<store::Principal> Authenticate(const service::ReportService& service, con
 }
 
 Result<ReportId> ParsePathReportId(std::string_view text) {
-  auto id = ParseReportId(text);
+  auto id = domain::ParseReportId(text);
   if (!id) {
     return Status::InvalidArgument("report_id must be a decimal integer from " +
                                    std::string(kIdRange));
@@ -92,7 +92,7 @@ Status CheckBodySize(const Request& req) {
 // message states the range either way (SPEC §2.1).
 Result<std::optional<json::object>> ParseOptionalObject(const Request& req) {
   if (req.body.empty()) return std::optional<json::object>{};
-  auto value = ParseJson(req.body);
+  auto value = core::ParseJson(req.body);
   if (!value) {
     return Status::InvalidArgument(
         "request body is not valid JSON; send an object such as {\"expiration_hours\": 2}, "
@@ -194,7 +194,7 @@ Response LinkErrorPage(const Status& status) {
 }
 
 json::value OptionalTime(const std::optional<Instant>& t) {
-  return t ? json::value(FormatRfc3339Micros(*t)) : json::value(nullptr);
+  return t ? json::value(core::FormatRfc3339Micros(*t)) : json::value(nullptr);
 }
 
 // Media-range quality of `type/subtype` in an Accept header: the q of the
@@ -376,7 +376,7 @@ Response Api::Share(const Request& req, const Principal& who, std::string_view i
   if (!shared) return ErrorResponse(shared.error());
   json::object out;
   out["signed_url"] = shared->signed_url;
-  out["expires_at"] = FormatRfc3339Micros(shared->expires_at);
+  out["expires_at"] = core::FormatRfc3339Micros(shared->expires_at);
   out["expiration_hours"] = lifetime->echo;
   out["report_id"] = shared->report_id.value;
   out["assessment_id"] = shared->assessment_id;
@@ -389,7 +389,7 @@ Response Api::GetReport(const Request& req, const Principal& who, std::string_vi
   if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
   auto found = service_.GetReport(who, *id);
   if (!found) return ErrorResponse(found.error());
-  json::object out = ReportToJson(found->report);
+  json::object out = domain::ReportToJson(found->report);
   if (found->report_link) out["report_link"] = *found->report_link;
   return JsonResponse(200, out);
 }
@@ -399,13 +399,14 @@ Response Api::PutReport(const Request& req, const Principal& who, std::string_vi
   if (!id) return ErrorResponse(id.error());
   if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
   if (req.body.empty()) return ErrorResponse(Status::InvalidArgument("request body is required"));
-  auto value = ParseJson(req.body);
+  auto value = core::ParseJson(req.body);
   if (!value) return ErrorResponse(value.error());
-  auto report = ParseReport(*value, *id);
+  auto report = domain::ParseReport(*value, *id);
   if (!report) return ErrorResponse(report.error());
   auto outcome = service_.PutReport(who, *report);
   if (!outcome) return ErrorResponse(outcome.error());
-  return JsonResponse(*outcome == store::PutOutcome::kCreated ? 201 : 200, ReportToJson(*report));
+  return JsonResponse(*outcome == store::PutOutcome::kCreated ? 201 : 200,
+                      domain::ReportToJson(*report));
 }
 
 Response Api::ListLinks(const Request& req, const Principal& who, std::string_view id_text) const {
@@ -417,8 +418,8 @@ Response Api::ListLinks(const Request& req, const Principal& who, std::string_vi
   json::array arr;
   for (const LinkRecord& l : *links) {
     arr.push_back(json::object{{"link_id", l.link_id.ToString()},
-                               {"created_at", FormatRfc3339Micros(l.created_at)},
-                               {"expires_at", FormatRfc3339Micros(l.expires_at)},
+                               {"created_at", core::FormatRfc3339Micros(l.created_at)},
+                               {"expires_at", core::FormatRfc3339Micros(l.expires_at)},
                                {"revoked_at", OptionalTime(l.revoked_at)},
                                {"views", l.views},
                                {"last_viewed_at", OptionalTime(l.last_viewed_at)}});
@@ -454,7 +455,7 @@ Response Api::ListOpens(const Request& req, const Principal& who, std::string_vi
   if (!opens) return ErrorResponse(opens.error());
   json::array arr;
   for (const LinkOpen& o : *opens) {
-    arr.push_back(json::object{{"at", FormatRfc3339Micros(o.at)},
+    arr.push_back(json::object{{"at", core::FormatRfc3339Micros(o.at)},
                                {"status", o.status},
                                {"client", o.client},
                                {"network", o.network},
@@ -484,7 +485,7 @@ Response Api::OpenLink(const Request& req, std::string_view token) const {
     if (!doc) return fail(doc.error());
     return PdfResponse(std::move(*doc));
   }
-  if (wants_json) return JsonResponse(200, ReportToJson(opened->report.report));
+  if (wants_json) return JsonResponse(200, domain::ReportToJson(opened->report.report));
   return HtmlResponse(200, service_.RenderHtml(opened->report, "?format=pdf"));
 }
 

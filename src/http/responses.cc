@@ -42,7 +42,7 @@ Response JsonResponse(int status, const boost::json::value& value) {
   Response res;
   res.status = status;
   res.headers.push_back({"Content-Type", "application/json"});
-  res.body = WriteJson(value);
+  res.body = core::WriteJson(value);
   return res;
 }
 

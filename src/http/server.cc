@@ -40,21 +40,21 @@ struct Connection {
 
 std::string NewRequestId() {
   uint8_t bytes[8];
-  RandomBytes(bytes);
-  return HexEncode(bytes);
+  core::RandomBytes(bytes);
+  return core::HexEncode(bytes);
 }
 
 void WriteAccessLog(const std::string& request_id, const std::string& method, const Response& res,
                     size_t bytes, std::chrono::steady_clock::duration took) {
   boost::json::object line;
-  line["ts"] = FormatRfc3339Micros(SystemClock().Now());
+  line["ts"] = core::FormatRfc3339Micros(SystemClock().Now());
   line["request_id"] = request_id;
   line["method"] = method.size() <= 16 ? method : method.substr(0, 16);
   line["route"] = res.route;
   line["status"] = res.status;
   line["bytes"] = bytes;
   line["duration_ms"] = std::chrono::duration<double, std::milli>(took).count();
-  std::string text = WriteJson(line);
+  std::string text = core::WriteJson(line);
   text.push_back('\n');
   // One write(2) per line keeps lines whole across threads.
   ssize_t ignored = ::write(STDOUT_FILENO, text.data(), text.size());

@@ -33,7 +33,7 @@ std::optional<uint32_t> ParseKeyId(std::string_view text) {
 
 Result<SigningKey> NewRandomKey(SigningKeyId id) {
   SigningKey key{id, Bytes(KeyRing::kSecretSize)};
-  if (!RandomBytes(key.secret)) return Status::Internal("random generator failed");
+  if (!core::RandomBytes(key.secret)) return Status::Internal("random generator failed");
   return key;
 }
 
@@ -118,7 +118,7 @@ std::string KeyRing::Serialize() const {
   for (size_t i = 0; i < keys_.size(); ++i) {
     out += std::to_string(keys_[i].id.value);
     out += ' ';
-    out += Base64UrlEncode(keys_[i].secret);
+    out += core::Base64UrlEncode(keys_[i].secret);
     if (i == active_index_) {
       out += ' ';
       out += kActiveMarker;
@@ -154,7 +154,7 @@ Result<KeyRing> KeyRing::Parse(std::string_view text) {
     }
     auto id = ParseKeyId(fields[0]);
     if (!id) return LineError(line_no, "key id must be a decimal number from 0 to 4294967295");
-    auto secret = Base64UrlDecode(fields[1]);
+    auto secret = core::Base64UrlDecode(fields[1]);
     if (!secret || secret->size() != kSecretSize) {
       return LineError(line_no, "secret must be 32 bytes in unpadded base64url");
     }

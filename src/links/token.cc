@@ -60,7 +60,7 @@ uint32_t GetU32(const uint8_t* in) {
 // HMAC-SHA256 of `payload` under `key`, truncated to kTokenTagSize bytes
 // (192 bits, above the 128 the SPEC asks for).
 Tag ComputeTag(const SigningKey& key, std::span<const uint8_t> payload) {
-  auto full = HmacSha256(key.secret, payload);
+  auto full = core::HmacSha256(key.secret, payload);
   Tag tag{};
   std::copy_n(full.begin(), kTokenTagSize, tag.begin());
   return tag;
@@ -84,7 +84,7 @@ std::string SignToken(const KeyRing& ring, LinkClaims claims) {
          static_cast<uint64_t>(claims.expires_at.time_since_epoch().count()));
 
   Tag tag = ComputeTag(key, payload);
-  return Base64UrlEncode(payload) + "." + Base64UrlEncode(tag);
+  return core::Base64UrlEncode(payload) + "." + core::Base64UrlEncode(tag);
 }
 
 namespace {
@@ -103,8 +103,8 @@ std::optional<Decoded> Decode(std::string_view token) {
   if (token[kPayloadChars] != '.') return std::nullopt;
   // The strict decoder rejects '.', padding, other characters and
   // non-canonical trailing bits, so each token has one accepted spelling.
-  auto payload = Base64UrlDecode(token.substr(0, kPayloadChars));
-  auto tag = Base64UrlDecode(token.substr(kPayloadChars + 1));
+  auto payload = core::Base64UrlDecode(token.substr(0, kPayloadChars));
+  auto tag = core::Base64UrlDecode(token.substr(kPayloadChars + 1));
   if (!payload || payload->size() != kTokenPayloadSize) return std::nullopt;
   if (!tag || tag->size() != kTokenTagSize) return std::nullopt;
   const uint8_t* p = payload->data();
@@ -140,13 +140,13 @@ Result<LinkClaims> VerifyToken(const KeyRing& ring, std::string_view token) {
   Tag expected = ComputeTag(*key, decoded->payload);
   // Constant time: a comparison that stops at the first differing byte would
   // let an attacker who can time responses learn a valid tag byte by byte.
-  if (!ConstantTimeEqual(expected, decoded->tag)) return NotFound();
+  if (!core::ConstantTimeEqual(expected, decoded->tag)) return NotFound();
   return decoded->claims;
 }
 
 Result<LinkId> NewLinkId() {
   LinkId id;
-  if (!RandomBytes(id.bytes)) return Status::Internal("random generator failed");
+  if (!core::RandomBytes(id.bytes)) return Status::Internal("random generator failed");
   return id;
 }
 

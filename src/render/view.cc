@@ -40,7 +40,7 @@ std::string FormatMargin(double points, int digits) {
 
 std::string FormatUtcMinutes(Instant t) {
   // "2025-07-09T06:02:11Z" → "2025-07-09 06:02 UTC".
-  std::string iso = FormatRfc3339Seconds(t);
+  std::string iso = core::FormatRfc3339Seconds(t);
   return iso.substr(0, 10) + " " + iso.substr(11, 5) + " UTC";
 }
 

@@ -11,13 +11,14 @@ Result<NewApiKey> CreateApiKey(store::Store& store, std::string_view company_nam
   }
   uint8_t secret[32];
   uint8_t id[5];
-  if (!RandomBytes(secret) || !RandomBytes(id)) {
+  if (!core::RandomBytes(secret) || !core::RandomBytes(id)) {
     return Status::Internal("random generator failed");
   }
-  NewApiKey out{"rs_" + Base64UrlEncode(secret), "k_" + HexEncode(id), std::string(company_name)};
+  NewApiKey out{"rs_" + core::Base64UrlEncode(secret), "k_" + core::HexEncode(id),
+                std::string(company_name)};
   auto company = store.EnsureCompany(company_name);
   if (!company) return company.error();
-  RS_RETURN_IF_ERROR(store.InsertApiKey(*company, out.key_id, Sha256(out.key), clock.Now()));
+  RS_RETURN_IF_ERROR(store.InsertApiKey(*company, out.key_id, core::Sha256(out.key), clock.Now()));
   return out;
 }
 

@@ -96,7 +96,7 @@ Result<ImportSummary> ImportReports(store::Store& store, CompanyId company, std:
       ++summary.failed;
       on_error({rec.line, std::move(message)});
     };
-    auto value = ParseJson(rec.text);
+    auto value = core::ParseJson(rec.text);
     if (!value) {
       fail("not valid JSON");
     } else if (!value->is_object()) {
@@ -107,7 +107,7 @@ Result<ImportSummary> ImportReports(store::Store& store, CompanyId company, std:
       if (id && id->is_int64() && id->get_int64() >= 1) report_id = ReportId{id->get_int64()};
       if (!report_id) {
         fail("report_id is required: an integer from 1 to 9223372036854775807");
-      } else if (auto report = ParseReport(*value, *report_id); !report) {
+      } else if (auto report = domain::ParseReport(*value, *report_id); !report) {
         fail(report.error().message());
       } else if (auto put = store.PutReport(company, *report, clock.Now()); !put) {
         if (put.error().code() == Code::kUnavailable) return put.error();

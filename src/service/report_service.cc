@@ -25,7 +25,7 @@ LinkId DeriveReportLinkId(const links::SigningKey& key, ReportId report, Instant
     for (int b = 0; b < 8; ++b)
       msg[16 + f * 8 + b] = static_cast<uint8_t>(fields[f] >> (56 - 8 * b));
   }
-  auto mac = HmacSha256(key.secret, msg);
+  auto mac = core::HmacSha256(key.secret, msg);
   LinkId id;
   std::memcpy(id.bytes.data(), mac.data(), LinkId::kSize);
   return id;
@@ -52,7 +52,7 @@ ReportService::ReportService(store::Store& store, const render::ReportRenderer& 
 
 Result<store::Principal> ReportService::Authenticate(std::string_view api_key) const {
   if (api_key.empty()) return Status::Unauthenticated("missing apiKey header");
-  auto found = store_.FindApiKey(Sha256(api_key));
+  auto found = store_.FindApiKey(core::Sha256(api_key));
   if (!found) return found.error();
   if (!*found) return Status::Unauthenticated("invalid or revoked API key");
   return std::move(**found);
@@ -69,9 +69,9 @@ Result<StoredReport> ReportService::LoadShareable(const store::Principal& who, R
   auto stored = LoadOwned(who, id);
   if (!stored) return stored;
   if (!stored->report.completed()) {
-    return Status::FailedPrecondition("report is not Completed (invite_status is " +
-                                      std::string(InviteStatusName(stored->report.invite_status)) +
-                                      ")");
+    return Status::FailedPrecondition(
+        "report is not Completed (invite_status is " +
+        std::string(domain::InviteStatusName(stored->report.invite_status)) + ")");
   }
   return stored;
 }

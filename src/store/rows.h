@@ -41,7 +41,7 @@ LinkRecord ReadLinkRow(const Query& q) {
 
 // The stored body of a report: its storage JSON (domain/report_json.h).
 inline std::string EncodeReportBody(const Report& report) {
-  return WriteJson(boost::json::value(ReportToStorageJson(report)));
+  return core::WriteJson(boost::json::value(domain::ReportToStorageJson(report)));
 }
 
 // Reads a body EncodeReportBody wrote. It was written from a valid Report, so
@@ -49,8 +49,8 @@ inline std::string EncodeReportBody(const Report& report) {
 // under it: logged as `backend`, and kInternal.
 inline Result<Report> DecodeReportBody(std::string_view body, ReportId id,
                                        std::string_view backend) {
-  Result<boost::json::value> json = ParseJson(body);
-  Result<Report> report = json ? ParseReport(*json, id) : Result<Report>(json.error());
+  Result<boost::json::value> json = core::ParseJson(body);
+  Result<Report> report = json ? domain::ParseReport(*json, id) : Result<Report>(json.error());
   if (!report) {
     std::fprintf(stderr, "%.*s: GetReport: stored report %lld does not parse: %s\n",
                  static_cast<int>(backend.size()), backend.data(), static_cast<long long>(id.value),

@@ -15,7 +15,7 @@ namespace reportshare::test_support {
 
 // An instant written in a test as RFC 3339; aborts on a typo.
 inline Instant At(const char* rfc3339) {
-  auto t = ParseRfc3339(rfc3339);
+  auto t = core::ParseRfc3339(rfc3339);
   if (!t) std::abort();
   return *t;
 }

@@ -694,7 +694,7 @@ Result<std::string> RenderReportPdf(const ReportView& view, Instant generated_at
   if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {
     return Status::Internal("PDF rendering failed");
   }
-  std::string date = FormatRfc3339Seconds(generated_at);
+  std::string date = core::FormatRfc3339Seconds(generated_at);
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, view.title.c_str());
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_AUTHOR, view.company_name.c_str());
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_SUBJECT, view.assessment_name.c_str());

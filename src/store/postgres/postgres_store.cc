@@ -310,7 +310,7 @@ Result<std::optional<StoredReport>> PostgresStore::GetReport(ReportId id) {
 
 Result<PutOutcome> PostgresStore::PutReport(CompanyId company, const Report& report, Instant at) {
   const std::string body = EncodeReportBody(report);
-  const std::string_view status = InviteStatusName(report.invite_status);
+  const std::string_view status = domain::InviteStatusName(report.invite_status);
 
   Lease conn = Acquire();
   // One statement does the owner check, the create-or-replace and the version
@@ -432,7 +432,7 @@ Status PostgresStore::RecordOpens(const std::vector<LinkOpen>& opens) {
   boost::json::array rows;
   std::map<std::string, std::pair<int64_t, int64_t>> views;  // hex id -> (count, latest)
   for (const LinkOpen& o : opens) {
-    std::string hex = HexEncode(o.link_id.bytes);
+    std::string hex = core::HexEncode(o.link_id.bytes);
     int64_t at = o.at.time_since_epoch().count();
     rows.push_back(boost::json::object{{"l", hex},
                                        {"a", at},
@@ -450,8 +450,8 @@ Status PostgresStore::RecordOpens(const std::vector<LinkOpen>& opens) {
   for (const auto& [hex, v] : views) {
     view_rows.push_back(boost::json::object{{"l", hex}, {"n", v.first}, {"a", v.second}});
   }
-  const std::string opens_json = WriteJson(rows);
-  const std::string views_json = WriteJson(view_rows);
+  const std::string opens_json = core::WriteJson(rows);
+  const std::string views_json = core::WriteJson(view_rows);
 
   Lease conn = Acquire();
   Transaction tx(*conn, op);

@@ -236,7 +236,7 @@ Result<std::optional<StoredReport>> SqliteStore::GetReport(ReportId id) {
 Result<PutOutcome> SqliteStore::PutReport(CompanyId company, const Report& report, Instant at) {
   constexpr std::string_view op = "PutReport";
   const std::string body = EncodeReportBody(report);
-  const std::string_view status = InviteStatusName(report.invite_status);
+  const std::string_view status = domain::InviteStatusName(report.invite_status);
 
   Lease conn = Acquire();
   Transaction tx(*conn, op);

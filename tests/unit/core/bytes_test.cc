@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-namespace reportshare {
+namespace reportshare::core {
 namespace {
 
 Bytes B(std::string_view s) { return Bytes(s.begin(), s.end()); }
@@ -133,4 +133,4 @@ TEST(ConstantTimeEqualTest, DifferentLengthsAreUnequal) {
 }
 
 }  // namespace
-}  // namespace reportshare
+}  // namespace reportshare::core

@@ -7,7 +7,7 @@
 #include <limits>
 #include <string>
 
-namespace reportshare {
+namespace reportshare::core {
 namespace {
 
 namespace json = boost::json;
@@ -201,4 +201,4 @@ TEST(WriteJsonTest, RoundTripsThroughParse) {
 }
 
 }  // namespace
-}  // namespace reportshare
+}  // namespace reportshare::core

@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-namespace reportshare {
+namespace reportshare::core {
 namespace {
 
 using namespace std::chrono;
@@ -123,4 +123,4 @@ TEST(Rfc3339Test, RejectsMalformed) {
 }
 
 }  // namespace
-}  // namespace reportshare
+}  // namespace reportshare::core

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace reportshare {
+namespace reportshare::core {
 namespace {
 
 TEST(StatusTest, OkByDefault) {
@@ -29,4 +29,4 @@ TEST(StatusTest, ResultHoldsValueOrError) {
 }
 
 }  // namespace
-}  // namespace reportshare
+}  // namespace reportshare::core

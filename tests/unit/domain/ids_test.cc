@@ -5,7 +5,7 @@
 #include <limits>
 #include <string>
 
-namespace reportshare {
+namespace reportshare::domain {
 namespace {
 
 TEST(ParseReportIdTest, AcceptsTheFullRange) {
@@ -101,4 +101,4 @@ TEST(IdsTest, StrongTypesCompare) {
 }
 
 }  // namespace
-}  // namespace reportshare
+}  // namespace reportshare::domain

@@ -11,14 +11,14 @@
 #include "core/rfc3339.h"
 #include "support/sample_reports.h"
 
-namespace reportshare {
+namespace reportshare::domain {
 namespace {
 
 namespace json = boost::json;
 
 // SPEC §1, verbatim.
 json::object Example() {
-  auto v = ParseJson(test_support::SpecExampleJson());
+  auto v = core::ParseJson(test_support::SpecExampleJson());
   EXPECT_TRUE(v);
   return v->as_object();
 }
@@ -83,8 +83,8 @@ TEST(ParseReportTest, SpecExample) {
   EXPECT_EQ(r->email, "priya@example.com");
   EXPECT_EQ(r->invite_status, InviteStatus::kCompleted);
   EXPECT_TRUE(r->completed());
-  EXPECT_EQ(r->started_date, ParseRfc3339("2025-07-09T06:02:11Z"));
-  EXPECT_EQ(r->completed_date, ParseRfc3339("2025-07-09T06:58:40Z"));
+  EXPECT_EQ(r->started_date, core::ParseRfc3339("2025-07-09T06:02:11Z"));
+  EXPECT_EQ(r->completed_date, core::ParseRfc3339("2025-07-09T06:58:40Z"));
   EXPECT_EQ(r->cut_off, 60.0);
   EXPECT_EQ(r->overall_percentage, 72.5);
   EXPECT_EQ(r->offtab_count, 2);
@@ -250,7 +250,7 @@ TEST(ParseReportTest, IdsPastInt64) {
   for (std::string_view field : {"assessment_id", "candidate_id"}) {
     for (std::string_view number : {"9223372036854775808", "18446744073709551616"}) {
       json::object o = Example();
-      o[field] = ParseJson(number).value();
+      o[field] = core::ParseJson(number).value();
       ExpectFieldError(o, field);
     }
     json::object o = Example();
@@ -260,7 +260,7 @@ TEST(ParseReportTest, IdsPastInt64) {
     ExpectFieldError(o, field);
   }
   json::object o = Example();
-  o["report_id"] = ParseJson("9223372036854775808").value();
+  o["report_id"] = core::ParseJson("9223372036854775808").value();
   ExpectFieldError(o, "report_id");
   o["assessment_id"] = std::numeric_limits<int64_t>::max();
   o["report_id"] = 318;
@@ -370,15 +370,15 @@ TEST(ReportToJsonTest, CompletedIsTheFullObject) {
         "offtab_count", "registration_fields", "sections"}) {
     EXPECT_TRUE(out.contains(key)) << key;
   }
-  EXPECT_EQ(WriteJson(out.at("overall_percentage")), "72.5");
-  EXPECT_EQ(WriteJson(out.at("cut_off")), "60");
+  EXPECT_EQ(core::WriteJson(out.at("overall_percentage")), "72.5");
+  EXPECT_EQ(core::WriteJson(out.at("cut_off")), "60");
 }
 
 TEST(ReportToStorageJsonTest, RoundTrip) {
   auto original = Parse(Example());
   ASSERT_TRUE(original);
   // Through text, as the store keeps it.
-  auto reparsed_json = ParseJson(WriteJson(ReportToStorageJson(*original)));
+  auto reparsed_json = core::ParseJson(core::WriteJson(ReportToStorageJson(*original)));
   ASSERT_TRUE(reparsed_json);
   auto back = Parse(*reparsed_json);
   ASSERT_TRUE(back) << back.error().message();
@@ -392,10 +392,10 @@ TEST(ReportToStorageJsonTest, RoundTripPendingAndFractions) {
   in["registration_fields"] = json::array{json::object{{"label", "Empty"}}};
   auto original = Parse(in);
   ASSERT_TRUE(original) << original.error().message();
-  auto back = Parse(ParseJson(WriteJson(ReportToStorageJson(*original))).value());
+  auto back = Parse(core::ParseJson(core::WriteJson(ReportToStorageJson(*original))).value());
   ASSERT_TRUE(back) << back.error().message();
   ExpectSameReport(*original, *back);
 }
 
 }  // namespace
-}  // namespace reportshare
+}  // namespace reportshare::domain

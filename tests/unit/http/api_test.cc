@@ -387,7 +387,7 @@ TEST_F(ApiTest, ShareResponseHasTheFiveFields) {
                                               "report_id", "assessment_id"}));
   std::string url(o.at("signed_url").as_string());
   EXPECT_EQ(url.rfind("https://reports.example.com/assessments/bp/reports/shared/", 0), 0u) << url;
-  EXPECT_EQ(o.at("expires_at").as_string(), FormatRfc3339Micros(minted + hours(1)));
+  EXPECT_EQ(o.at("expires_at").as_string(), core::FormatRfc3339Micros(minted + hours(1)));
   EXPECT_EQ(o.at("expires_at").as_string(), "2025-07-10T10:00:00.000000Z");
   EXPECT_EQ(o.at("report_id").to_number<int64_t>(), 318);
   EXPECT_EQ(o.at("assessment_id").to_number<int64_t>(), 138);
@@ -427,7 +427,7 @@ TEST_F(ApiTest, ExpirationHoursAccepted) {
     EXPECT_DOUBLE_EQ(v.at("expiration_hours").to_number<double>(), c.hours);
     auto lifetime = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::duration<double, std::ratio<3600>>(c.hours));
-    EXPECT_EQ(v.at("expires_at").as_string(), FormatRfc3339Micros(minted + lifetime));
+    EXPECT_EQ(v.at("expires_at").as_string(), core::FormatRfc3339Micros(minted + lifetime));
     // The token carries the same expiry.
     std::string token = TokenOf(std::string(v.at("signed_url").as_string()));
     EXPECT_EQ(ClaimsOf(token).expires_at, minted + lifetime);
@@ -714,13 +714,13 @@ TEST_F(ApiTest, LinksListNewestFirstWithSixFields) {
     EXPECT_TRUE(l.at("revoked_at").is_null());
   }
   const json::object& newest = links[0].as_object();
-  EXPECT_EQ(newest.at("created_at").as_string(), FormatRfc3339Micros(third_at));
-  EXPECT_EQ(newest.at("expires_at").as_string(), FormatRfc3339Micros(third_at + hours(1)));
+  EXPECT_EQ(newest.at("created_at").as_string(), core::FormatRfc3339Micros(third_at));
+  EXPECT_EQ(newest.at("expires_at").as_string(), core::FormatRfc3339Micros(third_at + hours(1)));
   EXPECT_EQ(newest.at("views").to_number<int64_t>(), 0);
   EXPECT_TRUE(newest.at("last_viewed_at").is_null());
   const json::object& viewed = links[1].as_object();
   EXPECT_EQ(viewed.at("views").to_number<int64_t>(), 1);
-  EXPECT_EQ(viewed.at("last_viewed_at").as_string(), FormatRfc3339Micros(viewed_at));
+  EXPECT_EQ(viewed.at("last_viewed_at").as_string(), core::FormatRfc3339Micros(viewed_at));
 }
 
 TEST_F(ApiTest, LinksListOfReportWithoutLinksIsEmpty) {
@@ -753,7 +753,7 @@ TEST_F(ApiTest, RevokeOneThenAgain) {
   for (const auto& l : list.at("links").as_array()) {
     if (l.at("link_id").as_string() == ClaimsOf(token).link_id.ToString()) {
       found = true;
-      EXPECT_EQ(l.at("revoked_at").as_string(), FormatRfc3339Micros(revoked_at));
+      EXPECT_EQ(l.at("revoked_at").as_string(), core::FormatRfc3339Micros(revoked_at));
     } else {
       EXPECT_TRUE(l.at("revoked_at").is_null());
     }

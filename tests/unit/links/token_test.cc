@@ -39,7 +39,7 @@ KeyRing Ring(std::vector<SigningKey> keys, uint32_t active) {
 KeyRing FixedRing() { return Ring({SigningKey{SigningKeyId{1}, Secret(0)}}, 1); }
 
 Instant At(std::string_view rfc3339) {
-  auto t = ParseRfc3339(rfc3339);
+  auto t = core::ParseRfc3339(rfc3339);
   EXPECT_TRUE(t.has_value()) << rfc3339;
   return t.value_or(Instant{});
 }
@@ -59,8 +59,8 @@ std::string SignRaw(const Bytes& secret, const Bytes& payload) {
   unsigned int len = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), payload.data(), payload.size(),
        md.data(), &len);
-  return Base64UrlEncode(payload) + "." +
-         Base64UrlEncode(std::span<const uint8_t>(md.data(), kTokenTagSize));
+  return core::Base64UrlEncode(payload) + "." +
+         core::Base64UrlEncode(std::span<const uint8_t>(md.data(), kTokenTagSize));
 }
 
 Bytes Payload(uint8_t version, uint32_t key_id, int64_t report_id, int64_t expires_us) {
@@ -152,8 +152,8 @@ TEST(TokenTest, PayloadIsExactly37BytesOfIdsAndExpiry) {
   std::string token = SignToken(FixedRing(), FixedClaims());
   size_t dot = token.find('.');
   ASSERT_NE(dot, std::string::npos);
-  auto payload = Base64UrlDecode(std::string_view(token).substr(0, dot));
-  auto tag = Base64UrlDecode(std::string_view(token).substr(dot + 1));
+  auto payload = core::Base64UrlDecode(std::string_view(token).substr(0, dot));
+  auto tag = core::Base64UrlDecode(std::string_view(token).substr(dot + 1));
   ASSERT_TRUE(payload && tag);
   EXPECT_EQ(payload->size(), 37u);
   EXPECT_EQ(tag->size(), 24u);  // 192-bit tag
@@ -286,14 +286,14 @@ TEST(TokenTest, TagIsOverTheWholePayload) {
   // Flipping any single bit of the payload (keeping the tag) is rejected.
   KeyRing ring = FixedRing();
   const std::string token = SignToken(ring, FixedClaims());
-  auto payload = Base64UrlDecode(std::string_view(token).substr(0, 50));
+  auto payload = core::Base64UrlDecode(std::string_view(token).substr(0, 50));
   ASSERT_TRUE(payload);
   const std::string tag = token.substr(51);
   for (size_t byte = 0; byte < payload->size(); ++byte) {
     for (int bit = 0; bit < 8; ++bit) {
       Bytes p = *payload;
       p[byte] = static_cast<uint8_t>(p[byte] ^ (1u << bit));
-      ExpectRejected(ring, Base64UrlEncode(p) + "." + tag);
+      ExpectRejected(ring, core::Base64UrlEncode(p) + "." + tag);
     }
   }
 }

@@ -53,9 +53,10 @@ Report MinimalReport(int64_t id) {
       "name": "Priya Raman", "email": "priya@example.com", "invite_status": "Completed",
       "started_date": "2025-07-09T06:02:11Z", "completed_date": "2025-07-09T06:58:40Z",
       "cut_off": 60, "overall_percentage": 72.5, "sections": []})";
-  Result<boost::json::value> json = ParseJson(text);
+  Result<boost::json::value> json = core::ParseJson(text);
   EXPECT_TRUE(json);
-  Result<Report> report = json ? ParseReport(*json, ReportId{id}) : Result<Report>(json.error());
+  Result<Report> report =
+      json ? domain::ParseReport(*json, ReportId{id}) : Result<Report>(json.error());
   EXPECT_TRUE(report) << report.error().message();
   return report ? *report : Report{};
 }

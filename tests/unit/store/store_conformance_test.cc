@@ -37,7 +37,7 @@ using std::chrono::seconds;
 // --- helpers ---
 
 std::string Describe(const Status& s) {
-  return std::string(CodeName(s.code())) + ": " + s.message();
+  return std::string(core::CodeName(s.code())) + ": " + s.message();
 }
 template <class T>
 std::string Describe(const Result<T>& r) {
@@ -81,17 +81,17 @@ Report MakeReport(int64_t id, std::string_view name, std::string_view extra_json
                     "skill_wise_score": [{"skill": "Data structures", "percentage": 90.0}]}])";
   text += extra_json;
   text += R"(, "name": )";
-  text += WriteJson(boost::json::value(boost::json::string(name)));
+  text += core::WriteJson(boost::json::value(boost::json::string(name)));
   text += "}";
-  Result<boost::json::value> json = ParseJson(text);
+  Result<boost::json::value> json = core::ParseJson(text);
   EXPECT_TRUE(json) << Describe(json);
-  Result<Report> report = ParseReport(*json, ReportId{id});
+  Result<Report> report = domain::ParseReport(*json, ReportId{id});
   EXPECT_TRUE(report) << Describe(report);
   return *report;
 }
 
 std::string StorageJson(const Report& r) {
-  return WriteJson(boost::json::value(ReportToStorageJson(r)));
+  return core::WriteJson(boost::json::value(domain::ReportToStorageJson(r)));
 }
 
 std::array<uint8_t, 32> Hash(uint8_t seed) {
@@ -359,11 +359,11 @@ TEST_P(StoreConformanceTest, UnicodeAndMarkupRoundTripByteExact) {
   const std::string section = "सॉफ़्टवेयर डिज़ाइन & \"quotes\" 'apos' \\ \u00e9\u0301";
   const std::string label = "رقم الهاتف </td><img src=x onerror=alert(1)>";
   std::string extra = R"(, "assessment_name": )" +
-                      WriteJson(boost::json::value(boost::json::string("評価 🧪 <i>"))) +
+                      core::WriteJson(boost::json::value(boost::json::string("評価 🧪 <i>"))) +
                       R"(, "registration_fields": [{"label": )" +
-                      WriteJson(boost::json::value(boost::json::string(label))) +
+                      core::WriteJson(boost::json::value(boost::json::string(label))) +
                       R"(, "value": "١٢٣٤"}], "sections": [{"section": )" +
-                      WriteJson(boost::json::value(boost::json::string(section))) +
+                      core::WriteJson(boost::json::value(boost::json::string(section))) +
                       R"(, "percentage": 50, "skill_wise_score": []}])";
   Report report = MakeReport(9001, name, extra);
   CompanyId id = this->Company(company);
