@@ -3,6 +3,10 @@
 function(rs_set_warnings target)
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wpedantic -Wconversion -Wshadow -Wno-sign-conversion -Werror)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    # Checks every RS_GUARDED_BY / RS_REQUIRES (core/thread_annotations.h).
+    target_compile_options(${target} PRIVATE -Wthread-safety)
+  endif()
   if(RS_SANITIZE AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     # GCC 12's flow analysis under -fsanitize reports false "maybe-uninitialized"
     # inside libstdc++ (std::function in <regex>); the dev build keeps the check.

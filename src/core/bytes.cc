@@ -5,8 +5,9 @@
 #include <openssl/rand.h>
 
 #include <climits>
-#include <cstdio>
 #include <cstdlib>
+
+#include "core/log.h"
 
 namespace reportshare::core {
 namespace {
@@ -95,7 +96,7 @@ std::array<uint8_t, 32> HmacSha256(std::span<const uint8_t> key, std::span<const
                 data.size(), out.data(), out.size(), &len) == nullptr ||
       len != out.size()) {
     // Cannot fail short of a broken OpenSSL; a zero MAC must never be used.
-    std::fprintf(stderr, "fatal: HMAC-SHA256 failed\n");
+    LogError("core", "fatal: HMAC-SHA256 failed");
     std::abort();
   }
   return out;

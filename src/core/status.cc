@@ -1,7 +1,8 @@
 #include "core/status.h"
 
-#include <cstdio>
 #include <cstdlib>
+
+#include "core/log.h"
 
 namespace reportshare::core {
 
@@ -38,9 +39,11 @@ std::string_view CodeName(Code code) {
 }
 
 void throw_exception_from_error(const Status& status, const boost::source_location& loc) {
-  std::fprintf(stderr, "fatal: Result::value() on error %s (%s) at %s:%u\n",
-               std::string(CodeName(status.code())).c_str(), status.message().c_str(),
-               loc.file_name(), static_cast<unsigned>(loc.line()));
+  LogError("core", "fatal: Result::value() on an error",
+           {{"code", CodeName(status.code())},
+            {"error", status.message()},
+            {"file", loc.file_name()},
+            {"line", static_cast<unsigned>(loc.line())}});
   std::abort();
 }
 

@@ -9,13 +9,13 @@
 #include <cstdio>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/rfc3339.h"
 #include "render/renderer.h"
 
@@ -683,8 +683,8 @@ Result<std::string> RenderReportPdf(const ReportView& view, Instant generated_at
   // ASan: a bad free inside cairo_surface_finish when the server's workers
   // warmed up together). So one PDF is rendered at a time; Pango layout state
   // stays per thread, and the PDF cache keeps repeated renders off this path.
-  static std::mutex cairo_pdf_mutex;
-  std::lock_guard cairo_lock(cairo_pdf_mutex);
+  static core::Mutex cairo_pdf_mutex;
+  core::MutexLock cairo_lock(cairo_pdf_mutex);
   std::string out;
   out.reserve(64 * 1024);
   cairo_surface_t* surface =
