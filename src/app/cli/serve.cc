@@ -68,6 +68,14 @@ int RunServe(const ServeFlags& flags) {
   return 0;
 }
 
+// A number flag with its environment variable and its range, checked as the
+// command line is parsed.
+template <class T>
+CLI::Option* AddNumberOption(CLI::App& command, const char* flag, T& target, const char* env, T min,
+                             T max, const char* help) {
+  return command.add_option(flag, target, help)->envname(env)->check(CLI::Range(min, max));
+}
+
 }  // namespace
 
 void AddServeCommand(CLI::App& parent, Commands& commands) {
@@ -82,53 +90,34 @@ void AddServeCommand(CLI::App& parent, Commands& commands) {
                    "Scheme, host and optional path prefix links are built on "
                    "(default: http:// + the listen address)")
       ->envname("REPORTSHARE_PUBLIC_URL");
-  serve
-      ->add_option("--threads", flags->threads,
-                   "I/O threads, and as many request workers (default: one per core)")
-      ->envname("REPORTSHARE_THREADS")
-      ->check(CLI::Range(0, 256));
+  AddNumberOption(*serve, "--threads", flags->threads, "REPORTSHARE_THREADS", 0, 256,
+                  "I/O threads, and as many request workers (default: one per core)");
   AddSigningKeysOption(*serve, flags->data.signing_keys);
-  serve
-      ->add_option("--header-timeout", flags->header_timeout_s,
-                   "Seconds a client has to send a whole request header")
-      ->envname("REPORTSHARE_HEADER_TIMEOUT")
-      ->check(CLI::Range(1, 3600))
+  AddNumberOption(*serve, "--header-timeout", flags->header_timeout_s, "REPORTSHARE_HEADER_TIMEOUT",
+                  1, 3600, "Seconds a client has to send a whole request header")
       ->capture_default_str();
-  serve
-      ->add_option("--idle-timeout", flags->idle_timeout_s,
-                   "Seconds an idle keep-alive connection is kept open")
-      ->envname("REPORTSHARE_IDLE_TIMEOUT")
-      ->check(CLI::Range(1, 3600))
+  AddNumberOption(*serve, "--idle-timeout", flags->idle_timeout_s, "REPORTSHARE_IDLE_TIMEOUT", 1,
+                  3600, "Seconds an idle keep-alive connection is kept open")
       ->capture_default_str();
-  serve
-      ->add_option("--rate-limit", flags->rate_limit,
-                   "Requests per second allowed per API key (token bucket); 0 turns it off")
-      ->envname("REPORTSHARE_RATE_LIMIT")
-      ->check(CLI::Range(0.0, 1e9))
+  AddNumberOption(*serve, "--rate-limit", flags->rate_limit, "REPORTSHARE_RATE_LIMIT", 0.0, 1e9,
+                  "Requests per second allowed per API key (token bucket); 0 turns it off")
       ->capture_default_str();
-  serve->add_option("--rate-burst", flags->rate_burst, "Burst size of the per-key token bucket")
-      ->envname("REPORTSHARE_RATE_BURST")
-      ->check(CLI::Range(1.0, 1e9))
+  AddNumberOption(*serve, "--rate-burst", flags->rate_burst, "REPORTSHARE_RATE_BURST", 1.0, 1e9,
+                  "Burst size of the per-key token bucket")
       ->capture_default_str();
-  serve
-      ->add_option("--max-connections", flags->max_connections,
-                   "Open connections beyond this are answered 503 and closed")
-      ->envname("REPORTSHARE_MAX_CONNECTIONS")
-      ->check(CLI::Range(1, 1000000))
+  AddNumberOption(*serve, "--max-connections", flags->max_connections,
+                  "REPORTSHARE_MAX_CONNECTIONS", 1, 1000000,
+                  "Open connections beyond this are answered 503 and closed")
       ->capture_default_str();
-  serve
-      ->add_option("--pdf-cache-mb", flags->pdf_cache_mb,
-                   "Memory for rendered PDFs, in MiB (least recently used evicted); 0 turns "
-                   "the cache off")
-      ->envname("REPORTSHARE_PDF_CACHE_MB")
-      ->check(CLI::Range(0, 1 << 20))
+  AddNumberOption(*serve, "--pdf-cache-mb", flags->pdf_cache_mb, "REPORTSHARE_PDF_CACHE_MB", 0,
+                  1 << 20,
+                  "Memory for rendered PDFs, in MiB (least recently used evicted); 0 turns "
+                  "the cache off")
       ->capture_default_str();
-  serve
-      ->add_option("--view-flush-ms", flags->view_flush_ms,
-                   "Link opens are written to the database in batches at most this many "
-                   "milliseconds after they happen")
-      ->envname("REPORTSHARE_VIEW_FLUSH_MS")
-      ->check(CLI::Range(1, 60000))
+  AddNumberOption(*serve, "--view-flush-ms", flags->view_flush_ms, "REPORTSHARE_VIEW_FLUSH_MS", 1,
+                  60000,
+                  "Link opens are written to the database in batches at most this many "
+                  "milliseconds after they happen")
       ->capture_default_str();
   serve->add_flag("--demo", flags->demo, "Load demo reports and print a fresh API key")
       ->envname("REPORTSHARE_DEMO");
