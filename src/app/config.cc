@@ -1,6 +1,8 @@
 #include "app/config.h"
 
+#include <algorithm>
 #include <charconv>
+#include <thread>
 
 namespace reportshare::app {
 
@@ -37,6 +39,11 @@ Result<ListenAddress> ParseListenAddress(const std::string& text) {
   return ListenAddress{host, static_cast<uint16_t>(port)};
 }
 
+std::string FormatListenAddress(const std::string& host, uint16_t port) {
+  std::string bracketed = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return bracketed + ":" + std::to_string(port);
+}
+
 Result<std::string> NormalizePublicUrl(const std::string& text) {
   if (text.rfind("http://", 0) != 0 && text.rfind("https://", 0) != 0) {
     return Status::InvalidArgument("--public-url must start with http:// or https://");
@@ -51,6 +58,50 @@ Result<std::string> NormalizePublicUrl(const std::string& text) {
     return Status::InvalidArgument("--public-url needs a host");
   }
   return url;
+}
+
+Result<std::string> KeyFilePath(const DatabaseUrl& db, const std::string& signing_keys) {
+  if (!signing_keys.empty()) return signing_keys;
+  if (db.kind == DatabaseUrl::Kind::kPostgres) {
+    return Status::InvalidArgument(
+        "with PostgreSQL, give --signing-keys FILE (or REPORTSHARE_SIGNING_KEYS): one key file "
+        "shared by every node");
+  }
+  return db.location + ".signing-keys";
+}
+
+Result<ServeConfig> MakeServeConfig(const ServeFlags& flags) {
+  ServeConfig config;
+  auto listen = ParseListenAddress(flags.listen);
+  if (!listen) return listen.error();
+  auto db = ParseDatabaseUrl(flags.data.db);
+  if (!db) return db.error();
+  config.db = std::move(*db);
+  auto key_file = KeyFilePath(config.db, flags.data.signing_keys);
+  if (!key_file) return key_file.error();
+  config.key_file = std::move(*key_file);
+  if (!flags.public_url.empty()) {
+    auto public_url = NormalizePublicUrl(flags.public_url);
+    if (!public_url) return public_url.error();
+    config.public_url = std::move(*public_url);
+  }
+  config.demo = flags.demo;
+  config.rate_limit = flags.rate_limit;
+  config.rate_burst = flags.rate_burst;
+  config.pdf_cache_bytes = static_cast<size_t>(flags.pdf_cache_mb) * 1024 * 1024;
+  config.view_flush = std::chrono::milliseconds(flags.view_flush_ms);
+
+  http::ServerOptions& server = config.server;
+  server.host = listen->host;
+  server.port = listen->port;
+  server.threads = flags.threads > 0
+                       ? flags.threads
+                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  server.worker_threads = server.threads;
+  server.max_connections = static_cast<size_t>(flags.max_connections);
+  server.header_timeout = std::chrono::seconds(flags.header_timeout_s);
+  server.idle_timeout = std::chrono::seconds(flags.idle_timeout_s);
+  return config;
 }
 
 }  // namespace reportshare::app

@@ -1,9 +1,20 @@
 #pragma once
 
+// The configuration of the binary: what the flags and environment variables
+// give (the *Flags structs, whose initializers are the defaults) and what
+// serve runs with once that is validated (ServeConfig). Every default lives
+// here once, or in http::ServerOptions for the server's own settings, which
+// the flags take their defaults from. The CLI (cli/) only binds flags to these
+// fields; the precedence is CLI11's: flag, then environment variable, then
+// the default.
+
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "core/status.h"
+#include "http/server.h"
 
 namespace reportshare::app {
 
@@ -24,8 +35,67 @@ struct ListenAddress {
 // Parses "HOST:PORT" or "[IPv6]:PORT"; port 0 lets the system choose.
 Result<ListenAddress> ParseListenAddress(const std::string& text);
 
+// "HOST:PORT", with an IPv6 host in brackets.
+std::string FormatListenAddress(const std::string& host, uint16_t port);
+
 // Validates a public base URL (http or https, no query or fragment) and
 // returns it without a trailing slash.
 Result<std::string> NormalizePublicUrl(const std::string& text);
+
+// The defaults that are not the HTTP server's.
+inline constexpr const char* kDefaultDatabaseUrl = "sqlite:reportshare.db";
+inline constexpr double kDefaultRateLimit = 50;   // requests per second per API key
+inline constexpr double kDefaultRateBurst = 200;  // tokens in each key's bucket
+inline constexpr int kDefaultPdfCacheMb = 64;     // MiB of rendered PDFs
+inline constexpr int kDefaultViewFlushMs = 1000;  // longest wait before opens are written
+
+// What every subcommand that reads data is given: --db, and for those that
+// use the signing keys, --signing-keys.
+struct DataFlags {
+  std::string db = kDefaultDatabaseUrl;
+  std::string signing_keys;  // empty: beside the SQLite file
+};
+
+// The signing key file: `signing_keys` if given, else the SQLite file +
+// ".signing-keys". With PostgreSQL the nodes of a cluster must share one file,
+// so it must be given: kInvalidArgument naming --signing-keys otherwise.
+Result<std::string> KeyFilePath(const DatabaseUrl& db, const std::string& signing_keys);
+
+// serve's flags as given, before validation.
+struct ServeFlags {
+  DataFlags data;
+  std::string listen = FormatListenAddress(http::ServerOptions{}.host, http::ServerOptions{}.port);
+  std::string public_url;                       // empty: http:// + the bound address
+  int threads = http::ServerOptions{}.threads;  // 0: one per core
+  bool demo = false;
+  double rate_limit = kDefaultRateLimit;  // 0 turns the limit off
+  double rate_burst = kDefaultRateBurst;
+  int max_connections = static_cast<int>(http::ServerOptions{}.max_connections);
+  int pdf_cache_mb = kDefaultPdfCacheMb;  // 0 turns the cache off
+  int view_flush_ms = kDefaultViewFlushMs;
+  int header_timeout_s = static_cast<int>(http::ServerOptions{}.header_timeout.count());
+  int idle_timeout_s = static_cast<int>(http::ServerOptions{}.idle_timeout.count());
+};
+
+// What serve runs with: every value checked and resolved.
+struct ServeConfig {
+  DatabaseUrl db;
+  std::string key_file;    // see KeyFilePath
+  std::string public_url;  // normalized; empty: http:// + the bound address
+  bool demo = false;
+  double rate_limit = 0;  // <= 0: no limit
+  double rate_burst = 0;
+  size_t pdf_cache_bytes = 0;
+  std::chrono::milliseconds view_flush{0};
+  // host, port, threads and worker_threads (both > 0), max_connections and
+  // the timeouts as the flags say; the callbacks are left to the wiring.
+  http::ServerOptions server;
+};
+
+// Validates the addresses, URLs and key file of `flags` (the numbers' ranges
+// are checked as the flags are parsed, cli/serve.cc). Returns kInvalidArgument
+// with a one-line message naming the flag at fault. `--threads 0` becomes one
+// thread per core.
+Result<ServeConfig> MakeServeConfig(const ServeFlags& flags);
 
 }  // namespace reportshare::app

@@ -55,5 +55,107 @@ TEST(PublicUrlTest, NormalizesAndRejects) {
   EXPECT_FALSE(NormalizePublicUrl("http:///x"));
 }
 
+TEST(ListenAddressTest, FormatsWhatItParses) {
+  EXPECT_EQ(FormatListenAddress("127.0.0.1", 8080), "127.0.0.1:8080");
+  EXPECT_EQ(FormatListenAddress("::1", 0), "[::1]:0");
+  auto v6 = ParseListenAddress(FormatListenAddress("::1", 9000));
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 9000);
+}
+
+TEST(KeyFilePathTest, BesideSqliteGivenForPostgres) {
+  auto sqlite = ParseDatabaseUrl("sqlite:data/rs.db");
+  ASSERT_TRUE(sqlite);
+  EXPECT_EQ(*KeyFilePath(*sqlite, ""), "data/rs.db.signing-keys");
+  EXPECT_EQ(*KeyFilePath(*sqlite, "/etc/rs/keys"), "/etc/rs/keys");
+  auto pg = ParseDatabaseUrl("postgresql://u@127.0.0.1:5432/rs");
+  ASSERT_TRUE(pg);
+  auto missing = KeyFilePath(*pg, "");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message().find("--signing-keys"), std::string::npos);
+  EXPECT_EQ(*KeyFilePath(*pg, "/shared/keys"), "/shared/keys");
+}
+
+// The flags' defaults are the server's own, not copies of its numbers.
+TEST(ServeConfigTest, DefaultsComeFromServerOptions) {
+  const http::ServerOptions server_defaults;
+  auto config = MakeServeConfig(ServeFlags{});
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_EQ(config->server.host, server_defaults.host);
+  EXPECT_EQ(config->server.port, server_defaults.port);
+  EXPECT_EQ(config->server.max_connections, server_defaults.max_connections);
+  EXPECT_EQ(config->server.header_timeout, server_defaults.header_timeout);
+  EXPECT_EQ(config->server.idle_timeout, server_defaults.idle_timeout);
+  EXPECT_EQ(config->server.body_timeout, server_defaults.body_timeout);
+  EXPECT_EQ(config->server.header_limit, server_defaults.header_limit);
+  EXPECT_EQ(config->server.body_limit, server_defaults.body_limit);
+  EXPECT_EQ(config->db.kind, DatabaseUrl::Kind::kSqlite);
+  EXPECT_EQ(config->db.location, "reportshare.db");
+  EXPECT_EQ(config->key_file, "reportshare.db.signing-keys");
+  EXPECT_EQ(config->public_url, "");
+  EXPECT_FALSE(config->demo);
+  EXPECT_EQ(config->rate_limit, kDefaultRateLimit);
+  EXPECT_EQ(config->rate_burst, kDefaultRateBurst);
+  EXPECT_EQ(config->pdf_cache_bytes, size_t{kDefaultPdfCacheMb} * 1024 * 1024);
+  EXPECT_EQ(config->view_flush, std::chrono::milliseconds(kDefaultViewFlushMs));
+}
+
+TEST(ServeConfigTest, FlagsReachTheServerOptions) {
+  ServeFlags flags;
+  flags.listen = "[::1]:0";
+  flags.threads = 3;
+  flags.max_connections = 7;
+  flags.header_timeout_s = 4;
+  flags.idle_timeout_s = 5;
+  flags.pdf_cache_mb = 0;
+  flags.view_flush_ms = 20;
+  flags.public_url = "https://reports.example.com/";
+  auto config = MakeServeConfig(flags);
+  ASSERT_TRUE(config) << config.error().message();
+  EXPECT_EQ(config->server.host, "::1");
+  EXPECT_EQ(config->server.port, 0);
+  EXPECT_EQ(config->server.threads, 3);
+  EXPECT_EQ(config->server.worker_threads, 3);
+  EXPECT_EQ(config->server.max_connections, 7u);
+  EXPECT_EQ(config->server.header_timeout, std::chrono::seconds(4));
+  EXPECT_EQ(config->server.idle_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(config->pdf_cache_bytes, 0u);
+  EXPECT_EQ(config->view_flush, std::chrono::milliseconds(20));
+  EXPECT_EQ(config->public_url, "https://reports.example.com");
+}
+
+TEST(ServeConfigTest, ZeroThreadsMeansOnePerCore) {
+  ServeFlags flags;
+  flags.threads = 0;
+  auto config = MakeServeConfig(flags);
+  ASSERT_TRUE(config);
+  EXPECT_GE(config->server.threads, 1);
+  EXPECT_EQ(config->server.worker_threads, config->server.threads);
+}
+
+TEST(ServeConfigTest, EachBadValueIsOneLineNamingItsFlag) {
+  struct Case {
+    const char* flag;
+    void (*spoil)(ServeFlags&);
+  };
+  const Case cases[] = {
+      {"--listen", [](ServeFlags& f) { f.listen = "8080"; }},
+      {"--db", [](ServeFlags& f) { f.data.db = "mysql://x"; }},
+      {"--signing-keys", [](ServeFlags& f) { f.data.db = "postgresql://u@127.0.0.1/rs"; }},
+      {"--public-url", [](ServeFlags& f) { f.public_url = "ftp://x.example"; }},
+  };
+  for (const Case& c : cases) {
+    ServeFlags flags;
+    c.spoil(flags);
+    auto config = MakeServeConfig(flags);
+    ASSERT_FALSE(config) << c.flag;
+    EXPECT_EQ(config.error().code(), core::Code::kInvalidArgument) << c.flag;
+    const std::string message = config.error().message();
+    EXPECT_NE(message.find(c.flag), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
+}
+
 }  // namespace
 }  // namespace reportshare::app

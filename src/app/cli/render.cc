@@ -1,0 +1,58 @@
+// render: a report's PDF (and optionally its HTML page) without a server.
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "app/cli/commands.h"
+#include "app/cli/common.h"
+#include "render/renderer.h"
+
+namespace reportshare::app::cli {
+namespace {
+
+struct RenderFlags {
+  std::string db = kDefaultDatabaseUrl;
+  int64_t report_id = 0;
+  std::string output;       // the PDF
+  std::string html_output;  // empty: no HTML
+};
+
+int Render(const RenderFlags& flags) {
+  auto store = OpenCliStore(flags.db);
+  if (!store) return Fail(store.error());
+  auto found = (*store)->GetReport(ReportId{flags.report_id});
+  if (!found) return Fail(found.error());
+  const std::string report = "report " + std::to_string(flags.report_id);
+  if (!*found) return Fail(Status::NotFound("no " + report));
+  if (!(*found)->report.completed()) {
+    return Fail(Status::FailedPrecondition(report + " is not Completed"));
+  }
+  auto renderer = render::MakeBasicRenderer();
+  Instant now = SystemClock().Now();
+  auto pdf = renderer->RenderPdf(**found, now);
+  if (!pdf) return Fail(pdf.error());
+  if (Status s = WriteFile(flags.output, *pdf); !s.ok()) return Fail(s);
+  if (!flags.html_output.empty()) {
+    Status s = WriteFile(flags.html_output, renderer->RenderHtml(**found, now, "#"));
+    if (!s.ok()) return Fail(s);
+  }
+  std::fprintf(stderr, "wrote %s (%zu bytes)\n", flags.output.c_str(), pdf->size());
+  return 0;
+}
+
+}  // namespace
+
+void AddRenderCommand(CLI::App& parent, Commands& commands) {
+  auto flags = std::make_shared<RenderFlags>();
+  CLI::App* render = parent.add_subcommand("render", "Render a report's PDF without a server");
+  AddDbOption(*render, flags->db);
+  render->add_option("REPORT_ID", flags->report_id, "Report id")
+      ->required()
+      ->check(CLI::Range(int64_t{1}, INT64_MAX));
+  render->add_option("-o,--output", flags->output, "PDF file to write")->required();
+  render->add_option("--html", flags->html_output, "Also write the HTML page to this file");
+  commands.Add(*render, [flags] { return Render(*flags); });
+}
+
+}  // namespace reportshare::app::cli

@@ -1,0 +1,80 @@
+#include "app/wiring.h"
+
+#include "app/key_file.h"
+#include "core/log.h"
+#include "store/postgres/postgres_store.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace reportshare::app {
+namespace {
+
+template <class ConcreteStore>
+Result<std::unique_ptr<store::Store>> Upcast(Result<std::unique_ptr<ConcreteStore>> opened) {
+  if (!opened) return opened.error();
+  return std::unique_ptr<store::Store>(std::move(*opened));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<store::Store>> OpenStore(const DatabaseUrl& url, int pool_size) {
+  switch (url.kind) {
+    case DatabaseUrl::Kind::kPostgres:
+      return Upcast(store::PostgresStore::Open(url.location, pool_size));
+    case DatabaseUrl::Kind::kSqlite:
+      break;
+  }
+  return Upcast(store::SqliteStore::Open(url.location, pool_size));
+}
+
+ServeApp::ServeApp(ServeConfig config)
+    : config_(std::move(config)),
+      limiter_(config_.rate_limit, config_.rate_burst, clock_),
+      pdf_cache_(config_.pdf_cache_bytes) {}
+
+Result<std::unique_ptr<ServeApp>> ServeApp::Create(const ServeConfig& config) {
+  std::unique_ptr<ServeApp> app(new ServeApp(config));
+  if (Status started = app->Start(); !started.ok()) return started;
+  return app;
+}
+
+Status ServeApp::Start() {
+  // A connection per request worker, and two more (the open recorder's thread among them).
+  auto store = OpenStore(config_.db, config_.server.threads + 2);
+  if (!store) return store.error();
+  store_ = std::move(*store);
+  auto has_links = store_->HasLinks();
+  if (!has_links) return has_links.error();
+  auto ring = LoadOrCreateKeyFile(config_.key_file, *has_links);
+  if (!ring) return ring.error();
+  keys_.emplace(std::move(*ring));
+  key_file_watcher_.emplace(config_.key_file, *keys_);
+  renderer_ = render::MakeBasicRenderer();
+
+  http::ServerOptions options = config_.server;
+  // Each worker loads its own Pango font map before its first request.
+  options.worker_init = [] { render::WarmUpRenderThread(); };
+  options.run_inline = &http::Api::NeverBlocks;
+  options.on_response = [this](const http::Response& res, double seconds) {
+    metrics_.Record(res.route, res.status, seconds);
+  };
+  options.on_drain = [this] {
+    draining_ = true;
+    core::LogInfo("server", "draining: no new connections, finishing requests");
+  };
+  auto server = http::Server::Create(
+      std::move(options), [this](const http::Request& req) { return api_->Handle(req); });
+  if (!server) return server.error();
+  server_ = std::move(*server);
+  bound_address_ = FormatListenAddress(config_.server.host, server_->port());
+  public_url_ = config_.public_url.empty() ? "http://" + bound_address_ : config_.public_url;
+
+  opens_.emplace(*store_, config_.view_flush);
+  reports_.emplace(*store_, *renderer_, *keys_, clock_, public_url_, &pdf_cache_, &*opens_);
+  api_.emplace(*reports_,
+               http::ApiOptions{&metrics_, limiter_.enabled() ? &limiter_ : nullptr, &draining_});
+  return Status::Ok();
+}
+
+void ServeApp::Run() { server_->Run(); }
+
+}  // namespace reportshare::app
