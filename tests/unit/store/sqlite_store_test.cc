@@ -9,12 +9,14 @@
 #include <fstream>
 #include <string>
 
-#include "store/migrations.h"
+#include "store/sql/schema.h"
 #include "support/temp_dir.h"
 
 namespace reportshare::store {
 namespace {
 
+using sql::LatestSchemaVersion;
+using sql::Migrations;
 using test_support::TempDir;
 
 // Runs `sql` on the file directly and returns the first column of the first row.
