@@ -1,8 +1,6 @@
 #include "store/postgres/pg_connection.h"
 
-#include <algorithm>
 #include <charconv>
-#include <cstring>
 #include <utility>
 
 #include "core/log.h"
@@ -212,7 +210,7 @@ void Connection::OnRelease() {
 // --- Query ---
 
 Query::Query(Connection& conn, std::string_view sql, std::string_view op)
-    : conn_(conn), name_(conn.Prepare(sql, op)), op_(op) {}
+    : QueryBase(kChannel, op), conn_(conn), name_(conn.Prepare(sql, op)) {}
 
 Query::~Query() { PQclear(result_); }
 
@@ -286,14 +284,12 @@ Status Query::Error() const {
     const char* msg = PQresultErrorMessage(result_);
     if (msg && *msg) {
       const char* sqlstate = PQresultErrorField(result_, PG_DIAG_SQLSTATE);
-      core::LogError(kChannel, Fold(msg), {{"op", op_}, {"sqlstate", sqlstate ? sqlstate : ""}});
+      core::LogError(kChannel, Fold(msg), {{"op", op()}, {"sqlstate", sqlstate ? sqlstate : ""}});
       return Unavailable();
     }
   }
-  return DriverError(op_, PQerrorMessage(conn_.conn()));
+  return DriverError(op(), PQerrorMessage(conn_.conn()));
 }
-
-Status Query::Fail(std::string_view what) const { return DriverError(op_, what); }
 
 int64_t Query::Changes() const {
   if (result_ == nullptr) return 0;
@@ -310,18 +306,10 @@ int64_t Query::Int(int col) const {
   return ReadBigEndian(PQgetvalue(result_, row_, col), PQgetlength(result_, row_, col));
 }
 
-std::string Query::Text(int col) const {
+std::string_view Query::Raw(int col) const {
   const int n = PQgetlength(result_, row_, col);
   if (n <= 0) return {};
-  return std::string(PQgetvalue(result_, row_, col), static_cast<size_t>(n));
-}
-
-void Query::Blob(int col, std::span<uint8_t> out) const {
-  std::fill(out.begin(), out.end(), uint8_t{0});
-  const int n = PQgetlength(result_, row_, col);
-  if (n <= 0) return;
-  std::memcpy(out.data(), PQgetvalue(result_, row_, col),
-              std::min(out.size(), static_cast<size_t>(n)));
+  return std::string_view(PQgetvalue(result_, row_, col), static_cast<size_t>(n));
 }
 
 }  // namespace reportshare::store::postgres

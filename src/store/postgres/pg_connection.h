@@ -103,38 +103,15 @@ class Connection {
 // a statement that returns some (INSERT … RETURNING) to Step() through.
 class Query : public sql::QueryBase<Query> {
  public:
-  // REQUIRES: `sql` has static storage duration; `op` outlives the query.
-  Query(Connection& conn, std::string_view sql, std::string_view op);
-  ~Query();
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-
-  Result<bool> Step();
-  sql::Outcome Try();
-  Status Error() const;
-  Status Fail(std::string_view what) const;
-  // Rows changed by the INSERT/UPDATE/DELETE that was run.
-  int64_t Changes() const;
-
-  bool IsNull(int col) const;
-  // An integer column of any width (bool, int2, int4, int8).
-  int64_t Int(int col) const;
-  std::string Text(int col) const;
-  void Blob(int col, std::span<uint8_t> out) const;
+  // The constructor, destructor and primitives of sql/query.h.
+  RS_SQL_QUERY_DRIVER_MEMBERS
 
  private:
-  friend class sql::QueryBase<Query>;
-
-  void BindInt(int64_t value);
-  void BindNull();
-  void BindText(std::string_view text);
-  void BindBytes(std::span<const uint8_t> bytes);
   // Sends the statement once; false if it failed.
   bool Execute();
 
   Connection& conn_;
   std::optional<std::string_view> name_;
-  std::string_view op_;
   std::vector<std::string> values_;
   std::vector<bool> is_null_;
   std::vector<int> formats_;

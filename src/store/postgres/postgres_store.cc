@@ -29,13 +29,7 @@ constexpr int kConnectTimeoutSeconds = 3;
 constexpr int64_t kMigrationLockKey = 0x72736d696772;
 
 // The driver of sql::SqlStore (its contract is in sql/sql_store.h).
-struct Driver {
-  using Connection = postgres::Connection;
-  using Query = postgres::Query;
-  using Sql = postgres::Sql;
-  static constexpr std::string_view kChannel = "postgres";
-  static constexpr sql::SqlDialect kDialect = sql::SqlDialect::kPostgres;
-
+struct Driver : sql::DriverBase<Connection, Query, Sql, sql::SqlDialect::kPostgres> {
   // Several nodes may start at once on a new database. Transactions alone do
   // not serialize them (two could both see version 1 missing, and CREATE
   // TABLE IF NOT EXISTS itself races), so the whole check-and-apply runs

@@ -1,10 +1,9 @@
 #pragma once
 
-#include <cstdint>
 #include <memory>
 #include <string>
 
-#include "store/store.h"
+#include "store/sql/versioned_store.h"
 
 namespace reportshare::store {
 namespace postgres {
@@ -31,7 +30,7 @@ namespace postgres {
 //
 // The implementation is the shared store/sql/sql_store.h over the driver in
 // pg_connection.h; this header names no libpq type.
-class PostgresStore : public Store {
+class PostgresStore : public sql::VersionedStore {
  public:
   // Connects `pool_size` connections to the database named by `conninfo_url`
   // (a postgresql:// URL, or a libpq key=value string) and applies pending
@@ -42,9 +41,6 @@ class PostgresStore : public Store {
   // a migration fails, or the schema is newer than this build.
   static Result<std::unique_ptr<PostgresStore>> Open(const std::string& conninfo_url,
                                                      int pool_size);
-
-  // The highest migration version applied to the database.
-  virtual Result<int64_t> SchemaVersion() = 0;
 
  protected:
   PostgresStore() = default;

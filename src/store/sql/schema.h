@@ -19,6 +19,11 @@ namespace reportshare::store::sql {
 
 enum class SqlDialect { kSqlite, kPostgres };
 
+// "sqlite" or "postgres": also the backend's log channel.
+constexpr std::string_view DialectName(SqlDialect dialect) {
+  return dialect == SqlDialect::kSqlite ? "sqlite" : "postgres";
+}
+
 struct Migration {
   int version = 0;
   std::string_view name;

@@ -14,27 +14,32 @@
 //                      SQL differs in structure.
 //   store/postgres/    the same over libpq.
 //
-// A driver D is a struct with:
+// A driver D is a struct deriving from DriverBase (below), which names
 //
-//   using Connection   one connection: sql::PooledConnection (pool.h), Status
-//                      ExecOnce(sql, op), and Status Begin(op), Status
-//                      Commit(op), void Rollback(op) for sql::Transaction.
-//   using Query        sql/query.h.
-//   using Sql          a struct of `static constexpr std::string_view`
-//                      statements: those named below and in migrate.h.
-//   kChannel           the log channel ("sqlite", "postgres").
-//   kDialect           the statements of a migration it runs (schema.h).
-//   LockMigrations, UnlockMigrations     see migrate.h.
+//   Connection   one connection: sql::PooledConnection (pool.h), Status
+//                ExecOnce(sql, op), and Status Begin(op), Status Commit(op),
+//                void Rollback(op) for sql::Transaction (query.h).
+//   Query        query.h.
+//   Sql          a struct of `static constexpr std::string_view` statements:
+//                those SqlStore uses below and those of migrate.h.
+//   kDialect     the statements of a migration it runs (schema.h), and
+//   kChannel     its log channel, "sqlite" or "postgres";
+//
+// and that adds the migration lock of migrate.h and the three methods whose
+// SQL differs in structure between the backends:
+//
+//   static Status LockMigrations(Connection&), UnlockMigrations(Connection&);
 //   static Result<CompanyId> EnsureCompany(Connection&, std::string_view name);
 //   static Result<PutOutcome> PutReport(Connection&, const ReportRow&);
 //   static Status RecordOpens(Connection&, const std::vector<LinkOpen>&);
-//                      (RecordOpens: REQUIRES a non-empty batch)
+//                (REQUIRES: a non-empty batch)
 //
-// Base is the backend's public class (SqliteStore, PostgresStore): a Store
-// that adds `virtual Result<int64_t> SchemaVersion() = 0`, so the public
-// header names no driver type. Include this file only from a backend's .cc.
+// Base is the backend's public class (SqliteStore, PostgresStore), a
+// VersionedStore, so the public header names no driver type. Include this
+// file only from a backend's .cc.
 
 #include <array>
+#include <concepts>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -49,9 +54,21 @@
 #include "store/sql/pool.h"
 #include "store/sql/query.h"
 #include "store/sql/rows.h"
+#include "store/sql/schema.h"
+#include "store/sql/versioned_store.h"
 #include "store/store.h"
 
 namespace reportshare::store::sql {
+
+// The types and names of a driver (see the top of this file).
+template <class C, class Q, class S, SqlDialect dialect>
+struct DriverBase {
+  using Connection = C;
+  using Query = Q;
+  using Sql = S;
+  static constexpr SqlDialect kDialect = dialect;
+  static constexpr std::string_view kChannel = DialectName(dialect);
+};
 
 // Finishes an INSERT. Every row the store inserts references its company, so
 // a foreign-key violation is kNotFound("company not found"). A unique
@@ -88,6 +105,7 @@ Status FindOwnedLink(typename D::Connection& conn, CompanyId company, ReportId r
 
 // Thread-safe, as every Store. See the top of this file.
 template <class D, class Base>
+requires std::derived_from<Base, VersionedStore>
 class SqlStore final : public Base {
  public:
   using Connection = typename D::Connection;

@@ -1,8 +1,5 @@
 #include "store/sqlite/sqlite_connection.h"
 
-#include <algorithm>
-#include <cstring>
-
 #include "core/log.h"
 
 namespace reportshare::store::sqlite {
@@ -121,7 +118,7 @@ void Connection::OnRelease() {
 // --- Query ---
 
 Query::Query(Connection& conn, std::string_view sql, std::string_view op)
-    : conn_(conn), stmt_(conn.Prepare(sql, op)), op_(op) {}
+    : QueryBase(kChannel, op), conn_(conn), stmt_(conn.Prepare(sql, op)) {}
 
 Query::~Query() {
   if (stmt_) {
@@ -187,12 +184,7 @@ sql::Outcome Query::Try() {
 
 Status Query::Error() const {
   if (!stmt_) return Unavailable();  // Prepare logged it
-  return DriverError(conn_.db(), op_);
-}
-
-Status Query::Fail(std::string_view what) const {
-  core::LogError(kChannel, what, {{"op", op_}});
-  return Unavailable();
+  return DriverError(conn_.db(), op());
 }
 
 int64_t Query::Changes() const { return sqlite3_changes64(conn_.db()); }
@@ -201,20 +193,15 @@ bool Query::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQ
 
 int64_t Query::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
 
-std::string Query::Text(int col) const {
-  // column_text before column_bytes, so the length is of the UTF-8 form.
-  const unsigned char* p = sqlite3_column_text(stmt_, col);
-  int n = sqlite3_column_bytes(stmt_, col);
+std::string_view Query::Raw(int col) const {
+  // column_text (or _blob) before column_bytes, so the length is of the form
+  // asked for: UTF-8 text, or the blob as stored.
+  const void* p = sqlite3_column_type(stmt_, col) == SQLITE_BLOB
+                      ? sqlite3_column_blob(stmt_, col)
+                      : static_cast<const void*>(sqlite3_column_text(stmt_, col));
+  const int n = sqlite3_column_bytes(stmt_, col);
   if (p == nullptr || n <= 0) return {};
-  return std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
-}
-
-void Query::Blob(int col, std::span<uint8_t> out) const {
-  const void* p = sqlite3_column_blob(stmt_, col);
-  int n = sqlite3_column_bytes(stmt_, col);
-  std::fill(out.begin(), out.end(), uint8_t{0});
-  if (p == nullptr || n <= 0) return;
-  std::memcpy(out.data(), p, std::min(out.size(), static_cast<size_t>(n)));
+  return std::string_view(static_cast<const char*>(p), static_cast<size_t>(n));
 }
 
 }  // namespace reportshare::store::sqlite

@@ -70,38 +70,16 @@ class Connection {
 // destruction so the connection can reuse it.
 class Query : public sql::QueryBase<Query> {
  public:
-  // REQUIRES: `sql` has static storage duration; `op` outlives the query.
-  Query(Connection& conn, std::string_view sql, std::string_view op);
-  ~Query();
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-
-  Result<bool> Step();
-  sql::Outcome Try();
-  Status Error() const;
-  Status Fail(std::string_view what) const;
-  // Rows changed by the last completed INSERT/UPDATE/DELETE on this connection.
-  int64_t Changes() const;
-
-  bool IsNull(int col) const;
-  int64_t Int(int col) const;
-  std::string Text(int col) const;
-  void Blob(int col, std::span<uint8_t> out) const;
+  // The constructor, destructor and primitives of sql/query.h.
+  RS_SQL_QUERY_DRIVER_MEMBERS
 
  private:
-  friend class sql::QueryBase<Query>;
-
-  void BindInt(int64_t value);
-  void BindNull();
-  void BindText(std::string_view text);
-  void BindBytes(std::span<const uint8_t> bytes);
-  // One sqlite3_step, or the bind or prepare failure: SQLite's extended
+  // One sqlite3_step, or the prepare or bind failure: SQLite's extended
   // result code.
   int StepOnce();
 
   Connection& conn_;
   sqlite3_stmt* stmt_;
-  std::string_view op_;
   int next_param_ = 1;
   int bind_rc_ = SQLITE_OK;
 };

@@ -12,13 +12,7 @@ namespace reportshare::store::sqlite {
 namespace {
 
 // The driver of sql::SqlStore (its contract is in sql/sql_store.h).
-struct Driver {
-  using Connection = sqlite::Connection;
-  using Query = sqlite::Query;
-  using Sql = sqlite::Sql;
-  static constexpr std::string_view kChannel = "sqlite";
-  static constexpr sql::SqlDialect kDialect = sql::SqlDialect::kSqlite;
-
+struct Driver : sql::DriverBase<Connection, Query, Sql, sql::SqlDialect::kSqlite> {
   // No lock of our own: each migration's BEGIN IMMEDIATE takes the write lock
   // before its version check, so two processes opening a new file at once
   // apply each migration exactly once.

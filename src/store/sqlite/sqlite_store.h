@@ -1,10 +1,9 @@
 #pragma once
 
-#include <cstdint>
 #include <memory>
 #include <string>
 
-#include "store/store.h"
+#include "store/sql/versioned_store.h"
 
 namespace reportshare::store {
 namespace sqlite {
@@ -22,7 +21,7 @@ namespace sqlite {
 //
 // The implementation is the shared store/sql/sql_store.h over the driver in
 // sqlite_connection.h; this header names no SQLite type.
-class SqliteStore : public Store {
+class SqliteStore : public sql::VersionedStore {
  public:
   // Opens (creating if needed) the database file at `path` with `pool_size`
   // connections, sets WAL mode, foreign keys, synchronous=NORMAL and a 5 s
@@ -31,9 +30,6 @@ class SqliteStore : public Store {
   // database, or has a schema newer than this build; kInvalidArgument if
   // `pool_size` < 1 or `path` is empty or names an in-memory database.
   static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path, int pool_size);
-
-  // The highest migration version applied to the database.
-  virtual Result<int64_t> SchemaVersion() = 0;
 
  protected:
   SqliteStore() = default;
