@@ -52,13 +52,15 @@ template <class D>
 Status MigrateOnOpen(typename D::Connection& conn, std::string_view database,
                      std::span<const Migration> migrations = Migrations());
 
+// ApplyMigrations without taking the migration lock.
+// REQUIRES: the caller holds it (D::LockMigrations).
+template <class D>
+Status ApplyMigrationsLocked(typename D::Connection& conn, std::span<const Migration> migrations);
+
 // --- implementation ---
 
-namespace migrate_internal {
-
-// REQUIRES: the caller holds the migration lock.
 template <class D>
-Status ApplyPending(typename D::Connection& conn, std::span<const Migration> migrations) {
+Status ApplyMigrationsLocked(typename D::Connection& conn, std::span<const Migration> migrations) {
   using Query = typename D::Query;
   RS_RETURN_IF_ERROR(conn.ExecOnce(kSchemaMigrationsTable, "create schema_migrations"));
   for (const Migration& m : migrations) {
@@ -85,12 +87,10 @@ Status ApplyPending(typename D::Connection& conn, std::span<const Migration> mig
   return Status::Ok();
 }
 
-}  // namespace migrate_internal
-
 template <class D>
 Status ApplyMigrations(typename D::Connection& conn, std::span<const Migration> migrations) {
   RS_RETURN_IF_ERROR(D::LockMigrations(conn));
-  Status applied = migrate_internal::ApplyPending<D>(conn, migrations);
+  Status applied = ApplyMigrationsLocked<D>(conn, migrations);
   Status unlocked = D::UnlockMigrations(conn);
   return applied.ok() ? unlocked : applied;
 }
