@@ -7,12 +7,19 @@
 //   store/sql/         shared, header-only: pool.h (the pool), query.h
 //                      (Outcome, QueryBase, Transaction), schema.h (the
 //                      migrations), migrate.h (their runner), rows.h (row
-//                      codecs and read loops), this file (the method bodies).
+//                      codecs and read loops), versioned_store.h (the public
+//                      base), this file (the method bodies).
 //   store/sqlite/      sqlite_connection.{h,cc}: the driver wrapper;
 //                      sqlite_sql.h: the SQL text; sqlite_store.{h,cc}: the
 //                      public class, Open(), the Driver and the methods whose
 //                      SQL differs in structure.
-//   store/postgres/    the same over libpq.
+//   store/postgres/    the same over libpq (pg_connection, pg_sql.h,
+//                      postgres_store).
+//
+// A new store query: its method in store.h, its statement under one name in
+// both sqlite_sql.h and pg_sql.h, its body once here, and its test in
+// tests/unit/store/store_conformance_test.cc, which runs on both backends. A
+// schema change: a new migration in schema.h, in both dialects.
 //
 // A driver D is a struct deriving from DriverBase (below), which names
 //
