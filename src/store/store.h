@@ -36,7 +36,8 @@ enum class PutOutcome { kCreated, kReplaced };
 //
 // Every method is thread-safe and may be called from any thread. Every method
 // returns kUnavailable (with a client-safe message; the driver error is logged
-// to stderr) when the database fails; other failures are listed per method.
+// through core/log.h) when the database fails; other failures are listed per
+// method.
 class Store {
  public:
   virtual ~Store() = default;

@@ -1,20 +1,25 @@
 #include "store/postgres/pg_connection.h"
 
-#include <algorithm>
 #include <charconv>
-#include <chrono>
-#include <cstdio>
-#include <cstring>
 #include <utility>
 
-namespace reportshare::store::postgres_internal {
+#include "core/log.h"
+
+namespace reportshare::store::postgres {
 namespace {
 
-void Log(std::string_view op, std::string_view message) {
-  // libpq's messages end in a newline and may span lines ("connection to
-  // server ... failed: ...\n\tIs the server running ..."); fold them so each
-  // failure is one log line, and one fprintf so concurrent lines do not
-  // interleave.
+constexpr std::string_view kChannel = "postgres";
+
+// SQLSTATE codes Try() classifies.
+constexpr std::string_view kUniqueViolation = "23505";
+constexpr std::string_view kForeignKeyViolation = "23503";
+
+Status Unavailable() { return Status::Unavailable("database unavailable"); }
+
+// libpq's messages end in a newline and may span lines ("connection to
+// server ... failed: ...\n\tIs the server running ..."); folded, each failure
+// reads as one line.
+std::string Fold(std::string_view message) {
   std::string line;
   for (char c : message) {
     const bool space = c == '\n' || c == '\t' || c == ' ';
@@ -22,8 +27,11 @@ void Log(std::string_view op, std::string_view message) {
     line += space ? ' ' : c;
   }
   while (!line.empty() && line.back() == ' ') line.pop_back();
-  std::fprintf(stderr, "postgres: %.*s: %s\n", static_cast<int>(op.size()), op.data(),
-               line.c_str());
+  return line.empty() ? "unknown error" : line;
+}
+
+void Log(std::string_view op, std::string_view message) {
+  core::LogError(kChannel, Fold(message), {{"op", op}});
 }
 
 // Server messages that arrive outside a query: warnings, and the FATAL a
@@ -36,8 +44,10 @@ void OnNotice(void* arg, const PGresult* result) {
   if (level == "NOTICE" || level == "INFO" || level == "LOG" || level.starts_with("DEBUG")) {
     return;
   }
-  Log("server", PQresultErrorMessage(result));
-  if (level == "FATAL" || level == "PANIC") static_cast<Connection*>(arg)->MarkBroken();
+  const bool fatal = level == "FATAL" || level == "PANIC";
+  core::Log(fatal || level == "ERROR" ? core::LogLevel::kError : core::LogLevel::kWarning, kChannel,
+            Fold(PQresultErrorMessage(result)), {{"op", "server"}});
+  if (fatal) static_cast<Connection*>(arg)->MarkBroken();
 }
 
 bool IsConnectionFailure(std::string_view sqlstate) {
@@ -60,8 +70,8 @@ int64_t ReadBigEndian(const char* p, int n) {
 }  // namespace
 
 Status DriverError(std::string_view op, std::string_view message) {
-  Log(op, message.empty() ? "unknown error" : message);
-  return Status::Unavailable("database unavailable");
+  Log(op, message);
+  return Unavailable();
 }
 
 // --- Connection ---
@@ -80,17 +90,16 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo
                                   "dbname",           "client_encoding",  nullptr};
   const char* const values[] = {timeout.c_str(),  "10",   "5",    "3", "15000", "reportshare",
                                 conninfo.c_str(), "UTF8", nullptr};
-  PGconn* raw = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
-  if (raw == nullptr) {
-    DriverError("connect " + display_name, "out of memory");
+  // The conninfo may hold a password: only `display_name` is logged.
+  auto fail = [&display_name](std::string_view why) {
+    core::LogError(kChannel, Fold(why), {{"op", "connect"}, {"database", display_name}});
     return Status::Unavailable("cannot connect to database '" + display_name + "'");
-  }
+  };
+  PGconn* raw = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+  if (raw == nullptr) return fail("out of memory");
   std::unique_ptr<Connection> conn(new Connection(raw));
   PQsetNoticeReceiver(raw, OnNotice, conn.get());
-  if (PQstatus(raw) != CONNECTION_OK) {
-    DriverError("connect " + display_name, PQerrorMessage(raw));
-    return Status::Unavailable("cannot connect to database '" + display_name + "'");
-  }
+  if (PQstatus(raw) != CONNECTION_OK) return fail(PQerrorMessage(raw));
   return conn;
 }
 
@@ -154,7 +163,7 @@ std::optional<std::string_view> Connection::Prepare(std::string_view sql, std::s
 }
 
 Status Connection::ExecOnce(std::string_view sql, std::string_view op) {
-  if (broken_) return Status::Unavailable("database unavailable");  // logged when it broke
+  if (broken_) return Unavailable();  // logged when it broke
   PGresult* res = PQexec(conn_, std::string(sql).c_str());
   const ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -167,7 +176,22 @@ Status Connection::ExecOnce(std::string_view sql, std::string_view op) {
   return Status::Ok();
 }
 
-void Connection::ResetState() {
+Status Connection::Begin(std::string_view op) { return ExecOnce("BEGIN", op); }
+
+Status Connection::Commit(std::string_view op) {
+  // COMMIT of a failed transaction "succeeds" as a ROLLBACK; refuse instead.
+  if (PQtransactionStatus(conn_) != PQTRANS_INTRANS) {
+    return DriverError(op, "commit of a failed transaction");
+  }
+  return ExecOnce("COMMIT", op);
+}
+
+void Connection::Rollback(std::string_view op) {
+  // A failed connection rolled the transaction back with it.
+  if (!broken_ && PQtransactionStatus(conn_) != PQTRANS_IDLE) (void)ExecOnce("ROLLBACK", op);
+}
+
+void Connection::OnRelease() {
   if (broken_) return;
   switch (PQtransactionStatus(conn_)) {
     case PQTRANS_IDLE:
@@ -186,39 +210,32 @@ void Connection::ResetState() {
 // --- Query ---
 
 Query::Query(Connection& conn, std::string_view sql, std::string_view op)
-    : conn_(conn), name_(conn.Prepare(sql, op)), op_(op) {}
+    : QueryBase(kChannel, op), conn_(conn), name_(conn.Prepare(sql, op)) {}
 
 Query::~Query() { PQclear(result_); }
 
-Query& Query::Bind(int64_t value) {
+void Query::BindInt(int64_t value) {
   values_.push_back(std::to_string(value));
   is_null_.push_back(false);
   formats_.push_back(0);  // text: the server parses it as whatever integer type it inferred
-  return *this;
 }
 
-Query& Query::Bind(Instant value) { return Bind(int64_t{value.time_since_epoch().count()}); }
-
-Query& Query::Bind(std::optional<Instant> value) {
-  if (value) return Bind(*value);
+void Query::BindNull() {
   values_.emplace_back();
   is_null_.push_back(true);
   formats_.push_back(0);
-  return *this;
 }
 
-Query& Query::Bind(std::string_view text) {
+void Query::BindText(std::string_view text) {
   values_.emplace_back(text);
   is_null_.push_back(false);
   formats_.push_back(1);  // binary: sent with its length, checked as UTF-8 by the server
-  return *this;
 }
 
-Query& Query::Bind(std::span<const uint8_t> bytes) {
+void Query::BindBytes(std::span<const uint8_t> bytes) {
   values_.emplace_back(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   is_null_.push_back(false);
   formats_.push_back(1);
-  return *this;
 }
 
 bool Query::Execute() {
@@ -251,25 +268,27 @@ Result<bool> Query::Step() {
   return row_ < rows_;
 }
 
-std::string_view Query::RunRaw() {
+sql::Outcome Query::Try() {
   if (!executed_) Execute();
-  if (ok_) return "";
+  if (ok_) return sql::Outcome::kOk;
   const char* sqlstate = result_ ? PQresultErrorField(result_, PG_DIAG_SQLSTATE) : nullptr;
-  return sqlstate && *sqlstate ? std::string_view(sqlstate) : std::string_view("08000");
-}
-
-Status Query::Run() {
-  if (!RunRaw().empty()) return Error();
-  return Status::Ok();
+  const std::string_view code = sqlstate ? sqlstate : "";
+  if (code == kUniqueViolation) return sql::Outcome::kUniqueViolation;
+  if (code == kForeignKeyViolation) return sql::Outcome::kForeignKeyViolation;
+  return sql::Outcome::kError;
 }
 
 Status Query::Error() const {
-  if (!name_) return Status::Unavailable("database unavailable");  // Prepare logged it
+  if (!name_) return Unavailable();  // Prepare logged it
   if (result_ != nullptr) {
     const char* msg = PQresultErrorMessage(result_);
-    if (msg && *msg) return DriverError(op_, msg);
+    if (msg && *msg) {
+      const char* sqlstate = PQresultErrorField(result_, PG_DIAG_SQLSTATE);
+      core::LogError(kChannel, Fold(msg), {{"op", op()}, {"sqlstate", sqlstate ? sqlstate : ""}});
+      return Unavailable();
+    }
   }
-  return DriverError(op_, PQerrorMessage(conn_.conn()));
+  return DriverError(op(), PQerrorMessage(conn_.conn()));
 }
 
 int64_t Query::Changes() const {
@@ -287,50 +306,10 @@ int64_t Query::Int(int col) const {
   return ReadBigEndian(PQgetvalue(result_, row_, col), PQgetlength(result_, row_, col));
 }
 
-Instant Query::At(int col) const { return Instant{std::chrono::microseconds{Int(col)}}; }
-
-std::optional<Instant> Query::OptionalAt(int col) const {
-  if (IsNull(col)) return std::nullopt;
-  return At(col);
-}
-
-std::string Query::Text(int col) const {
+std::string_view Query::Raw(int col) const {
   const int n = PQgetlength(result_, row_, col);
   if (n <= 0) return {};
-  return std::string(PQgetvalue(result_, row_, col), static_cast<size_t>(n));
+  return std::string_view(PQgetvalue(result_, row_, col), static_cast<size_t>(n));
 }
 
-void Query::Blob(int col, std::span<uint8_t> out) const {
-  std::fill(out.begin(), out.end(), uint8_t{0});
-  const int n = PQgetlength(result_, row_, col);
-  if (n <= 0) return;
-  std::memcpy(out.data(), PQgetvalue(result_, row_, col),
-              std::min(out.size(), static_cast<size_t>(n)));
-}
-
-// --- Transaction ---
-
-Transaction::~Transaction() {
-  // A failed connection rolled the transaction back with it.
-  if (open_ && !conn_.broken() && PQtransactionStatus(conn_.conn()) != PQTRANS_IDLE) {
-    (void)conn_.ExecOnce("ROLLBACK", op_);
-  }
-}
-
-Status Transaction::Begin() {
-  RS_RETURN_IF_ERROR(conn_.ExecOnce("BEGIN", op_));
-  open_ = true;
-  return Status::Ok();
-}
-
-Status Transaction::Commit() {
-  // COMMIT of a failed transaction "succeeds" as a ROLLBACK; refuse instead.
-  if (PQtransactionStatus(conn_.conn()) != PQTRANS_INTRANS) {
-    return DriverError(op_, "commit of a failed transaction");
-  }
-  RS_RETURN_IF_ERROR(conn_.ExecOnce("COMMIT", op_));
-  open_ = false;
-  return Status::Ok();
-}
-
-}  // namespace reportshare::store::postgres_internal
+}  // namespace reportshare::store::postgres

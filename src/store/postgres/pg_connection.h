@@ -11,23 +11,20 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/clock.h"
 #include "core/status.h"
+#include "store/sql/query.h"
 
-// RAII over libpq for PostgresStore. Internal to store/postgres.
-namespace reportshare::store::postgres_internal {
+// The PostgreSQL driver wrapper: RAII over libpq in the shapes store/sql
+// expects (sql/query.h, sql/pool.h). Internal to store/postgres.
+namespace reportshare::store::postgres {
 
-// Logs "postgres: <op>: <message>" to stderr as one line (newlines in the
-// driver's message are folded) and returns kUnavailable("database
+// Logs `message` on channel "postgres" under `op`, as one line (newlines in
+// the driver's message are folded), and returns kUnavailable("database
 // unavailable"): the driver's words never travel up.
 Status DriverError(std::string_view op, std::string_view message);
 
-// SQLSTATE codes the store maps to domain errors.
-inline constexpr std::string_view kUniqueViolation = "23505";
-inline constexpr std::string_view kForeignKeyViolation = "23503";
-
 // One libpq connection and the statements prepared on it. Not thread-safe:
-// used by one thread at a time (PostgresStore's pool sees to it).
+// used by one thread at a time (the pool sees to it).
 //
 // A connection that fails at the protocol level (server gone, socket closed,
 // administrator shutdown) is marked broken; Revive() reconnects it and forgets
@@ -73,13 +70,23 @@ class Connection {
   std::optional<std::string_view> Prepare(std::string_view sql, std::string_view op);
 
   // Runs `sql` (one or more statements, no parameters) without preparing it,
-  // for transaction control and one-off work such as migrations. Failures are
-  // logged under `op` and returned as kUnavailable.
+  // for one-off work such as migrations. Failures are logged under `op` and
+  // returned as kUnavailable.
   Status ExecOnce(std::string_view sql, std::string_view op);
 
-  // Rolls back a transaction a caller left open, so the next user of this
-  // connection starts clean.
-  void ResetState();
+  // For sql::Transaction: BEGIN; COMMIT, refused (kUnavailable, logged) if
+  // the transaction failed, since PostgreSQL would quietly roll it back; and
+  // ROLLBACK if a transaction is open on a live session (a dead one took its
+  // transaction with it).
+  Status Begin(std::string_view op);
+  Status Commit(std::string_view op);
+  void Rollback(std::string_view op);
+
+  // The pool's hooks: on checkout, Revive() (a failure is logged and leaves
+  // the connection broken, so the caller's first statement fails); on
+  // release, rolls back (and logs) a transaction a caller left open.
+  void OnAcquire() { (void)Revive(); }
+  void OnRelease();
 
  private:
   explicit Connection(PGconn* conn) : conn_(conn) {}
@@ -90,52 +97,14 @@ class Connection {
   std::unordered_map<std::string_view, std::string> statements_;  // sql -> name
 };
 
-// One execution of a prepared statement: bind parameters in order ($1, $2,
-// ...), run, then read the rows. Integers travel as text, bytes and text as
-// binary; every result column comes back in binary.
-class Query {
+// One execution of a prepared statement (the contract is in sql/query.h);
+// parameters are $1, $2, ... Integers travel as text, bytes and text as
+// binary; every result column comes back in binary. Try() leaves the rows of
+// a statement that returns some (INSERT … RETURNING) to Step() through.
+class Query : public sql::QueryBase<Query> {
  public:
-  // REQUIRES: `sql` has static storage duration.
-  Query(Connection& conn, std::string_view sql, std::string_view op);
-  ~Query();
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-
-  // Each Bind fills the next parameter.
-  Query& Bind(int64_t value);
-  Query& Bind(Instant value);
-  Query& Bind(std::optional<Instant> value);
-  Query& Bind(std::string_view text);
-  Query& Bind(std::span<const uint8_t> bytes);
-
-  // Runs the statement on first call, then advances to the next row: true if
-  // a row is ready, false when done; kUnavailable (logged) on failure.
-  Result<bool> Step();
-
-  // Runs the statement and returns its SQLSTATE unlogged: "" on success, the
-  // server's code on failure ("" never means failure), "08000" if the
-  // connection failed without one. For callers that map constraint
-  // violations to domain errors; Error() logs any other failure.
-  std::string_view RunRaw();
-
-  // Runs the statement, ignoring rows.
-  Status Run();
-
-  // The failure of the last run, logged: kUnavailable.
-  Status Error() const;
-
-  // Rows changed by the INSERT/UPDATE/DELETE that was run.
-  int64_t Changes() const;
-
-  // Columns of the current row, counted from 0.
-  bool IsNull(int col) const;
-  // An integer column of any width (bool, int2, int4, int8).
-  int64_t Int(int col) const;
-  Instant At(int col) const;
-  std::optional<Instant> OptionalAt(int col) const;
-  std::string Text(int col) const;
-  // Copies the bytes into `out`, zero-filling if they are shorter.
-  void Blob(int col, std::span<uint8_t> out) const;
+  // The constructor, destructor and primitives of sql/query.h.
+  RS_SQL_QUERY_DRIVER_MEMBERS
 
  private:
   // Sends the statement once; false if it failed.
@@ -143,7 +112,6 @@ class Query {
 
   Connection& conn_;
   std::optional<std::string_view> name_;
-  std::string_view op_;
   std::vector<std::string> values_;
   std::vector<bool> is_null_;
   std::vector<int> formats_;
@@ -154,21 +122,4 @@ class Query {
   int rows_ = 0;
 };
 
-// BEGIN … COMMIT; rolls back on destruction unless committed.
-class Transaction {
- public:
-  Transaction(Connection& conn, std::string_view op) : conn_(conn), op_(op) {}
-  ~Transaction();
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-
-  Status Begin();
-  Status Commit();
-
- private:
-  Connection& conn_;
-  std::string_view op_;
-  bool open_ = false;
-};
-
-}  // namespace reportshare::store::postgres_internal
+}  // namespace reportshare::store::postgres

@@ -1,33 +1,36 @@
 #include "store/sqlite/sqlite_connection.h"
 
-#include <algorithm>
-#include <chrono>
-#include <cstdio>
-#include <cstring>
+#include "core/log.h"
 
-namespace reportshare::store::sqlite_internal {
+namespace reportshare::store::sqlite {
 namespace {
 
+constexpr std::string_view kChannel = "sqlite";
 constexpr int kBusyTimeoutMs = 5000;
 
-void Log(std::string_view op, std::string_view message) {
-  // One fprintf per line so concurrent lines do not interleave.
-  std::fprintf(stderr, "sqlite: %.*s: %.*s\n", static_cast<int>(op.size()), op.data(),
-               static_cast<int>(message.size()), message.data());
-}
+Status Unavailable() { return Status::Unavailable("database unavailable"); }
 
 }  // namespace
 
 Status DriverError(sqlite3* db, std::string_view op) {
-  Log(op, db ? sqlite3_errmsg(db) : "out of memory");
-  return Status::Unavailable("database unavailable");
+  if (db == nullptr) {
+    core::LogError(kChannel, "out of memory", {{"op", op}});
+  } else {
+    core::LogError(kChannel, sqlite3_errmsg(db),
+                   {{"op", op}, {"code", sqlite3_extended_errcode(db)}});
+  }
+  return Unavailable();
 }
 
 // --- Connection ---
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path) {
   const Status unavailable = Status::Unavailable("cannot open database '" + path + "'");
-  const std::string op = "open " + path;
+  auto fail = [&](sqlite3* db, std::string_view why = {}) {
+    if (why.empty()) why = db ? sqlite3_errmsg(db) : "out of memory";
+    core::LogError(kChannel, why, {{"op", "open"}, {"path", path}});
+    return unavailable;
+  };
 
   sqlite3* db = nullptr;
   // NOMUTEX: the pool guarantees one thread per connection at a time, so
@@ -37,9 +40,9 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path) {
       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
       nullptr);
   if (rc != SQLITE_OK) {
-    DriverError(db, op);
+    Status failed = fail(db);
     sqlite3_close_v2(db);
-    return unavailable;
+    return failed;
   }
   std::unique_ptr<Connection> conn(new Connection(db));
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
@@ -57,15 +60,9 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path) {
       },
       &mode, &err);
   sqlite3_free(err);
-  if (rc != SQLITE_OK) {
-    DriverError(db, op);
-    return unavailable;
-  }
-  if (mode != "wal") {
-    Log(op, "journal_mode is '" + mode + "', not 'wal'");
-    return unavailable;
-  }
-  if (!conn->ExecOnce("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL", op).ok()) {
+  if (rc != SQLITE_OK) return fail(db);
+  if (mode != "wal") return fail(db, "journal_mode is '" + mode + "', not 'wal'");
+  if (!conn->ExecOnce("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL", "open").ok()) {
     return unavailable;
   }
   return conn;
@@ -104,16 +101,24 @@ Status Connection::ExecOnce(std::string_view sql, std::string_view op) {
   return Status::Ok();
 }
 
-void Connection::ResetState() {
+Status Connection::Begin(std::string_view op) { return Exec("BEGIN IMMEDIATE", op); }
+
+Status Connection::Commit(std::string_view op) { return Exec("COMMIT", op); }
+
+void Connection::Rollback(std::string_view op) {
+  if (!sqlite3_get_autocommit(db_)) (void)Exec("ROLLBACK", op);
+}
+
+void Connection::OnRelease() {
   if (sqlite3_get_autocommit(db_)) return;
-  Log("release", "transaction left open; rolling back");
-  (void)ExecOnce("ROLLBACK", "release");
+  core::LogError(kChannel, "transaction left open; rolling back", {{"op", "release"}});
+  Rollback("release");
 }
 
 // --- Query ---
 
 Query::Query(Connection& conn, std::string_view sql, std::string_view op)
-    : conn_(conn), stmt_(conn.Prepare(sql, op)), op_(op) {}
+    : QueryBase(kChannel, op), conn_(conn), stmt_(conn.Prepare(sql, op)) {}
 
 Query::~Query() {
   if (stmt_) {
@@ -122,62 +127,64 @@ Query::~Query() {
   }
 }
 
-Query& Query::Bind(int64_t value) {
+void Query::BindInt(int64_t value) {
   if (stmt_ && bind_rc_ == SQLITE_OK) bind_rc_ = sqlite3_bind_int64(stmt_, next_param_, value);
   ++next_param_;
-  return *this;
 }
 
-Query& Query::Bind(Instant value) { return Bind(int64_t{value.time_since_epoch().count()}); }
-
-Query& Query::Bind(std::optional<Instant> value) {
-  if (value) return Bind(*value);
+void Query::BindNull() {
   if (stmt_ && bind_rc_ == SQLITE_OK) bind_rc_ = sqlite3_bind_null(stmt_, next_param_);
   ++next_param_;
-  return *this;
 }
 
-Query& Query::Bind(std::string_view text) {
+void Query::BindText(std::string_view text) {
   if (stmt_ && bind_rc_ == SQLITE_OK) {
     bind_rc_ = sqlite3_bind_text64(stmt_, next_param_, text.data(), text.size(), SQLITE_TRANSIENT,
                                    SQLITE_UTF8);
   }
   ++next_param_;
-  return *this;
 }
 
-Query& Query::Bind(std::span<const uint8_t> blob) {
+void Query::BindBytes(std::span<const uint8_t> bytes) {
   if (stmt_ && bind_rc_ == SQLITE_OK) {
-    bind_rc_ = sqlite3_bind_blob64(stmt_, next_param_, blob.data(), blob.size(), SQLITE_TRANSIENT);
+    bind_rc_ =
+        sqlite3_bind_blob64(stmt_, next_param_, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
   }
   ++next_param_;
-  return *this;
 }
 
-int Query::StepRaw() {
+int Query::StepOnce() {
   if (!stmt_) return SQLITE_ERROR;
   if (bind_rc_ != SQLITE_OK) return bind_rc_;
   return sqlite3_step(stmt_);
 }
 
 Result<bool> Query::Step() {
-  int rc = StepRaw();
+  int rc = StepOnce();
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
   return Error();
 }
 
-Status Query::Run() {
-  for (;;) {
-    Result<bool> row = Step();
-    if (!row) return row.error();
-    if (!*row) return Status::Ok();
+sql::Outcome Query::Try() {
+  int rc = StepOnce();
+  while (rc == SQLITE_ROW) rc = StepOnce();
+  switch (rc) {
+    case SQLITE_DONE:
+      return sql::Outcome::kOk;
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+    case SQLITE_CONSTRAINT_UNIQUE:
+      return sql::Outcome::kUniqueViolation;
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+      return sql::Outcome::kForeignKeyViolation;
+    default:
+      return sql::Outcome::kError;
   }
 }
 
 Status Query::Error() const {
-  if (!stmt_) return Status::Unavailable("database unavailable");  // Prepare logged it
-  return DriverError(conn_.db(), op_);
+  if (!stmt_) return Unavailable();  // Prepare logged it
+  return DriverError(conn_.db(), op());
 }
 
 int64_t Query::Changes() const { return sqlite3_changes64(conn_.db()); }
@@ -186,46 +193,15 @@ bool Query::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQ
 
 int64_t Query::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
 
-Instant Query::At(int col) const { return Instant{std::chrono::microseconds{Int(col)}}; }
-
-std::optional<Instant> Query::OptionalAt(int col) const {
-  if (IsNull(col)) return std::nullopt;
-  return At(col);
-}
-
-std::string Query::Text(int col) const {
-  // column_text before column_bytes, so the length is of the UTF-8 form.
-  const unsigned char* p = sqlite3_column_text(stmt_, col);
-  int n = sqlite3_column_bytes(stmt_, col);
+std::string_view Query::Raw(int col) const {
+  // column_text (or _blob) before column_bytes, so the length is of the form
+  // asked for: UTF-8 text, or the blob as stored.
+  const void* p = sqlite3_column_type(stmt_, col) == SQLITE_BLOB
+                      ? sqlite3_column_blob(stmt_, col)
+                      : static_cast<const void*>(sqlite3_column_text(stmt_, col));
+  const int n = sqlite3_column_bytes(stmt_, col);
   if (p == nullptr || n <= 0) return {};
-  return std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
+  return std::string_view(static_cast<const char*>(p), static_cast<size_t>(n));
 }
 
-void Query::Blob(int col, std::span<uint8_t> out) const {
-  const void* p = sqlite3_column_blob(stmt_, col);
-  int n = sqlite3_column_bytes(stmt_, col);
-  std::fill(out.begin(), out.end(), uint8_t{0});
-  if (p == nullptr || n <= 0) return;
-  std::memcpy(out.data(), p, std::min(out.size(), static_cast<size_t>(n)));
-}
-
-// --- Transaction ---
-
-Transaction::~Transaction() {
-  // A failed statement may already have rolled the transaction back.
-  if (open_ && !sqlite3_get_autocommit(conn_.db())) (void)conn_.Exec("ROLLBACK", op_);
-}
-
-Status Transaction::Begin() {
-  RS_RETURN_IF_ERROR(conn_.Exec("BEGIN IMMEDIATE", op_));
-  open_ = true;
-  return Status::Ok();
-}
-
-Status Transaction::Commit() {
-  RS_RETURN_IF_ERROR(conn_.Exec("COMMIT", op_));
-  open_ = false;
-  return Status::Ok();
-}
-
-}  // namespace reportshare::store::sqlite_internal
+}  // namespace reportshare::store::sqlite

@@ -4,24 +4,24 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
-#include "core/clock.h"
 #include "core/status.h"
+#include "store/sql/query.h"
 
-// RAII over the sqlite3 C API for SqliteStore. Internal to store/sqlite.
-namespace reportshare::store::sqlite_internal {
+// The SQLite driver wrapper: RAII over the sqlite3 C API in the shapes
+// store/sql expects (sql/query.h, sql/pool.h). Internal to store/sqlite.
+namespace reportshare::store::sqlite {
 
-// Logs "sqlite: <op>: <sqlite3_errmsg(db)>" to stderr and returns
+// Logs sqlite3_errmsg(db) on channel "sqlite" under `op` and returns
 // kUnavailable("database unavailable"): the driver's words never travel up.
 Status DriverError(sqlite3* db, std::string_view op);
 
 // One open database connection and its cache of prepared statements. Not
-// thread-safe: used by one thread at a time (SqliteStore's pool sees to it).
+// thread-safe: used by one thread at a time (the pool sees to it).
 class Connection {
  public:
   // Opens or creates the file at `path` and configures the connection (WAL,
@@ -39,92 +39,49 @@ class Connection {
   // (logged under `op`). REQUIRES: `sql` has static storage duration.
   sqlite3_stmt* Prepare(std::string_view sql, std::string_view op);
 
-  // Runs one cached statement that takes no parameters (BEGIN, COMMIT, ...).
-  Status Exec(std::string_view sql, std::string_view op);
-
   // Runs `sql` (any number of statements) without caching it, for one-off
   // work such as migrations.
   Status ExecOnce(std::string_view sql, std::string_view op);
 
-  // Rolls back a transaction a caller left open, so the next user of this
-  // connection starts clean.
-  void ResetState();
+  // For sql::Transaction: BEGIN IMMEDIATE, which takes the database's write
+  // lock (waiting up to the busy timeout); COMMIT; and ROLLBACK if a
+  // transaction is open (a failed statement may already have ended it).
+  Status Begin(std::string_view op);
+  Status Commit(std::string_view op);
+  void Rollback(std::string_view op);
+
+  // The pool's hooks: nothing to do on checkout; on release, rolls back (and
+  // logs) a transaction a caller left open.
+  void OnAcquire() {}
+  void OnRelease();
 
  private:
   explicit Connection(sqlite3* db) : db_(db) {}
+
+  // Runs one cached statement that takes no parameters.
+  Status Exec(std::string_view sql, std::string_view op);
 
   sqlite3* db_;
   std::unordered_map<std::string_view, sqlite3_stmt*> statements_;
 };
 
-// One execution of a cached statement: bind parameters in order, step, read
-// columns. Resets the statement and clears its bindings on destruction so the
-// connection can reuse it.
-class Query {
+// One execution of a cached statement (the contract is in sql/query.h);
+// parameters are `?` or `?N`. Resets the statement and clears its bindings on
+// destruction so the connection can reuse it.
+class Query : public sql::QueryBase<Query> {
  public:
-  // REQUIRES: `sql` has static storage duration.
-  Query(Connection& conn, std::string_view sql, std::string_view op);
-  ~Query();
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-
-  // Each Bind fills the next `?` parameter.
-  Query& Bind(int64_t value);
-  Query& Bind(Instant value);
-  Query& Bind(std::optional<Instant> value);
-  Query& Bind(std::string_view text);
-  Query& Bind(std::span<const uint8_t> blob);
-
-  // Advances to the next row: true if a row is ready, false when done;
-  // kUnavailable (logged) on a driver error.
-  Result<bool> Step();
-
-  // Like Step, but hands back SQLite's extended result code unlogged, for
-  // callers that map constraint violations to domain errors.
-  int StepRaw();
-
-  // Steps to the end, ignoring rows.
-  Status Run();
-
-  // The error of the last step, logged: kUnavailable.
-  Status Error() const;
-
-  // Rows changed by the last completed INSERT/UPDATE/DELETE on this connection.
-  int64_t Changes() const;
-
-  // Columns of the current row, counted from 0.
-  bool IsNull(int col) const;
-  int64_t Int(int col) const;
-  Instant At(int col) const;
-  std::optional<Instant> OptionalAt(int col) const;
-  std::string Text(int col) const;
-  // Copies the blob into `out`, zero-filling if it is shorter.
-  void Blob(int col, std::span<uint8_t> out) const;
+  // The constructor, destructor and primitives of sql/query.h.
+  RS_SQL_QUERY_DRIVER_MEMBERS
 
  private:
+  // One sqlite3_step, or the prepare or bind failure: SQLite's extended
+  // result code.
+  int StepOnce();
+
   Connection& conn_;
   sqlite3_stmt* stmt_;
-  std::string_view op_;
   int next_param_ = 1;
   int bind_rc_ = SQLITE_OK;
 };
 
-// BEGIN IMMEDIATE … COMMIT; rolls back on destruction unless committed.
-class Transaction {
- public:
-  Transaction(Connection& conn, std::string_view op) : conn_(conn), op_(op) {}
-  ~Transaction();
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-
-  // Takes the database's write lock, waiting up to the busy timeout.
-  Status Begin();
-  Status Commit();
-
- private:
-  Connection& conn_;
-  std::string_view op_;
-  bool open_ = false;
-};
-
-}  // namespace reportshare::store::sqlite_internal
+}  // namespace reportshare::store::sqlite

@@ -3,7 +3,7 @@
 // store must do is in store_conformance_test.cc.
 //
 // Tests that need a server run only when one is configured (see
-// pg_test_database.h); the outage test starts and stops a server of its own
+// support/pg_test_database.h); the outage test starts and stops a server of its own
 // with tests/support/pg_server.sh, never the shared one.
 
 #include "store/postgres/postgres_store.h"
@@ -23,9 +23,10 @@
 
 #include "core/json.h"
 #include "domain/report_json.h"
-#include "store/migrations.h"
+#include "store/sql/schema.h"
+#include "support/pg_test_database.h"
 #include "support/temp_dir.h"
-#include "unit/store/pg_test_database.h"
+#include "unit/store/log_capture.h"
 
 #ifndef RS_PG_SERVER_SCRIPT
 #define RS_PG_SERVER_SCRIPT "tests/support/pg_server.sh"
@@ -34,7 +35,10 @@
 namespace reportshare::store {
 namespace {
 
+using sql::LatestSchemaVersion;
+using sql::Migrations;
 using test_support::TempDir;
+namespace pg_test = test_support::pg;
 
 using std::chrono::seconds;
 using std::chrono::steady_clock;
@@ -89,6 +93,7 @@ TEST(PostgresStoreOpenTest, BadArgumentsAreRejected) {
 
 TEST(PostgresStoreOpenTest, UnreachableServerIsUnavailableQuicklyAndKeepsThePasswordSecret) {
   // Nothing listens on port 1: the connection is refused at once.
+  LogCapture capture;
   const auto start = steady_clock::now();
   auto store = PostgresStore::Open("postgresql://rs:secret@127.0.0.1:1/rsdb", 2);
   ASSERT_FALSE(store);
@@ -97,6 +102,14 @@ TEST(PostgresStoreOpenTest, UnreachableServerIsUnavailableQuicklyAndKeepsThePass
   EXPECT_NE(store.error().message().find("rs@127.0.0.1:1/rsdb"), std::string::npos)
       << store.error().message();
   ExpectNoSql(store.error().message());
+
+  // The driver's words went to the log, under the database's name only.
+  const std::vector<CapturedRecord> log = capture.records();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].channel, "postgres");
+  EXPECT_EQ(log[0].Field("op"), "connect");
+  EXPECT_EQ(log[0].Field("database"), "rs@127.0.0.1:1/rsdb");
+  EXPECT_EQ(log[0].All().find("secret"), std::string::npos) << log[0].All();
 }
 
 // --- on the configured server ---
@@ -204,13 +217,20 @@ TEST_P(PostgresStoreTest, DriverErrorIsOneLogLineAndNoSqlInTheStatus) {
   auto store = Open();
   ASSERT_TRUE(store);
   // PostgreSQL refuses text that is not UTF-8.
-  ::testing::internal::CaptureStderr();
-  auto company = store->EnsureCompany("bad \xff\xfe utf-8");
-  const std::string log = ::testing::internal::GetCapturedStderr();
-  ASSERT_FALSE(company);
-  EXPECT_EQ(company.error(), Status::Unavailable("database unavailable"));
-  EXPECT_TRUE(log.starts_with("postgres: EnsureCompany: ")) << log;
-  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << log;
+  std::vector<CapturedRecord> log;
+  {
+    LogCapture capture;
+    auto company = store->EnsureCompany("bad \xff\xfe utf-8");
+    ASSERT_FALSE(company);
+    EXPECT_EQ(company.error(), Status::Unavailable("database unavailable"));
+    log = capture.records();
+  }
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].level, core::LogLevel::kError);
+  EXPECT_EQ(log[0].channel, "postgres");
+  EXPECT_EQ(log[0].Field("op"), "EnsureCompany");
+  EXPECT_EQ(log[0].Field("sqlstate"), "22021");  // character_not_in_repertoire
+  EXPECT_EQ(log[0].message.find('\n'), std::string::npos) << log[0].message;
   // The connection is still good afterwards.
   EXPECT_TRUE(store->Ping().ok());
   EXPECT_TRUE(store->EnsureCompany("acme"));

@@ -8,13 +8,17 @@
 
 #include <fstream>
 #include <string>
+#include <vector>
 
-#include "store/migrations.h"
+#include "store/sql/schema.h"
 #include "support/temp_dir.h"
+#include "unit/store/log_capture.h"
 
 namespace reportshare::store {
 namespace {
 
+using sql::LatestSchemaVersion;
+using sql::Migrations;
 using test_support::TempDir;
 
 // Runs `sql` on the file directly and returns the first column of the first row.
@@ -121,11 +125,21 @@ TEST(SqliteStoreTest, CorruptFileIsUnavailable) {
     std::ofstream out(path, std::ios::binary);
     for (int i = 0; i < 512; ++i) out << "this is not an SQLite database. ";
   }
+  LogCapture capture;
   auto store = SqliteStore::Open(path, 1);
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().code(), Code::kUnavailable);
   EXPECT_NE(store.error().message().find(path), std::string::npos) << store.error().message();
   ExpectNoSql(store.error().message());
+
+  // The driver's words went to the log instead, as one record.
+  const std::vector<CapturedRecord> log = capture.records();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].level, core::LogLevel::kError);
+  EXPECT_EQ(log[0].channel, "sqlite");
+  EXPECT_EQ(log[0].Field("op"), "open");
+  EXPECT_EQ(log[0].Field("path"), path);
+  EXPECT_NE(log[0].message.find("not a database"), std::string::npos) << log[0].message;
 }
 
 TEST(SqliteStoreTest, NewerSchemaIsRefused) {
@@ -164,10 +178,16 @@ TEST(SqliteStoreTest, DamagedReportBodyIsInternalNotACrash) {
   QueryFile(path,
             "INSERT INTO reports (report_id, company_id, version, body, invite_status, updated_at) "
             "VALUES (5, 1, 1, '{not json', 'Completed', 0)");
+  LogCapture capture;
   auto got = (*store)->GetReport(ReportId{5});
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().code(), Code::kInternal);
   ExpectNoSql(got.error().message());
+  const std::vector<CapturedRecord> log = capture.records();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].channel, "sqlite");
+  EXPECT_EQ(log[0].Field("op"), "GetReport");
+  EXPECT_EQ(log[0].Field("report_id"), "5");
 }
 
 }  // namespace

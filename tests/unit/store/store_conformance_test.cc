@@ -3,7 +3,7 @@
 // store under test on a fresh, private database, and returns a store on that
 // same database when called again (after the previous store is destroyed).
 // The PostgreSQL backend joins only when a server is configured
-// (REPORTSHARE_TEST_PG or REPORTSHARE_TEST_PG_FILE, see pg_test_database.h):
+// (REPORTSHARE_TEST_PG or REPORTSHARE_TEST_PG_FILE, see support/pg_test_database.h):
 // otherwise its tests are not instantiated, rather than skipped or passed.
 
 #include <gtest/gtest.h>
@@ -23,13 +23,14 @@
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
+#include "support/pg_test_database.h"
 #include "support/temp_dir.h"
-#include "unit/store/pg_test_database.h"
 
 namespace reportshare::store {
 namespace {
 
 using test_support::TempDir;
+namespace pg_test = test_support::pg;
 
 using std::chrono::hours;
 using std::chrono::seconds;

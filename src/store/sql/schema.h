@@ -1,21 +1,28 @@
 #pragma once
 
-#include <span>
-#include <string_view>
-
 // The database schema as a numbered list of migrations, shared by every SQL
-// backend. A backend applies each migration whose version is not yet in
-// `schema_migrations`, in order, each in its own transaction, and records it
-// there (version, applied_at in microseconds since the epoch). A migration is
-// never edited once released: a change to the schema is a new migration.
+// backend so their versions cannot drift apart. The runner (sql/migrate.h)
+// applies each migration whose version is not yet in `schema_migrations`, in
+// order, each in its own transaction, and records it there (version,
+// applied_at in microseconds since the epoch). A migration is never edited
+// once released: a change to the schema is a new migration, with its
+// statements in both dialects.
 //
 // Conventions every backend relies on: instants are integers of microseconds
 // since the Unix epoch (UTC); link ids and key hashes are raw bytes; a report
 // body is its storage JSON (domain/report_json.h).
 
-namespace reportshare::store {
+#include <span>
+#include <string_view>
+
+namespace reportshare::store::sql {
 
 enum class SqlDialect { kSqlite, kPostgres };
+
+// "sqlite" or "postgres": also the backend's log channel.
+constexpr std::string_view DialectName(SqlDialect dialect) {
+  return dialect == SqlDialect::kSqlite ? "sqlite" : "postgres";
+}
 
 struct Migration {
   int version = 0;
@@ -29,8 +36,7 @@ struct Migration {
   }
 };
 
-namespace migrations_internal {
-
+// The statements of each released migration, by version and dialect.
 inline constexpr std::string_view kV1Sqlite[] = {
     R"sql(CREATE TABLE companies (
   id INTEGER PRIMARY KEY,
@@ -128,12 +134,10 @@ inline constexpr std::string_view kV2Postgres[] = {
     "CREATE INDEX link_opens_by_link ON link_opens (link_id, at)",
 };
 
-inline constexpr Migration kAll[] = {
+inline constexpr Migration kAllMigrations[] = {
     {1, "initial schema", kV1Sqlite, kV1Postgres},
     {2, "link open audit", kV2Sqlite, kV2Postgres},
 };
-
-}  // namespace migrations_internal
 
 // The bookkeeping table itself; created (if absent) before any migration runs.
 inline constexpr std::string_view kSchemaMigrationsTable =
@@ -141,9 +145,20 @@ inline constexpr std::string_view kSchemaMigrationsTable =
     "version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)";
 
 // Every migration, ordered by strictly increasing version starting at 1.
-inline constexpr std::span<const Migration> Migrations() { return migrations_internal::kAll; }
+inline constexpr std::span<const Migration> Migrations() { return kAllMigrations; }
+
+// True if the versions of `migrations` start at 1 and increase by one, as the
+// runner and LatestSchemaVersion() assume.
+constexpr bool VersionsAreConsecutive(std::span<const Migration> migrations) {
+  int expected = 1;
+  for (const Migration& m : migrations) {
+    if (m.version != expected++) return false;
+  }
+  return !migrations.empty();
+}
+static_assert(VersionsAreConsecutive(Migrations()));
 
 // The schema version this build creates and understands.
 inline constexpr int LatestSchemaVersion() { return Migrations().back().version; }
 
-}  // namespace reportshare::store
+}  // namespace reportshare::store::sql

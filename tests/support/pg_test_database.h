@@ -1,7 +1,7 @@
 #pragma once
 
-// Test support for the PostgreSQL store: which server to use, and a scratch
-// database per test on it.
+// Test support for PostgreSQL: which server to use, and a scratch database
+// per test on it.
 //
 // The server is named by REPORTSHARE_TEST_PG (a connection URL), or by
 // REPORTSHARE_TEST_PG_FILE (a file holding one, as tests/support/pg_server.sh
@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-namespace reportshare::store::pg_test {
+namespace reportshare::test_support::pg {
 
 // True if a test server is configured (it may not be up yet when the tests
 // are listed).
@@ -117,7 +117,7 @@ class ScratchDatabase {
     name_ = "rs_test_" + std::to_string(getpid()) + "_" + std::to_string(++counter);
     if (admin_.empty()) return;
     // Quoted identifiers are not needed: the name is [a-z0-9_].
-    std::string made = pg_test::Query(admin_, "CREATE DATABASE " + name_);
+    std::string made = pg::Query(admin_, "CREATE DATABASE " + name_);
     if (made != "<done>") {
       ADD_FAILURE() << "cannot create " << name_ << ": " << made;
       return;
@@ -126,8 +126,7 @@ class ScratchDatabase {
   }
   ~ScratchDatabase() {
     if (!url_.empty()) {
-      std::string dropped =
-          pg_test::Query(admin_, "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+      std::string dropped = pg::Query(admin_, "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
       EXPECT_EQ(dropped, "<done>") << name_;
     }
   }
@@ -137,7 +136,7 @@ class ScratchDatabase {
   // The database's conninfo; "" if it could not be created (a test failure).
   const std::string& url() const { return url_; }
 
-  std::string Query(const std::string& sql) const { return pg_test::Query(url_, sql); }
+  std::string Query(const std::string& sql) const { return pg::Query(url_, sql); }
 
  private:
   std::string admin_;
@@ -145,4 +144,4 @@ class ScratchDatabase {
   std::string url_;
 };
 
-}  // namespace reportshare::store::pg_test
+}  // namespace reportshare::test_support::pg

@@ -1,0 +1,109 @@
+#pragma once
+
+// The SQL text of the PostgreSQL backend: every statement it runs (besides
+// the migrations of sql/schema.h and transaction control), with $N
+// parameters. The statements shared code runs have the same names in
+// sqlite/sqlite_sql.h; the bindings are in sql/sql_store.h, sql/migrate.h and,
+// for the statements under "backend only", postgres_store.cc.
+
+#include <string_view>
+
+#include "store/sql/rows.h"
+
+namespace reportshare::store::postgres {
+
+struct Sql {
+  // --- schema (sql/migrate.h) ---
+  static constexpr std::string_view kMigrationApplied =
+      "SELECT 1 FROM schema_migrations WHERE version = $1";
+  static constexpr std::string_view kRecordMigration =
+      "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)";
+  static constexpr std::string_view kSchemaVersion =
+      "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+
+  // --- companies and API keys ---
+  static constexpr std::string_view kInsertApiKey =
+      "INSERT INTO api_keys (key_id, company_id, key_hash, created_at) VALUES ($1, $2, $3, $4)";
+  static constexpr std::string_view kFindApiKey =
+      "SELECT k.company_id, c.name, k.key_id FROM api_keys k "
+      "JOIN companies c ON c.id = k.company_id "
+      "WHERE k.key_hash = $1 AND k.revoked_at IS NULL";
+  // COLLATE "C": byte order, as SQLite's BINARY, whatever the database locale.
+  static constexpr std::string_view kListApiKeys =
+      "SELECT k.key_id, c.name, k.created_at, k.revoked_at FROM api_keys k "
+      "JOIN companies c ON c.id = k.company_id ORDER BY k.created_at, k.key_id COLLATE \"C\"";
+  static constexpr std::string_view kRevokeApiKey =
+      "UPDATE api_keys SET revoked_at = $1 WHERE key_id = $2 AND revoked_at IS NULL";
+  static constexpr std::string_view kApiKeyExists = "SELECT 1 FROM api_keys WHERE key_id = $1";
+
+  // --- reports ---
+  static constexpr std::string_view kGetReport =
+      "SELECT r.company_id, c.name, r.version, r.body FROM reports r "
+      "JOIN companies c ON c.id = r.company_id WHERE r.report_id = $1";
+
+  // --- links ---
+  // ON CONFLICT (link_id): only a repeated id is a no-op; a broken foreign key
+  // or check still fails.
+  static constexpr std::string_view kInsertLink =
+      "INSERT INTO links (" RS_LINK_COLUMNS
+      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (link_id) DO NOTHING";
+  static constexpr std::string_view kGetLink =
+      "SELECT " RS_LINK_COLUMNS " FROM links WHERE link_id = $1";
+  // bytea compares bytewise, as SQLite's BLOB: the same tie-break.
+  static constexpr std::string_view kListLinks =
+      "SELECT " RS_LINK_COLUMNS
+      " FROM links WHERE company_id = $1 AND report_id = $2 ORDER BY created_at DESC, link_id";
+  static constexpr std::string_view kRevokeLink =
+      "UPDATE links SET revoked_at = $1 "
+      "WHERE link_id = $2 AND company_id = $3 AND report_id = $4 AND revoked_at IS NULL";
+  static constexpr std::string_view kLinkOwned =
+      "SELECT 1 FROM links WHERE link_id = $1 AND company_id = $2 AND report_id = $3";
+  static constexpr std::string_view kRevokeAllLinks =
+      "UPDATE links SET revoked_at = $1 "
+      "WHERE company_id = $2 AND report_id = $3 AND revoked_at IS NULL AND expires_at > $1";
+  static constexpr std::string_view kListOpens =
+      "SELECT at, status, client, network, counted FROM link_opens WHERE link_id = $1 "
+      "ORDER BY at DESC, id DESC LIMIT $2";
+  static constexpr std::string_view kHasLinks = "SELECT EXISTS (SELECT 1 FROM links)";
+  static constexpr std::string_view kPing = "SELECT 1";
+
+  // --- backend only ---
+  static constexpr std::string_view kLockMigrations = "SELECT pg_advisory_lock($1)";
+  static constexpr std::string_view kUnlockMigrations = "SELECT pg_advisory_unlock($1)";
+  static constexpr std::string_view kFindCompany = "SELECT id FROM companies WHERE name = $1";
+  static constexpr std::string_view kInsertCompany =
+      "INSERT INTO companies (name, created_at) VALUES ($1, $2) "
+      "ON CONFLICT (name) DO NOTHING RETURNING id";
+  // One statement does the owner check, the create-or-replace and the version
+  // bump atomically: ON CONFLICT locks the existing row, so concurrent puts
+  // from any number of nodes serialize on it and each adds exactly one to the
+  // version. The WHERE leaves another company's row untouched and returns no
+  // row. A replaced report is at version 2 or more, so version 1 means created.
+  static constexpr std::string_view kPutReport =
+      "INSERT INTO reports (report_id, company_id, version, body, invite_status, updated_at) "
+      "VALUES ($1, $2, 1, $3, $4, $5) "
+      "ON CONFLICT (report_id) DO UPDATE SET version = reports.version + 1, "
+      "body = EXCLUDED.body, invite_status = EXCLUDED.invite_status, "
+      "updated_at = EXCLUDED.updated_at "
+      "WHERE reports.company_id = EXCLUDED.company_id "
+      "RETURNING version";
+  // A batch of opens as one JSON array of {l: hex link id, a: at, s: status,
+  // c: client, n: network, k: counted}.
+  static constexpr std::string_view kInsertOpens =
+      "INSERT INTO link_opens (link_id, at, status, client, network, counted) "
+      "SELECT decode(t.x->>'l', 'hex'), (t.x->>'a')::bigint, (t.x->>'s')::int, t.x->>'c', "
+      "t.x->>'n', (t.x->>'k')::int "
+      "FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS t(x, i) "
+      "WHERE EXISTS (SELECT 1 FROM links WHERE links.link_id = decode(t.x->>'l', 'hex')) "
+      "ORDER BY t.i";
+  // The views of a batch as one JSON array of {l: hex link id, n: count, a:
+  // latest at}.
+  static constexpr std::string_view kAddViews =
+      "UPDATE links SET views = links.views + v.n, "
+      "last_viewed_at = GREATEST(COALESCE(links.last_viewed_at, v.a), v.a) "
+      "FROM (SELECT decode(x->>'l', 'hex') AS link_id, (x->>'n')::bigint AS n, "
+      "(x->>'a')::bigint AS a FROM jsonb_array_elements($1::text::jsonb) AS x) AS v "
+      "WHERE links.link_id = v.link_id";
+};
+
+}  // namespace reportshare::store::postgres

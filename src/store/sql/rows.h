@@ -1,0 +1,154 @@
+#pragma once
+
+// Rows in and out of every SQL backend, so the stores stay parallel in their
+// SQL only: how a link, an open and a report body are bound and read, and the
+// loops that read one, an optional or every row of a query. Header-only and
+// written against the Query contract of sql/query.h.
+
+#include <boost/json/value.hpp>
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "core/json.h"
+#include "core/log.h"
+#include "core/status.h"
+#include "domain/link_record.h"
+#include "domain/report.h"
+#include "domain/report_json.h"
+
+namespace reportshare::store::sql {
+
+// The columns of a links row as BindLink binds and ReadLinkRow reads them.
+#define RS_LINK_COLUMNS                                                                  \
+  "link_id, report_id, company_id, signing_key_id, created_at, expires_at, revoked_at, " \
+  "views, last_viewed_at"
+
+inline std::span<const uint8_t> Bytes(const LinkId& id) { return id.bytes; }
+
+// Binds the nine RS_LINK_COLUMNS of `link`, in order.
+template <class Query>
+void BindLink(Query& q, const LinkRecord& link) {
+  q.Bind(Bytes(link.link_id))
+      .Bind(link.report_id.value)
+      .Bind(link.company_id.value)
+      .Bind(int64_t{link.signing_key_id.value})
+      .Bind(link.created_at)
+      .Bind(link.expires_at)
+      .Bind(link.revoked_at)
+      .Bind(link.views)
+      .Bind(link.last_viewed_at);
+}
+
+// A links row selected as RS_LINK_COLUMNS.
+template <class Query>
+LinkRecord ReadLinkRow(const Query& q) {
+  LinkRecord link;
+  q.Blob(0, link.link_id.bytes);
+  link.report_id = ReportId{q.Int(1)};
+  link.company_id = CompanyId{q.Int(2)};
+  link.signing_key_id = SigningKeyId{static_cast<uint32_t>(q.Int(3))};
+  link.created_at = q.At(4);
+  link.expires_at = q.At(5);
+  link.revoked_at = q.OptionalAt(6);
+  link.views = q.Int(7);
+  link.last_viewed_at = q.OptionalAt(8);
+  return link;
+}
+
+// An open of link `id` selected as "at, status, client, network, counted".
+template <class Query>
+LinkOpen ReadOpenRow(const Query& q, const LinkId& id) {
+  return LinkOpen{id, q.At(0), static_cast<int>(q.Int(1)), q.Text(2), q.Text(3), q.Int(4) != 0};
+}
+
+// A reports row as PutReport writes it.
+struct ReportRow {
+  ReportId report_id;
+  CompanyId company_id;
+  std::string body;  // EncodeReportBody
+  std::string_view invite_status;
+  Instant updated_at;
+};
+
+// Binds the five columns of `row`: report_id, company_id, body, invite_status,
+// updated_at.
+template <class Query>
+void BindReportRow(Query& q, const ReportRow& row) {
+  q.Bind(row.report_id.value)
+      .Bind(row.company_id.value)
+      .Bind(row.body)
+      .Bind(row.invite_status)
+      .Bind(row.updated_at);
+}
+
+// The stored body of a report: its storage JSON (domain/report_json.h).
+inline std::string EncodeReportBody(const Report& report) {
+  return core::WriteJson(boost::json::value(domain::ReportToStorageJson(report)));
+}
+
+inline ReportRow MakeReportRow(CompanyId company, const Report& report, Instant at) {
+  return ReportRow{report.report_id, company, EncodeReportBody(report),
+                   domain::InviteStatusName(report.invite_status), at};
+}
+
+// Reads a body EncodeReportBody wrote. It was written from a valid Report, so
+// failing to read it back means the row was damaged or the rules changed
+// under it: logged on `channel` (the backend's), and kInternal.
+inline Result<Report> DecodeReportBody(std::string_view body, ReportId id,
+                                       std::string_view channel) {
+  Result<boost::json::value> json = core::ParseJson(body);
+  Result<Report> report = json ? domain::ParseReport(*json, id) : Result<Report>(json.error());
+  if (!report) {
+    // The parse error names a field and a rule, never a value.
+    core::LogError(
+        channel, "stored report does not parse",
+        {{"op", "GetReport"}, {"report_id", id.value}, {"error", report.error().message()}});
+    return Status::Internal("stored report is unreadable");
+  }
+  return report;
+}
+
+// --- reading rows ---
+
+// The type `decode` makes of a row of `Query`.
+template <class Query, class Decode>
+using RowOf = std::remove_cvref_t<std::invoke_result_t<Decode&, const Query&>>;
+
+// Every row of `q`, decoded, in order.
+template <class Query, class Decode>
+Result<std::vector<RowOf<Query, Decode>>> ReadAll(Query& q, Decode decode) {
+  std::vector<RowOf<Query, Decode>> out;
+  for (;;) {
+    Result<bool> row = q.Step();
+    if (!row) return row.error();
+    if (!*row) return out;
+    out.push_back(decode(std::as_const(q)));
+  }
+}
+
+// The first row of `q`, decoded, or nullopt if there is none.
+template <class Query, class Decode>
+Result<std::optional<RowOf<Query, Decode>>> ReadOptional(Query& q, Decode decode) {
+  Result<bool> row = q.Step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<RowOf<Query, Decode>>();
+  return std::optional<RowOf<Query, Decode>>(decode(std::as_const(q)));
+}
+
+// The first row of `q`, decoded, for a query that always yields one (an
+// aggregate): none is a failure, logged.
+template <class Query, class Decode>
+Result<RowOf<Query, Decode>> ReadOne(Query& q, Decode decode) {
+  Result<bool> row = q.Step();
+  if (!row) return row.error();
+  if (!*row) return q.Fail("no row");
+  return decode(std::as_const(q));
+}
+
+}  // namespace reportshare::store::sql

@@ -1,0 +1,304 @@
+#pragma once
+
+// One implementation of Store (store.h) for every SQL backend. SqlStore<D,
+// Base> holds a Pool of driver D's connections and runs each method's
+// statements through D's Query; a backend supplies only what really differs.
+//
+//   store/sql/         shared, header-only: pool.h (the pool), query.h
+//                      (Outcome, QueryBase, Transaction), schema.h (the
+//                      migrations), migrate.h (their runner), rows.h (row
+//                      codecs and read loops), versioned_store.h (the public
+//                      base), this file (the method bodies).
+//   store/sqlite/      sqlite_connection.{h,cc}: the driver wrapper;
+//                      sqlite_sql.h: the SQL text; sqlite_store.{h,cc}: the
+//                      public class, Open(), the Driver and the methods whose
+//                      SQL differs in structure.
+//   store/postgres/    the same over libpq (pg_connection, pg_sql.h,
+//                      postgres_store).
+//
+// A new store query: its method in store.h, its statement under one name in
+// both sqlite_sql.h and pg_sql.h, its body once here, and its test in
+// tests/unit/store/store_conformance_test.cc, which runs on both backends. A
+// schema change: a new migration in schema.h, in both dialects.
+//
+// A driver D is a struct deriving from DriverBase (below), which names
+//
+//   Connection   one connection: sql::PooledConnection (pool.h), Status
+//                ExecOnce(sql, op), and Status Begin(op), Status Commit(op),
+//                void Rollback(op) for sql::Transaction (query.h).
+//   Query        query.h.
+//   Sql          a struct of `static constexpr std::string_view` statements:
+//                those SqlStore uses below and those of migrate.h.
+//   kDialect     the statements of a migration it runs (schema.h), and
+//   kChannel     its log channel, "sqlite" or "postgres";
+//
+// and that adds the migration lock of migrate.h and the three methods whose
+// SQL differs in structure between the backends:
+//
+//   static Status LockMigrations(Connection&), UnlockMigrations(Connection&);
+//   static Result<CompanyId> EnsureCompany(Connection&, std::string_view name);
+//   static Result<PutOutcome> PutReport(Connection&, const ReportRow&);
+//   static Status RecordOpens(Connection&, const std::vector<LinkOpen>&);
+//                (REQUIRES: a non-empty batch)
+//
+// Base is the backend's public class (SqliteStore, PostgresStore), a
+// VersionedStore, so the public header names no driver type. Include this
+// file only from a backend's .cc.
+
+#include <array>
+#include <concepts>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "store/sql/migrate.h"
+#include "store/sql/pool.h"
+#include "store/sql/query.h"
+#include "store/sql/rows.h"
+#include "store/sql/schema.h"
+#include "store/sql/versioned_store.h"
+#include "store/store.h"
+
+namespace reportshare::store::sql {
+
+// The types and names of a driver (see the top of this file).
+template <class C, class Q, class S, SqlDialect dialect>
+struct DriverBase {
+  using Connection = C;
+  using Query = Q;
+  using Sql = S;
+  static constexpr SqlDialect kDialect = dialect;
+  static constexpr std::string_view kChannel = DialectName(dialect);
+};
+
+// Finishes an INSERT. Every row the store inserts references its company, so
+// a foreign-key violation is kNotFound("company not found"). A unique
+// violation is kConflict(`conflict`) if one is given, else a failure like any
+// other: kUnavailable, logged.
+template <class Query>
+Status RunInsert(Query& q, std::string_view conflict = {}) {
+  switch (q.Try()) {
+    case Outcome::kOk:
+      return Status::Ok();
+    case Outcome::kForeignKeyViolation:
+      return Status::NotFound("company not found");
+    case Outcome::kUniqueViolation:
+      if (!conflict.empty()) return Status::Conflict(std::string(conflict));
+      break;
+    case Outcome::kError:
+      break;
+  }
+  return q.Error();
+}
+
+// Ok if link `id` is one of `company`'s links to `report`, kNotFound("link
+// not found") if not (or if there is no such link).
+template <class D>
+Status FindOwnedLink(typename D::Connection& conn, CompanyId company, ReportId report,
+                     const LinkId& id, std::string_view op) {
+  typename D::Query q(conn, D::Sql::kLinkOwned, op);
+  q.Bind(Bytes(id)).Bind(company.value).Bind(report.value);
+  Result<bool> row = q.Step();
+  if (!row) return row.error();
+  if (!*row) return Status::NotFound("link not found");
+  return Status::Ok();
+}
+
+// Thread-safe, as every Store. See the top of this file.
+template <class D, class Base>
+requires std::derived_from<Base, VersionedStore>
+class SqlStore final : public Base {
+ public:
+  using Connection = typename D::Connection;
+  using Query = typename D::Query;
+  using Sql = typename D::Sql;
+
+  // REQUIRES: at least one connection, migrated (MigrateOnOpen).
+  explicit SqlStore(std::vector<std::unique_ptr<Connection>> connections)
+      : pool_(std::move(connections)) {}
+
+  Result<int64_t> SchemaVersion() override {
+    auto conn = pool_.Acquire();
+    return ReadSchemaVersion<D>(*conn);
+  }
+
+  // --- companies and API keys ---
+
+  Result<CompanyId> EnsureCompany(std::string_view name) override {
+    auto conn = pool_.Acquire();
+    return D::EnsureCompany(*conn, name);
+  }
+
+  Status InsertApiKey(CompanyId company, std::string_view key_id,
+                      const std::array<uint8_t, 32>& key_hash, Instant created_at) override {
+    auto conn = pool_.Acquire();
+    Query q(*conn, Sql::kInsertApiKey, "InsertApiKey");
+    q.Bind(key_id).Bind(company.value).Bind(std::span<const uint8_t>(key_hash)).Bind(created_at);
+    return RunInsert(q, "api key id already exists");
+  }
+
+  Result<std::optional<Principal>> FindApiKey(const std::array<uint8_t, 32>& key_hash) override {
+    auto conn = pool_.Acquire();
+    Query q(*conn, Sql::kFindApiKey, "FindApiKey");
+    q.Bind(std::span<const uint8_t>(key_hash));
+    return ReadOptional(q, [](const Query& r) {
+      return Principal{CompanyId{r.Int(0)}, r.Text(1), r.Text(2)};
+    });
+  }
+
+  Result<std::vector<ApiKeyInfo>> ListApiKeys() override {
+    auto conn = pool_.Acquire();
+    Query q(*conn, Sql::kListApiKeys, "ListApiKeys");
+    return ReadAll(q, [](const Query& r) {
+      return ApiKeyInfo{r.Text(0), r.Text(1), r.At(2), r.OptionalAt(3)};
+    });
+  }
+
+  Result<bool> RevokeApiKey(std::string_view key_id, Instant at) override {
+    constexpr std::string_view op = "RevokeApiKey";
+    auto conn = pool_.Acquire();
+    {
+      Query q(*conn, Sql::kRevokeApiKey, op);
+      q.Bind(at).Bind(key_id);
+      RS_RETURN_IF_ERROR(q.Run());
+      if (q.Changes() == 1) return true;
+    }
+    // Keys are never deleted: if the update missed, the key is revoked or unknown.
+    Query q(*conn, Sql::kApiKeyExists, op);
+    q.Bind(key_id);
+    Result<bool> row = q.Step();
+    if (!row) return row.error();
+    if (!*row) return Status::NotFound("api key not found");
+    return false;
+  }
+
+  // --- reports ---
+
+  Result<std::optional<StoredReport>> GetReport(ReportId id) override {
+    auto conn = pool_.Acquire();
+    Query q(*conn, Sql::kGetReport, "GetReport");
+    q.Bind(id.value);
+    Result<bool> row = q.Step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<StoredReport>();
+
+    StoredReport stored;
+    stored.company_id = CompanyId{q.Int(0)};
+    stored.company_name = q.Text(1);
+    stored.version = q.Int(2);
+    Result<Report> report = DecodeReportBody(q.Text(3), id, D::kChannel);
+    if (!report) return report.error();
+    stored.report = std::move(*report);
+    return std::optional<StoredReport>(std::move(stored));
+  }
+
+  Result<PutOutcome> PutReport(CompanyId company, const Report& report, Instant at) override {
+    // Encoded before the checkout, so the connection is held only for the SQL.
+    const ReportRow row = MakeReportRow(company, report, at);
+    auto conn = pool_.Acquire();
+    return D::PutReport(*conn, row);
+  }
+
+  // --- links ---
+
+  Status InsertLink(const LinkRecord& link) override {
+    auto conn = pool_.Acquire();
+    Query q(*conn, Sql::kInsertLink, "InsertLink");
+    BindLink(q, link);
+    return RunInsert(q);
+  }
+
+  Result<std::optional<LinkRecord>> GetLink(const LinkId& id) override {
+    auto conn = pool_.Acquire();
+    Query q(*conn, Sql::kGetLink, "GetLink");
+    q.Bind(Bytes(id));
+    return ReadOptional(q, [](const Query& r) { return ReadLinkRow(r); });
+  }
+
+  Result<std::vector<LinkRecord>> ListLinks(CompanyId company, ReportId report) override {
+    auto conn = pool_.Acquire();
+    Query q(*conn, Sql::kListLinks, "ListLinks");
+    q.Bind(company.value).Bind(report.value);
+    return ReadAll(q, [](const Query& r) { return ReadLinkRow(r); });
+  }
+
+  Result<int64_t> RevokeLink(CompanyId company, ReportId report, const LinkId& id,
+                             Instant at) override {
+    constexpr std::string_view op = "RevokeLink";
+    auto conn = pool_.Acquire();
+    {
+      Query q(*conn, Sql::kRevokeLink, op);
+      q.Bind(at).Bind(Bytes(id)).Bind(company.value).Bind(report.value);
+      RS_RETURN_IF_ERROR(q.Run());
+      if (q.Changes() == 1) return int64_t{1};
+    }
+    // Links are never deleted: if the update missed, the link is revoked or
+    // not this company's and report's.
+    RS_RETURN_IF_ERROR(FindOwnedLink<D>(*conn, company, report, id, op));
+    return int64_t{0};
+  }
+
+  Result<int64_t> RevokeAllLinks(CompanyId company, ReportId report, Instant at) override {
+    auto conn = pool_.Acquire();
+    Query q(*conn, Sql::kRevokeAllLinks, "RevokeAllLinks");
+    q.Bind(at).Bind(company.value).Bind(report.value);
+    RS_RETURN_IF_ERROR(q.Run());
+    return q.Changes();
+  }
+
+  Status RecordOpens(const std::vector<LinkOpen>& opens) override {
+    if (opens.empty()) return Status::Ok();
+    auto conn = pool_.Acquire();
+    return D::RecordOpens(*conn, opens);
+  }
+
+  Result<std::vector<LinkOpen>> ListOpens(CompanyId company, ReportId report, const LinkId& id,
+                                          int limit) override {
+    constexpr std::string_view op = "ListOpens";
+    auto conn = pool_.Acquire();
+    RS_RETURN_IF_ERROR(FindOwnedLink<D>(*conn, company, report, id, op));
+    Query q(*conn, Sql::kListOpens, op);
+    q.Bind(Bytes(id)).Bind(int64_t{limit});
+    return ReadAll(q, [&id](const Query& r) { return ReadOpenRow(r, id); });
+  }
+
+  Result<bool> HasLinks() override {
+    auto conn = pool_.Acquire();
+    Query q(*conn, Sql::kHasLinks, "HasLinks");
+    return ReadOne(q, [](const Query& r) { return r.Int(0) != 0; });
+  }
+
+  Status Ping() override {
+    auto conn = pool_.Acquire();
+    Query q(*conn, Sql::kPing, "Ping");
+    return q.Run();
+  }
+
+ private:
+  Pool<Connection> pool_;
+};
+
+// Opens a store of `pool_size` connections, each made by `open_one()` (a
+// Result<std::unique_ptr<D::Connection>>), migrating on the first
+// (MigrateOnOpen, naming `database`) before the others are opened. Returns
+// the first failure. REQUIRES: pool_size >= 1.
+template <class D, class Base, class OpenOne>
+Result<std::unique_ptr<Base>> OpenStore(int pool_size, std::string_view database,
+                                        OpenOne open_one) {
+  std::vector<std::unique_ptr<typename D::Connection>> connections;
+  for (int i = 0; i < pool_size; ++i) {
+    Result<std::unique_ptr<typename D::Connection>> conn = open_one();
+    if (!conn) return conn.error();
+    connections.push_back(std::move(*conn));
+    if (i == 0) RS_RETURN_IF_ERROR(MigrateOnOpen<D>(*connections.front(), database));
+  }
+  return std::unique_ptr<Base>(std::make_unique<SqlStore<D, Base>>(std::move(connections)));
+}
+
+}  // namespace reportshare::store::sql

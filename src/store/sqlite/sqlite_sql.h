@@ -1,0 +1,91 @@
+#pragma once
+
+// The SQL text of the SQLite backend: every statement it runs (besides the
+// migrations of sql/schema.h and transaction control), with `?` parameters
+// (`?N` where one is used twice). The statements shared code runs have the
+// same names in postgres/pg_sql.h; the bindings are in sql/sql_store.h,
+// sql/migrate.h and, for the statements under "backend only",
+// sqlite_store.cc.
+
+#include <string_view>
+
+#include "store/sql/rows.h"
+
+namespace reportshare::store::sqlite {
+
+struct Sql {
+  // --- schema (sql/migrate.h) ---
+  static constexpr std::string_view kMigrationApplied =
+      "SELECT 1 FROM schema_migrations WHERE version = ?";
+  static constexpr std::string_view kRecordMigration =
+      "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)";
+  static constexpr std::string_view kSchemaVersion =
+      "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+
+  // --- companies and API keys ---
+  static constexpr std::string_view kInsertApiKey =
+      "INSERT INTO api_keys (key_id, company_id, key_hash, created_at) VALUES (?, ?, ?, ?)";
+  static constexpr std::string_view kFindApiKey =
+      "SELECT k.company_id, c.name, k.key_id FROM api_keys k "
+      "JOIN companies c ON c.id = k.company_id "
+      "WHERE k.key_hash = ? AND k.revoked_at IS NULL";
+  static constexpr std::string_view kListApiKeys =
+      "SELECT k.key_id, c.name, k.created_at, k.revoked_at FROM api_keys k "
+      "JOIN companies c ON c.id = k.company_id ORDER BY k.created_at, k.key_id";
+  static constexpr std::string_view kRevokeApiKey =
+      "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL";
+  static constexpr std::string_view kApiKeyExists = "SELECT 1 FROM api_keys WHERE key_id = ?";
+
+  // --- reports ---
+  static constexpr std::string_view kGetReport =
+      "SELECT r.company_id, c.name, r.version, r.body FROM reports r "
+      "JOIN companies c ON c.id = r.company_id WHERE r.report_id = ?";
+
+  // --- links ---
+  // ON CONFLICT (link_id) rather than INSERT OR IGNORE: only a repeated id is
+  // a no-op; a broken foreign key or check still fails.
+  static constexpr std::string_view kInsertLink =
+      "INSERT INTO links (" RS_LINK_COLUMNS
+      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (link_id) DO NOTHING";
+  static constexpr std::string_view kGetLink =
+      "SELECT " RS_LINK_COLUMNS " FROM links WHERE link_id = ?";
+  static constexpr std::string_view kListLinks =
+      "SELECT " RS_LINK_COLUMNS
+      " FROM links WHERE company_id = ? AND report_id = ? ORDER BY created_at DESC, link_id";
+  static constexpr std::string_view kRevokeLink =
+      "UPDATE links SET revoked_at = ? "
+      "WHERE link_id = ? AND company_id = ? AND report_id = ? AND revoked_at IS NULL";
+  static constexpr std::string_view kLinkOwned =
+      "SELECT 1 FROM links WHERE link_id = ? AND company_id = ? AND report_id = ?";
+  static constexpr std::string_view kRevokeAllLinks =
+      "UPDATE links SET revoked_at = ?1 "
+      "WHERE company_id = ?2 AND report_id = ?3 AND revoked_at IS NULL AND expires_at > ?1";
+  static constexpr std::string_view kListOpens =
+      "SELECT at, status, client, network, counted FROM link_opens WHERE link_id = ? "
+      "ORDER BY at DESC, id DESC LIMIT ?";
+  static constexpr std::string_view kHasLinks = "SELECT EXISTS (SELECT 1 FROM links)";
+  static constexpr std::string_view kPing = "SELECT 1";
+
+  // --- backend only ---
+  static constexpr std::string_view kInsertCompany =
+      "INSERT INTO companies (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING";
+  static constexpr std::string_view kFindCompany = "SELECT id FROM companies WHERE name = ?";
+  static constexpr std::string_view kReportOwner =
+      "SELECT company_id FROM reports WHERE report_id = ?";
+  static constexpr std::string_view kReplaceReport =
+      "UPDATE reports SET version = version + 1, body = ?, invite_status = ?, "
+      "updated_at = ? WHERE report_id = ?";
+  static constexpr std::string_view kCreateReport =
+      "INSERT INTO reports (report_id, company_id, version, body, invite_status, updated_at) "
+      "VALUES (?, ?, 1, ?, ?, ?)";
+  static constexpr std::string_view kInsertOpen =
+      "INSERT INTO link_opens (link_id, at, status, client, network, counted) "
+      "SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM links WHERE link_id = ?1)";
+  // Views that arrive out of order keep the latest instant.
+  static constexpr std::string_view kCountView =
+      "UPDATE links SET views = views + 1, last_viewed_at = CASE "
+      "WHEN last_viewed_at IS NULL OR last_viewed_at < ?1 THEN ?1 ELSE last_viewed_at END "
+      "WHERE link_id = ?2";
+};
+
+}  // namespace reportshare::store::sqlite
