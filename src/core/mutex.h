@@ -56,10 +56,7 @@ class CondVar {
   // As Wait, but returns false if `timeout` passed without a notification.
   template <class Rep, class Period>
   bool WaitFor(Mutex& mu, std::chrono::duration<Rep, Period> timeout) RS_REQUIRES(mu) {
-    std::unique_lock<std::mutex> lock(mu.mu_, std::adopt_lock);
-    std::cv_status status = cv_.wait_for(lock, timeout);
-    lock.release();
-    return status == std::cv_status::no_timeout;
+    return WaitUntil(mu, std::chrono::steady_clock::now() + timeout);
   }
 
   // As Wait, but returns false if `deadline` passed without a notification.
