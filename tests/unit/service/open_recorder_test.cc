@@ -10,10 +10,9 @@
 #include <vector>
 
 #include "core/log.h"
-#include "store/sqlite/sqlite_store.h"
 #include "support/capturing_log_sink.h"
 #include "support/faulty_store.h"
-#include "support/temp_dir.h"
+#include "support/service_fixture.h"
 
 namespace reportshare::service {
 namespace {
@@ -35,27 +34,18 @@ bool Eventually(const std::function<bool()>& done, std::chrono::steady_clock::du
   return true;
 }
 
-// A real SqliteStore with one link; recorders write through `faulty_`, and
-// the test reads back through `store_` (so reads are not counted as calls).
-class OpenRecorderTest : public ::testing::Test {
+// The fixture's store with one link of company A; recorders write through
+// `faulty_`, the test reads back through `store_` (reads are not calls).
+class OpenRecorderTest : public test_support::ServiceFixture {
  protected:
   void SetUp() override {
-    ASSERT_FALSE(dir_.path().empty());
-    auto opened = store::SqliteStore::Open(dir_.path() + "/rs.db", 4);
-    ASSERT_TRUE(opened) << opened.error().message();
-    store_ = std::move(*opened);
-    faulty_ = std::make_unique<test_support::FaultyStore>(*store_);
-    auto company = store_->EnsureCompany("acme");
-    ASSERT_TRUE(company);
+    ServiceFixture::SetUp();
+    if (HasFatalFailure()) return;
     link_.link_id.bytes[0] = 7;
     link_.report_id = ReportId{1};
-    link_.company_id = *company;
+    link_.company_id = a_.company_id;
     link_.signing_key_id = SigningKeyId{1};
     ASSERT_TRUE(store_->InsertLink(link_).ok());
-  }
-  void TearDown() override {
-    faulty_.reset();
-    store_.reset();
   }
 
   int64_t Views() {
@@ -77,9 +67,6 @@ class OpenRecorderTest : public ::testing::Test {
         counted};
   }
 
-  test_support::TempDir dir_{"rs-recorder-"};
-  std::unique_ptr<store::SqliteStore> store_;
-  std::unique_ptr<test_support::FaultyStore> faulty_;
   LinkRecord link_;
 };
 
