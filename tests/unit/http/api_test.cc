@@ -1094,7 +1094,7 @@ TEST_F(ApiFaultTest, ReadyzIs503WhenTheDatabaseIsDown) {
   for (const char* method : {"GET", "HEAD"}) {
     SCOPED_TRACE(method);
     Response res = Handle(Req(method, "/readyz"));
-    EXPECT_FALSE(ExpectJsonError(res, 503).empty());
+    EXPECT_EQ(ExpectJsonError(res, 503), "database unreachable");
     ExpectNoSecret(res);
   }
   EXPECT_EQ(faulty_->failures(), 2);
