@@ -1,8 +1,8 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 
+#include "core/mutex.h"
 #include "links/key_ring.h"
 
 namespace reportshare::service {
@@ -14,20 +14,20 @@ class KeyRingHolder {
   explicit KeyRingHolder(links::KeyRing ring)
       : ring_(std::make_shared<const links::KeyRing>(std::move(ring))) {}
 
-  std::shared_ptr<const links::KeyRing> Get() const {
-    std::lock_guard lock(mu_);
+  std::shared_ptr<const links::KeyRing> Get() const RS_EXCLUDES(mu_) {
+    core::MutexLock lock(mu_);
     return ring_;
   }
 
-  void Set(links::KeyRing ring) {
+  void Set(links::KeyRing ring) RS_EXCLUDES(mu_) {
     auto next = std::make_shared<const links::KeyRing>(std::move(ring));
-    std::lock_guard lock(mu_);
+    core::MutexLock lock(mu_);
     ring_ = std::move(next);
   }
 
  private:
-  mutable std::mutex mu_;
-  std::shared_ptr<const links::KeyRing> ring_;
+  mutable core::Mutex mu_;
+  std::shared_ptr<const links::KeyRing> ring_ RS_GUARDED_BY(mu_);
 };
 
 }  // namespace reportshare::service

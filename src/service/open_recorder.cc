@@ -1,9 +1,17 @@
 #include "service/open_recorder.h"
 
 #include <algorithm>
-#include <cstdio>
+#include <iterator>
+#include <vector>
+
+#include "core/log.h"
 
 namespace reportshare::service {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+}  // namespace
 
 OpenRecorder::OpenRecorder(store::Store& store, std::chrono::milliseconds max_delay,
                            size_t max_batch, size_t max_pending)
@@ -13,38 +21,43 @@ OpenRecorder::OpenRecorder(store::Store& store, std::chrono::milliseconds max_de
 
 OpenRecorder::~OpenRecorder() {
   {
-    std::lock_guard lock(mu_);
+    core::MutexLock lock(mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   thread_.join();
-  std::lock_guard write_lock(write_mu_);
+  core::MutexLock write_lock(write_mu_);
   WriteQueued();
 }
 
 void OpenRecorder::Record(LinkOpen open) {
-  bool wake;
+  bool wake, warn;
   {
-    std::lock_guard lock(mu_);
+    core::MutexLock lock(mu_);
     queue_.push_back(std::move(open));
-    TrimLocked();
+    warn = TrimLocked();
     wake = queue_.size() >= max_batch_ && backoff_.count() == 0;
   }
-  if (wake) cv_.notify_all();
+  if (warn) WarnBacklogFull();
+  if (wake) cv_.NotifyAll();
 }
 
-void OpenRecorder::TrimLocked() {
-  if (queue_.size() <= max_pending_) return;
+bool OpenRecorder::TrimLocked() {
+  if (queue_.size() <= max_pending_) return false;
   queue_.erase(queue_.begin(),
                queue_.begin() + static_cast<std::ptrdiff_t>(queue_.size() - max_pending_));
-  if (!dropping_) {  // once per backlog episode, not once per open
-    std::fprintf(stderr, "reportshare: open audit backlog full; dropping the oldest opens\n");
-    dropping_ = true;
-  }
+  if (dropping_) return false;  // once per backlog episode, not once per open
+  dropping_ = true;
+  return true;
+}
+
+void OpenRecorder::WarnBacklogFull() const {
+  core::LogWarning("service", "open audit backlog full; dropping the oldest opens",
+                   {{"max_pending", max_pending_}});
 }
 
 Status OpenRecorder::Flush() {
-  std::lock_guard write_lock(write_mu_);
+  core::MutexLock write_lock(write_mu_);
   return WriteQueued();
 }
 
@@ -52,7 +65,7 @@ Status OpenRecorder::WriteQueued() {
   for (;;) {
     std::vector<LinkOpen> batch;
     {
-      std::lock_guard lock(mu_);
+      core::MutexLock lock(mu_);
       size_t n = std::min(queue_.size(), max_batch_);
       batch.assign(std::make_move_iterator(queue_.begin()),
                    std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
@@ -60,39 +73,52 @@ Status OpenRecorder::WriteQueued() {
     }
     if (batch.empty()) return Status::Ok();
     Status s = store_.RecordOpens(batch);
-    std::lock_guard lock(mu_);
-    if (!s.ok()) {
-      // Back in front of what arrived meanwhile, for a retry after a pause
-      // that doubles up to 30 s: a database that is down is not hammered.
-      queue_.insert(queue_.begin(), std::make_move_iterator(batch.begin()),
-                    std::make_move_iterator(batch.end()));
-      TrimLocked();
-      backoff_ = std::min<std::chrono::milliseconds>(
-          std::chrono::seconds(30),
-          std::max<std::chrono::milliseconds>(std::chrono::milliseconds(100), backoff_ * 2));
-      return s;
+    bool warn = false;
+    {
+      core::MutexLock lock(mu_);
+      if (s.ok()) {
+        dropping_ = false;
+        backoff_ = std::chrono::milliseconds(0);
+      } else {
+        // Back in front of what arrived meanwhile, for a retry after a pause
+        // that doubles up to 30 s: a database that is down is not hammered.
+        queue_.insert(queue_.begin(), std::make_move_iterator(batch.begin()),
+                      std::make_move_iterator(batch.end()));
+        warn = TrimLocked();
+        backoff_ = std::min<std::chrono::milliseconds>(
+            std::chrono::seconds(30),
+            std::max<std::chrono::milliseconds>(std::chrono::milliseconds(100), backoff_ * 2));
+      }
     }
-    dropping_ = false;
-    backoff_ = std::chrono::milliseconds(0);
+    if (warn) WarnBacklogFull();
+    if (!s.ok()) return s;
   }
 }
 
+bool OpenRecorder::WaitForBatch() {
+  // The waits take no predicate: loop until the deadline or the condition,
+  // so a spurious wake-up neither shortens the pause nor writes early.
+  if (backoff_.count() > 0) {
+    const auto until = SteadyClock::now() + backoff_;
+    while (!stop_ && SteadyClock::now() < until) cv_.WaitUntil(mu_, until);
+  } else {
+    const auto until = SteadyClock::now() + max_delay_;
+    while (!stop_ && queue_.size() < max_batch_ && SteadyClock::now() < until) {
+      cv_.WaitUntil(mu_, until);
+    }
+  }
+  return !stop_;
+}
+
 void OpenRecorder::Loop() {
-  std::unique_lock lock(mu_);
-  while (!stop_) {
-    if (backoff_.count() > 0) {
-      cv_.wait_for(lock, backoff_, [this] { return stop_; });
-    } else {
-      cv_.wait_for(lock, max_delay_, [this] { return stop_ || queue_.size() >= max_batch_; });
-    }
-    if (stop_) break;
-    if (queue_.empty()) continue;
-    lock.unlock();
+  for (;;) {
     {
-      std::lock_guard write_lock(write_mu_);
-      WriteQueued();
+      core::MutexLock lock(mu_);
+      if (!WaitForBatch()) return;
+      if (queue_.empty()) continue;
     }
-    lock.lock();
+    core::MutexLock write_lock(write_mu_);
+    WriteQueued();
   }
 }
 

@@ -1,13 +1,11 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
-#include <mutex>
 #include <thread>
-#include <vector>
 
+#include "core/mutex.h"
 #include "core/status.h"
 #include "domain/link_record.h"
 #include "store/store.h"
@@ -21,7 +19,8 @@ namespace reportshare::service {
 // at once (the links list calls it, so a node reads its own views).
 // If the store is down, batches are kept and retried after a pause that
 // doubles from 100 ms to 30 s, up to `max_pending` opens; beyond that the
-// oldest are dropped with one log line. Thread-safe.
+// oldest are dropped with one warning per episode (channel "service").
+// Thread-safe.
 class OpenRecorder {
  public:
   OpenRecorder(store::Store& store, std::chrono::milliseconds max_delay, size_t max_batch = 500,
@@ -30,32 +29,38 @@ class OpenRecorder {
   ~OpenRecorder();
 
   // Queues one open. Never blocks on the database.
-  void Record(LinkOpen open);
+  void Record(LinkOpen open) RS_EXCLUDES(mu_);
 
   // Writes every open queued so far before returning. kUnavailable if the
   // store failed (the opens stay queued for the next attempt).
-  Status Flush();
+  Status Flush() RS_EXCLUDES(write_mu_, mu_);
 
  private:
-  void Loop();
-  // Writes the queue in batches of at most max_batch. REQUIRES: write_mu_ held.
-  Status WriteQueued();
-  // Drops the oldest opens beyond max_pending. REQUIRES: mu_ held.
-  void TrimLocked();
+  void Loop() RS_EXCLUDES(write_mu_, mu_);
+  // Waits until a batch is due: after the pause that follows a failed write,
+  // or when max_delay has passed or max_batch opens wait. False when stopping.
+  bool WaitForBatch() RS_REQUIRES(mu_);
+  // Writes the queue in batches of at most max_batch.
+  Status WriteQueued() RS_REQUIRES(write_mu_) RS_EXCLUDES(mu_);
+  // Drops the oldest opens beyond max_pending. True if that starts a backlog
+  // episode: the caller then warns, once the lock is released.
+  bool TrimLocked() RS_REQUIRES(mu_);
+  void WarnBacklogFull() const;
 
   store::Store& store_;
   const std::chrono::milliseconds max_delay_;
   const size_t max_batch_;
   const size_t max_pending_;
 
-  std::mutex write_mu_;  // one batch in flight at a time, in order
+  core::Mutex write_mu_;  // one batch in flight at a time, in order; taken before mu_
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<LinkOpen> queue_;            // GUARDED_BY(mu_)
-  std::chrono::milliseconds backoff_{0};  // GUARDED_BY(mu_): pause after a failed write
-  bool stop_ = false;                     // GUARDED_BY(mu_)
-  bool dropping_ = false;                 // GUARDED_BY(mu_)
+  core::Mutex mu_;
+  core::CondVar cv_;
+  std::deque<LinkOpen> queue_ RS_GUARDED_BY(mu_);
+  // The pause after a failed write, 0 while writes succeed.
+  std::chrono::milliseconds backoff_ RS_GUARDED_BY(mu_) = std::chrono::milliseconds(0);
+  bool stop_ RS_GUARDED_BY(mu_) = false;
+  bool dropping_ RS_GUARDED_BY(mu_) = false;  // in a backlog episode: warned already
   std::thread thread_;
 };
 

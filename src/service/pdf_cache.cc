@@ -4,7 +4,7 @@ namespace reportshare::service {
 
 std::shared_ptr<const std::string> PdfCache::Get(ReportId id, int64_t version) {
   if (budget_ == 0) return nullptr;
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   auto it = by_report_.find(id.value);
   if (it == by_report_.end() || it->second->version != version) return nullptr;
   lru_.splice(lru_.begin(), lru_, it->second);
@@ -13,7 +13,7 @@ std::shared_ptr<const std::string> PdfCache::Get(ReportId id, int64_t version) {
 
 void PdfCache::Put(ReportId id, int64_t version, std::shared_ptr<const std::string> pdf) {
   if (budget_ == 0 || !pdf || pdf->size() > budget_) return;
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   if (auto it = by_report_.find(id.value); it != by_report_.end()) {
     // Keep the newer version when two renders race.
     if (it->second->version > version) return;
@@ -32,12 +32,12 @@ void PdfCache::EraseLocked(List::iterator it) {
 }
 
 size_t PdfCache::bytes() const {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   return bytes_;
 }
 
 size_t PdfCache::entries() const {
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   return lru_.size();
 }
 

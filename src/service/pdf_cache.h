@@ -4,10 +4,10 @@
 #include <cstdint>
 #include <list>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 
+#include "core/mutex.h"
 #include "domain/ids.h"
 
 namespace reportshare::service {
@@ -22,14 +22,14 @@ class PdfCache {
   explicit PdfCache(size_t byte_budget) : budget_(byte_budget) {}
 
   // The PDF of this report version, or nullptr.
-  std::shared_ptr<const std::string> Get(ReportId id, int64_t version);
+  std::shared_ptr<const std::string> Get(ReportId id, int64_t version) RS_EXCLUDES(mu_);
 
   // Stores the PDF of this report version, replacing any other version of the
   // same report. A PDF larger than the whole budget is not kept.
-  void Put(ReportId id, int64_t version, std::shared_ptr<const std::string> pdf);
+  void Put(ReportId id, int64_t version, std::shared_ptr<const std::string> pdf) RS_EXCLUDES(mu_);
 
-  size_t bytes() const;
-  size_t entries() const;
+  size_t bytes() const RS_EXCLUDES(mu_);
+  size_t entries() const RS_EXCLUDES(mu_);
 
  private:
   struct Entry {
@@ -39,13 +39,13 @@ class PdfCache {
   };
   using List = std::list<Entry>;
 
-  void EraseLocked(List::iterator it);
+  void EraseLocked(List::iterator it) RS_REQUIRES(mu_);
 
   const size_t budget_;
-  mutable std::mutex mu_;
-  List lru_;                                               // GUARDED_BY(mu_), front = newest
-  std::unordered_map<int64_t, List::iterator> by_report_;  // GUARDED_BY(mu_)
-  size_t bytes_ = 0;                                       // GUARDED_BY(mu_)
+  mutable core::Mutex mu_;
+  List lru_ RS_GUARDED_BY(mu_);  // front = newest
+  std::unordered_map<int64_t, List::iterator> by_report_ RS_GUARDED_BY(mu_);
+  size_t bytes_ RS_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace reportshare::service

@@ -2,9 +2,8 @@
 
 #include <cstring>
 
-#include <cstdio>
-
 #include "core/bytes.h"
+#include "core/log.h"
 #include "service/client_info.h"
 
 namespace reportshare::service {
@@ -147,7 +146,10 @@ void ReportService::Audit(const links::LinkClaims& claims, const Visitor& visito
   if (opens_) {
     opens_->Record(std::move(open));
   } else if (Status s = store_.RecordOpens({open}); !s.ok()) {
-    std::fprintf(stderr, "reportshare: could not record a link open: %s\n", s.message().c_str());
+    // The visitor's answer is decided already; the audit row is lost.
+    core::LogWarning(
+        "service", "could not record a link open",
+        {{"report_id", claims.report_id.value}, {"status", status}, {"error", s.message()}});
   }
 }
 

@@ -4,6 +4,7 @@ signing-key file, SIGTERM."""
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import tempfile
@@ -153,31 +154,56 @@ class ServeCliTest(CliBase):
         self.assertEqual(srv.stop(), 0, srv.logs())
 
     def test_sigterm_finishes_in_flight_request(self):
+        """SIGTERM while a download is in flight: the whole PDF still arrives
+        and the process exits 0. A reset or a short response fails."""
         key, _ = create_key(self.db, "Initech")
         srv = self.new_server()
         srv.secrets.add(key)
         srv.start()
-        request(srv.port, "PUT", "/assessments/report/901", {"apiKey": key}, make_report(901, sections=40))
-        import threading
-        out = {}
-
-        def dl():
+        put = request(srv.port, "PUT", "/assessments/report/901", {"apiKey": key},
+                      make_report(901, sections=40))
+        self.assertIn(put.status, (200, 201), put)
+        body = b"{}"
+        head = ("POST /assessments/reports/901/download HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "apiKey: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                "Expect: 100-continue\r\n\r\n" % (key, len(body))).encode()
+        sock = harness.connect(srv.port)
+        try:
+            reader = harness.RawReader(sock)
+            sock.sendall(head)
+            # 100 Continue: the server has read the header and waits for the
+            # body, so the request is in flight for certain when the signal
+            # comes; the render and the whole response happen in the drain.
+            interim = reader.read_response()
+            self.assertEqual(interim.status, 100, interim)
+            srv.proc.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            self.assertTrue(srv.alive(), "exited with a request in flight:\n" + srv.all_logs()[-2000:])
+            sock.sendall(body)
             try:
-                out["resp"] = request(srv.port, "POST", "/assessments/reports/901/download", {"apiKey": key})
-            except Exception as e:  # noqa: BLE001
-                out["resp"] = e
-
-        t = threading.Thread(target=dl)
-        t.start()
-        time.sleep(0.02)
-        code = srv.stop()
-        t.join(timeout=15)
+                resp = reader.read_response()
+            except (harness.ConnectionClosed, ConnectionResetError) as e:
+                self.fail("the drain cut the download off: %r\n%s" % (e, srv.all_logs()[-2000:]))
+            # Nothing after the response: the drain closes the connection.
+            try:
+                rest = sock.recv(1)
+            except ConnectionResetError:
+                rest = b"<reset>"
+            self.assertEqual(rest, b"", "more after the response: %r" % rest)
+        finally:
+            sock.close()
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.content_type, "application/pdf", resp)
+        # RawReader read exactly Content-Length bytes or raised: check the count anyway.
+        self.assertEqual(len(resp.body), int(resp.header_values("Content-Length")[0]))
+        self.assertGreater(len(resp.body), 10000, "a 40-section PDF is not this small")
+        self.assertTrue(resp.body.startswith(b"%PDF-"), resp.body[:40])
+        self.assertTrue(resp.body.rstrip().endswith(b"%%EOF"), resp.body[-40:])
+        try:
+            code = srv.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            code = "still running 15 s after SIGTERM"
         self.assertEqual(code, 0, srv.all_logs()[-2000:])
-        resp = out.get("resp")
-        # Either the request was in flight (must complete) or not yet accepted (refused).
-        if not isinstance(resp, Exception):
-            self.assertEqual(resp.status, 200, resp)
-            self.assertTrue(resp.body.startswith(b"%PDF-"))
 
     def test_signing_key_file_created_0600(self):
         srv = self.new_server()

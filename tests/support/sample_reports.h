@@ -1,12 +1,13 @@
 #pragma once
 
 // Sample reports shared by the unit tests and the benchmarks: the report of
-// SPEC §1 as a Report, as a StoredReport, and as JSON.
+// SPEC §1 as a Report, as a StoredReport, and as JSON, and a long report.
 
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/rfc3339.h"
 #include "domain/report.h"
@@ -47,6 +48,25 @@ inline StoredReport SpecExample() {
   s.company_name = "Acme Talent";
   s.version = 1;
   s.report = SpecExampleReport();
+  return s;
+}
+
+// The report of SPEC §1 with `sections` sections of `skills` skills each,
+// with distinct names.
+inline StoredReport ManySections(int sections, int skills) {
+  StoredReport s = SpecExample();
+  s.report.sections.clear();
+  for (int i = 0; i < sections; ++i) {
+    Section sec;
+    sec.section = "Section " + std::to_string(i + 1);
+    sec.percentage = (i * 37) % 101;
+    for (int k = 0; k < skills; ++k) {
+      sec.skill_wise_score.push_back(
+          {"Skill " + std::to_string(i + 1) + "." + std::to_string(k + 1),
+           (k * 13 + i) % 101 * 1.0});
+    }
+    s.report.sections.push_back(std::move(sec));
+  }
   return s;
 }
 

@@ -6,29 +6,35 @@
 
 #include <chrono>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "core/log.h"
 #include "core/rfc3339.h"
 #include "links/token.h"
+#include "support/capturing_log_sink.h"
+#include "support/faulty_store.h"
 #include "support/sample_reports.h"
-#include "unit/service/service_fixture.h"
+#include "support/service_fixture.h"
 
-namespace reportshare::test {
+namespace reportshare::http {
 namespace {
 
 namespace json = boost::json;
-using http::Header;
-using http::Request;
-using http::Response;
 using std::chrono::hours;
 using std::chrono::minutes;
+using test_support::At;
+using test_support::CompletedReport;
+using test_support::PendingReport;
+using test_support::ServiceFixture;
+using test_support::StoreMethod;
 
 std::optional<std::string> HeaderOf(const Response& res, std::string_view name) {
   for (const auto& h : res.headers) {
-    if (http::HeaderNameEquals(h.name, name)) return h.value;
+    if (HeaderNameEquals(h.name, name)) return h.value;
   }
   return std::nullopt;
 }
@@ -77,7 +83,7 @@ class ApiTest : public ServiceFixture {
   void SetUp() override {
     ServiceFixture::SetUp();
     if (HasFatalFailure()) return;
-    api_ = std::make_unique<http::Api>(*service_);
+    api_ = std::make_unique<Api>(*service_);
   }
 
   void TearDown() override {
@@ -135,7 +141,7 @@ class ApiTest : public ServiceFixture {
     return link ? link->views : -1;
   }
 
-  std::unique_ptr<http::Api> api_;
+  std::unique_ptr<Api> api_;
 };
 
 // ---------------------------------------------------------------------------
@@ -158,7 +164,7 @@ TEST(PrefersJsonTest, Table) {
            {"text/html;q=0.9, application/*", true},
            {"APPLICATION/JSON", true},
        }) {
-    EXPECT_EQ(http::PrefersJson(c.accept), c.json) << "Accept: " << c.accept;
+    EXPECT_EQ(PrefersJson(c.accept), c.json) << "Accept: " << c.accept;
   }
 }
 
@@ -952,5 +958,186 @@ TEST_F(ApiTest, EveryJsonErrorHasOnlyTheErrorKey) {
   }
 }
 
+// ---------------------------------------------------------------------------
+// The database fails: every store call of every endpoint, failed in turn.
+
+// True if the response (status line aside) contains `secret`.
+bool Leaks(const Response& res, std::string_view secret) {
+  if (secret.empty()) return false;
+  if (Contains(res.body, secret)) return true;
+  for (const auto& h : res.headers) {
+    if (Contains(h.value, secret)) return true;
+  }
+  return false;
+}
+
+class ApiFaultTest : public ApiTest {
+ protected:
+  // The response says nothing a client must not see: no API key, no token,
+  // no database path.
+  void ExpectNoSecret(const Response& res) const {
+    for (const std::string& secret : secrets_) {
+      EXPECT_FALSE(Leaks(res, secret)) << "response leaks \"" << secret << "\": " << res.body;
+    }
+  }
+  // What a failed store call looks like as JSON: 503 and the store's
+  // client-safe message alone.
+  void ExpectUnavailable(const Response& res) const {
+    EXPECT_EQ(ExpectJsonError(res, 503), "database unavailable");
+    ExpectNoSecret(res);
+  }
+  // ...and as the link's page for a browser.
+  void ExpectUnavailablePage(const Response& res) const {
+    EXPECT_EQ(res.status, 503) << res.body;
+    EXPECT_TRUE(Contains(HeaderOf(res, "Content-Type").value_or(""), "text/html"));
+    EXPECT_TRUE(Contains(res.body, "Temporarily unavailable")) << res.body;
+    ExpectLinkSecurityHeaders(res);
+    ExpectNoSecret(res);
+  }
+  std::string Token() {
+    std::string token = ShareToken(318);
+    secrets_.push_back(token);
+    return token;
+  }
+
+  std::vector<std::string> secrets_;
+};
+
+TEST_F(ApiFaultTest, EveryStoreCallOfEveryEndpointFailsAs503) {
+  auto log = std::make_shared<test_support::CapturingLogSink>();
+  core::ScopedLogSink scoped_log(log);
+  secrets_ = {key_a_, key_b_, dir_.path()};
+  PutA(CompletedReport(318));
+  const std::string token = Token();
+  const std::string revoked_token = Token();
+  const std::string link_id = ClaimsOf(token).link_id.ToString();
+  const std::string revoked_link_id = ClaimsOf(revoked_token).link_id.ToString();
+  const std::vector<Header> as_json = {{"Accept", "application/json"}};
+
+  using M = StoreMethod;
+  struct Endpoint {
+    Request req;
+    std::vector<StoreMethod> calls;  // every store call it makes, in order
+    bool page = false;               // a browser on the link path: errors are HTML
+  };
+  // Each endpoint is failed at each of its calls and then run once without
+  // a fault (which must make exactly `calls`), in this order: the first GET
+  // of a Completed report writes its report_link, the second only reads it;
+  // the revocations come last, so the link opens before.
+  const std::vector<Endpoint> endpoints = {
+      {AuthA("POST", "/assessments/reports/318/share"),
+       {M::kFindApiKey, M::kGetReport, M::kInsertLink}},
+      {AuthA("POST", "/assessments/reports/318/download"), {M::kFindApiKey, M::kGetReport}},
+      {AuthA("GET", "/assessments/report/318"),
+       {M::kFindApiKey, M::kGetReport, M::kGetLink, M::kInsertLink}},
+      {AuthA("GET", "/assessments/report/318"), {M::kFindApiKey, M::kGetReport, M::kGetLink}},
+      {AuthA("PUT", "/assessments/report/319", test_support::kSpecExampleBodyJson),
+       {M::kFindApiKey, M::kPutReport}},
+      {AuthA("GET", "/assessments/reports/318/links"),
+       {M::kFindApiKey, M::kGetReport, M::kListLinks}},
+      {AuthA("GET", "/assessments/reports/318/links/" + link_id + "/opens"),
+       {M::kFindApiKey, M::kGetReport, M::kListOpens}},
+      {Req("GET", LinkPath(token), as_json), {M::kGetLink, M::kGetReport, M::kRecordOpens}},
+      {Req("GET", LinkPath(token) + "?format=pdf", as_json),
+       {M::kGetLink, M::kGetReport, M::kRecordOpens}},
+      {Req("GET", LinkPath(token)), {M::kGetLink, M::kGetReport, M::kRecordOpens}, true},
+      {Req("HEAD", LinkPath(token)), {M::kGetLink, M::kGetReport, M::kRecordOpens}, true},
+      {AuthA("DELETE", "/assessments/reports/318/links/" + revoked_link_id),
+       {M::kFindApiKey, M::kGetReport, M::kRevokeLink}},
+      {AuthA("DELETE", "/assessments/reports/318/links"),
+       {M::kFindApiKey, M::kGetReport, M::kRevokeAllLinks}},
+  };
+
+  size_t failed_audits = 0;
+  for (const Endpoint& e : endpoints) {
+    SCOPED_TRACE(e.req.method + " " + e.req.target + (e.page ? " (browser)" : ""));
+    for (size_t n = 1; n <= e.calls.size(); ++n) {
+      const StoreMethod failing = e.calls[n - 1];
+      SCOPED_TRACE("failing store call " + std::to_string(n) + ": " +
+                   std::string(test_support::StoreMethodName(failing)));
+      size_t before = faulty_->call_count();
+      faulty_->FailCall(static_cast<int64_t>(n));
+      Response res = Handle(e.req);
+      faulty_->Heal();
+      // The request stopped at the failed call.
+      EXPECT_EQ(faulty_->MethodsCalled(before),
+                std::vector<StoreMethod>(e.calls.begin(), e.calls.begin() + n));
+      if (failing == M::kRecordOpens) {
+        // The audit is written after the decision: a failed write is logged
+        // and the visitor still gets the report.
+        EXPECT_EQ(res.status, 200) << res.body.substr(0, 200);
+        ++failed_audits;
+      } else if (e.page) {
+        ExpectUnavailablePage(res);
+      } else {
+        ExpectUnavailable(res);
+      }
+    }
+    size_t before = faulty_->call_count();
+    Response ok = Handle(e.req);
+    EXPECT_GE(ok.status, 200);
+    EXPECT_LT(ok.status, 300) << ok.body.substr(0, 200);
+    EXPECT_EQ(faulty_->MethodsCalled(before), e.calls) << "the store calls listed above changed";
+  }
+
+  EXPECT_EQ(
+      log->Matching("service", core::LogLevel::kWarning, "could not record a link open").size(),
+      failed_audits);
+  std::string logged = log->AllText();
+  for (const std::string& secret : {key_a_, key_b_, token, revoked_token}) {
+    EXPECT_FALSE(Contains(logged, secret)) << logged;
+  }
+}
+
+TEST_F(ApiFaultTest, ReadyzIs503WhenTheDatabaseIsDown) {
+  faulty_->FailMethod(StoreMethod::kPing);
+  for (const char* method : {"GET", "HEAD"}) {
+    SCOPED_TRACE(method);
+    Response res = Handle(Req(method, "/readyz"));
+    EXPECT_EQ(ExpectJsonError(res, 503), "database unreachable");
+    ExpectNoSecret(res);
+  }
+  EXPECT_EQ(faulty_->failures(), 2);
+  faulty_->Heal();
+  EXPECT_EQ(Handle(Req("GET", "/readyz")).status, 200);
+}
+
+TEST_F(ApiFaultTest, HealthzTouchesNoDatabase) {
+  size_t before = faulty_->call_count();
+  EXPECT_EQ(Handle(Req("GET", "/healthz")).status, 200);
+  EXPECT_EQ(Handle(Req("HEAD", "/healthz")).status, 200);
+  EXPECT_EQ(faulty_->call_count(), before);
+}
+
+TEST_F(ApiFaultTest, RenderFailureIs500WithoutTheRenderersMessage) {
+  PutA(CompletedReport(318));
+  const std::string token = Token();
+  faulty_renderer_->FailPdf();
+  const std::string_view detail = test_support::FaultyRenderer::kFailureMessage;
+
+  Response download = Handle(AuthA("POST", "/assessments/reports/318/download"));
+  EXPECT_EQ(ExpectJsonError(download, 500), "internal error");
+  EXPECT_FALSE(Leaks(download, detail));
+
+  Response as_json =
+      Handle(Req("GET", LinkPath(token) + "?format=pdf", {{"Accept", "application/json"}}));
+  EXPECT_EQ(ExpectJsonError(as_json, 500), "internal error");
+  ExpectLinkSecurityHeaders(as_json);
+
+  Response page = Handle(Req("GET", LinkPath(token) + "?format=pdf"));
+  EXPECT_EQ(page.status, 500);
+  EXPECT_TRUE(Contains(HeaderOf(page, "Content-Type").value_or(""), "text/html"));
+  EXPECT_TRUE(Contains(page.body, "Temporarily unavailable")) << page.body;
+  EXPECT_FALSE(Leaks(page, detail));
+  EXPECT_FALSE(Leaks(page, "cairo"));
+  ExpectLinkSecurityHeaders(page);
+  EXPECT_EQ(faulty_renderer_->pdf_renders(), 3);
+
+  faulty_renderer_->Heal();
+  Response healed = Handle(AuthA("POST", "/assessments/reports/318/download"));
+  EXPECT_EQ(healed.status, 200);
+  EXPECT_EQ(healed.body.rfind("%PDF-", 0), 0u);
+}
+
 }  // namespace
-}  // namespace reportshare::test
+}  // namespace reportshare::http

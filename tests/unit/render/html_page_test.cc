@@ -5,14 +5,14 @@
 #include <regex>
 
 #include "render/renderer.h"
-#include "unit/render/test_reports.h"
+#include "support/sample_reports.h"
 
 namespace reportshare::render {
 namespace {
 
-using test_data::At;
-using test_data::ManySections;
-using test_data::SpecExample;
+using test_support::At;
+using test_support::ManySections;
+using test_support::SpecExample;
 
 std::string Html(const StoredReport& s, std::string_view href = "/r/tok?format=pdf") {
   return MakeBasicRenderer()->RenderHtml(s, At("2025-07-09T07:00:00Z"), href);

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -14,14 +13,14 @@
 #include <vector>
 
 #include "render/renderer.h"
-#include "unit/render/test_reports.h"
+#include "support/sample_reports.h"
 
 namespace reportshare::render {
 namespace {
 
-using test_data::At;
-using test_data::ManySections;
-using test_data::SpecExample;
+using test_support::At;
+using test_support::ManySections;
+using test_support::SpecExample;
 
 const Instant kGenerated = At("2025-07-09T07:00:00Z");
 
@@ -367,24 +366,6 @@ TEST(RenderPdfTest, WarmUpOnAFreshThreadThenRenderTheSameBytes) {
   });
   worker.join();
   EXPECT_EQ(got, expected);
-}
-
-TEST(RenderPdfTest, WarmRenderTime) {
-  auto renderer = MakeBasicRenderer();
-  StoredReport s = SpecExample();
-  (void)renderer->RenderPdf(s, kGenerated);  // font loading
-  constexpr int kRounds = 10;
-  auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < kRounds; ++i) ASSERT_TRUE(renderer->RenderPdf(s, kGenerated).has_value());
-  auto per = (std::chrono::steady_clock::now() - start) / kRounds;
-  std::printf("per-render (small report, warm): %.2f ms\n",
-              std::chrono::duration<double, std::milli>(per).count());
-  StoredReport big = ManySections(40, 10);
-  start = std::chrono::steady_clock::now();
-  ASSERT_TRUE(renderer->RenderPdf(big, kGenerated).has_value());
-  std::printf(
-      "per-render (40x10 report, warm): %.2f ms\n",
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
 }
 
 }  // namespace

@@ -2,13 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include "unit/render/test_reports.h"
+#include "support/sample_reports.h"
 
 namespace reportshare::render {
 namespace {
 
-using test_data::At;
-using test_data::SpecExample;
+using test_support::At;
+using test_support::SpecExample;
 
 TEST(FormatPercentTest, DropsTrailingZeroAndKeepsOneDecimal) {
   EXPECT_EQ(FormatPercent(80.0), "80%");
@@ -117,8 +117,8 @@ TEST(MakeReportViewTest, NoCutOffNoVerdictNoOfftabNoDuration) {
 namespace reportshare::render {
 namespace {
 
-using test_data::At;
-using test_data::SpecExample;
+using test_support::At;
+using test_support::SpecExample;
 
 TEST(MakeReportViewTest, FiguresNeverContradictTheVerdict) {
   StoredReport just_below = SpecExample();

@@ -2,107 +2,36 @@
 
 #include <gtest/gtest.h>
 
-#include <array>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/log.h"
 #include "core/rfc3339.h"
 #include "links/key_ring.h"
 #include "links/token.h"
-#include "unit/service/fake_clock.h"
-#include "unit/service/service_fixture.h"
+#include "support/capturing_log_sink.h"
+#include "support/fake_clock.h"
+#include "support/service_fixture.h"
 
-namespace reportshare::test {
+namespace reportshare::service {
 namespace {
 
 using std::chrono::hours;
 using std::chrono::microseconds;
 using std::chrono::minutes;
-
-// A Store that forwards to another and counts every call.
-class CountingStore final : public store::Store {
- public:
-  explicit CountingStore(store::Store& inner) : inner_(inner) {}
-  int calls() const { return calls_; }
-
-  Result<CompanyId> EnsureCompany(std::string_view name) override {
-    ++calls_;
-    return inner_.EnsureCompany(name);
-  }
-  Status InsertApiKey(CompanyId company, std::string_view key_id,
-                      const std::array<uint8_t, 32>& key_hash, Instant created_at) override {
-    ++calls_;
-    return inner_.InsertApiKey(company, key_id, key_hash, created_at);
-  }
-  Result<std::optional<store::Principal>> FindApiKey(
-      const std::array<uint8_t, 32>& key_hash) override {
-    ++calls_;
-    return inner_.FindApiKey(key_hash);
-  }
-  Result<std::vector<store::ApiKeyInfo>> ListApiKeys() override {
-    ++calls_;
-    return inner_.ListApiKeys();
-  }
-  Result<bool> RevokeApiKey(std::string_view key_id, Instant at) override {
-    ++calls_;
-    return inner_.RevokeApiKey(key_id, at);
-  }
-  Result<std::optional<StoredReport>> GetReport(ReportId id) override {
-    ++calls_;
-    return inner_.GetReport(id);
-  }
-  Result<store::PutOutcome> PutReport(CompanyId company, const Report& report,
-                                      Instant at) override {
-    ++calls_;
-    return inner_.PutReport(company, report, at);
-  }
-  Status InsertLink(const LinkRecord& link) override {
-    ++calls_;
-    return inner_.InsertLink(link);
-  }
-  Result<std::optional<LinkRecord>> GetLink(const LinkId& id) override {
-    ++calls_;
-    return inner_.GetLink(id);
-  }
-  Result<std::vector<LinkRecord>> ListLinks(CompanyId company, ReportId report) override {
-    ++calls_;
-    return inner_.ListLinks(company, report);
-  }
-  Result<int64_t> RevokeLink(CompanyId company, ReportId report, const LinkId& id,
-                             Instant at) override {
-    ++calls_;
-    return inner_.RevokeLink(company, report, id, at);
-  }
-  Result<int64_t> RevokeAllLinks(CompanyId company, ReportId report, Instant at) override {
-    ++calls_;
-    return inner_.RevokeAllLinks(company, report, at);
-  }
-  Status RecordOpens(const std::vector<LinkOpen>& opens) override {
-    ++calls_;
-    return inner_.RecordOpens(opens);
-  }
-  Result<std::vector<LinkOpen>> ListOpens(CompanyId company, ReportId report, const LinkId& id,
-                                          int limit) override {
-    ++calls_;
-    return inner_.ListOpens(company, report, id, limit);
-  }
-  Result<bool> HasLinks() override {
-    ++calls_;
-    return inner_.HasLinks();
-  }
-  Status Ping() override {
-    ++calls_;
-    return inner_.Ping();
-  }
-
- private:
-  store::Store& inner_;
-  int calls_ = 0;
-};
+using test_support::At;
+using test_support::CompletedReport;
+using test_support::FakeClock;
+using test_support::FaultyStore;
+using test_support::kBaseUrl;
+using test_support::PendingReport;
+using test_support::ServiceFixture;
+using test_support::StoreMethod;
 
 // ---------------------------------------------------------------------------
 // FakeClock itself.
@@ -258,6 +187,74 @@ TEST_F(ReportServiceTest, DownloadGivesAPdfWithAsciiName) {
   ASSERT_TRUE(pdf) << pdf.error().message();
   EXPECT_EQ(pdf->filename, "report-318.pdf");
   EXPECT_EQ(pdf->bytes.rfind("%PDF-", 0), 0u);
+}
+
+// ---------------------------------------------------------------------------
+// Faults: a renderer that fails, an audit write that fails, the recorder.
+
+TEST_F(ReportServiceTest, FailedRenderIsNotCachedAndTheNextDownloadRendersAgain) {
+  PutA(CompletedReport(318));
+  PdfCache cache(1 << 20);
+  ReportService cached(*faulty_, *faulty_renderer_, *keys_, clock_, kBaseUrl, &cache);
+  faulty_renderer_->FailPdf(1);
+  auto failed = cached.Download(a_, ReportId{318});
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code(), Code::kInternal);
+  EXPECT_EQ(cache.entries(), 0u);
+
+  auto first = cached.Download(a_, ReportId{318});
+  ASSERT_TRUE(first) << first.error().message();
+  auto second = cached.Download(a_, ReportId{318});
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->bytes, first->bytes);
+  EXPECT_EQ(faulty_renderer_->pdf_renders(), 2);  // the failure, then one real render
+  EXPECT_EQ(cached.counters().pdfs_rendered.load(), 1u);
+  EXPECT_EQ(cached.counters().pdf_cache_hits.load(), 1u);
+}
+
+TEST_F(ReportServiceTest, FailedAuditWriteStillServesTheLinkAndIsLogged) {
+  PutA(CompletedReport(318));
+  std::string token = TokenOf(ShareA(318).signed_url);
+  auto log = std::make_shared<test_support::CapturingLogSink>();
+  core::ScopedLogSink scoped(log);
+  faulty_->FailMethod(StoreMethod::kRecordOpens);
+  auto opened = service_->OpenLink(token, true);
+  ASSERT_TRUE(opened) << opened.error().message();
+  auto warnings =
+      log->Matching("service", core::LogLevel::kWarning, "could not record a link open");
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].Field("error"), "database unavailable");
+  EXPECT_EQ(warnings[0].Field("report_id"), "318");
+  std::string logged = log->AllText();
+  EXPECT_EQ(logged.find(token), std::string::npos) << logged;
+  EXPECT_EQ(logged.find(key_a_), std::string::npos) << logged;
+  EXPECT_EQ(StoredLink(ClaimsOf(token).link_id)->views, 0);  // lost, not counted later
+}
+
+TEST_F(ReportServiceTest, WithARecorderOpensAreQueuedAndTheLinksListReadsThem) {
+  PutA(CompletedReport(318));
+  std::string token = TokenOf(ShareA(318).signed_url);
+  OpenRecorder recorder(*faulty_, std::chrono::minutes(1));
+  ReportService batched(*faulty_, *faulty_renderer_, *keys_, clock_, kBaseUrl, nullptr, &recorder);
+  size_t before = faulty_->call_count();
+  ASSERT_TRUE(batched.OpenLink(token, true));
+  EXPECT_EQ(faulty_->MethodsCalled(before),
+            (std::vector<StoreMethod>{StoreMethod::kGetLink, StoreMethod::kGetReport}));
+
+  // A failed flush does not fail the list: it is a moment behind.
+  faulty_->FailMethod(StoreMethod::kRecordOpens, 1);
+  auto behind = batched.ListLinks(a_, ReportId{318});
+  ASSERT_TRUE(behind) << behind.error().message();
+  ASSERT_EQ(behind->size(), 1u);
+  EXPECT_EQ((*behind)[0].views, 0);
+  // The next list flushes first and sees its own node's view.
+  before = faulty_->call_count();
+  auto links = batched.ListLinks(a_, ReportId{318});
+  ASSERT_TRUE(links);
+  EXPECT_EQ((*links)[0].views, 1);
+  EXPECT_EQ(faulty_->MethodsCalled(before),
+            (std::vector<StoreMethod>{StoreMethod::kGetReport, StoreMethod::kRecordOpens,
+                                      StoreMethod::kListLinks}));
 }
 
 // ---------------------------------------------------------------------------
@@ -435,13 +432,13 @@ TEST_F(ReportServiceTest, OpenLinkSignedByKeyNotInRingIsNotFound) {
 TEST_F(ReportServiceTest, BadOrExpiredTokenTouchesNoDatabase) {
   PutA(CompletedReport(318));
   std::string token = TokenOf(ShareA(318, hours(1)).signed_url);
-  CountingStore counting(*store_);
+  FaultyStore counting(*store_);
   service::ReportService watched(counting, *renderer_, *keys_, clock_, kBaseUrl);
 
   ASSERT_TRUE(watched.OpenLink(token, false));
-  EXPECT_GT(counting.calls(), 0);  // the counter works
+  EXPECT_GT(counting.call_count(), 0u);  // the counter works
 
-  int before = counting.calls();
+  size_t before = counting.call_count();
   std::string tampered = token;
   tampered[token.size() - 3] = tampered[token.size() - 3] == 'A' ? 'B' : 'A';
   for (const std::string& bad : {tampered, std::string("x"), std::string()}) {
@@ -449,14 +446,14 @@ TEST_F(ReportServiceTest, BadOrExpiredTokenTouchesNoDatabase) {
     ASSERT_FALSE(opened);
     EXPECT_EQ(opened.error().code(), Code::kNotFound);
   }
-  EXPECT_EQ(counting.calls(), before);
+  EXPECT_EQ(counting.call_count(), before);
   // An expired link is judged from the token alone; the only database call
   // is the audit of the attempt (written, never read).
   clock_.Advance(hours(1));
   auto expired = watched.OpenLink(token, true);
   ASSERT_FALSE(expired);
   EXPECT_EQ(expired.error().code(), Code::kGone);
-  EXPECT_EQ(counting.calls(), before + 1);
+  EXPECT_EQ(counting.MethodsCalled(before), std::vector<StoreMethod>{StoreMethod::kRecordOpens});
 }
 
 TEST_F(ReportServiceTest, ReportLinkSurvivesRotation) {
@@ -785,4 +782,4 @@ TEST_F(ReportServiceTest, ReadyWhenDatabaseAnswers) { EXPECT_TRUE(service_->Read
 TEST_F(ReportServiceTest, PublicBaseUrlIsKept) { EXPECT_EQ(service_->public_base_url(), kBaseUrl); }
 
 }  // namespace
-}  // namespace reportshare::test
+}  // namespace reportshare::service

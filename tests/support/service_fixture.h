@@ -15,18 +15,18 @@
 #include "service/key_ring_holder.h"
 #include "service/report_service.h"
 #include "store/sqlite/sqlite_store.h"
+#include "support/fake_clock.h"
+#include "support/faulty_renderer.h"
+#include "support/faulty_store.h"
 #include "support/sample_reports.h"
 #include "support/temp_dir.h"
-#include "unit/service/fake_clock.h"
 
-namespace reportshare::test {
-
-using test_support::At;
+namespace reportshare::test_support {
 
 inline constexpr const char* kBaseUrl = "https://reports.example.com";
 
 // The report of SPEC §1, Completed.
-inline Report CompletedReport(int64_t id = 318) { return test_support::SpecExampleReport(id); }
+inline Report CompletedReport(int64_t id = 318) { return SpecExampleReport(id); }
 
 inline Report PendingReport(int64_t id) {
   Report r;
@@ -41,6 +41,8 @@ inline Report PendingReport(int64_t id) {
 
 // A real SqliteStore on a temporary file, the basic renderer, a one-key ring,
 // a FakeClock and the service over them; two companies with one API key each.
+// The service reaches the store through `faulty_` and the renderer through
+// `faulty_renderer_`, which forward everything until a test arms a fault.
 class ServiceFixture : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -48,13 +50,15 @@ class ServiceFixture : public ::testing::Test {
     auto store = store::SqliteStore::Open(dir_.path() + "/test.db", 2);
     ASSERT_TRUE(store) << store.error().message();
     store_ = std::move(*store);
+    faulty_ = std::make_unique<FaultyStore>(*store_);
     renderer_ = render::MakeBasicRenderer();
+    faulty_renderer_ = std::make_unique<FaultyRenderer>(*renderer_);
     auto ring = links::KeyRing::Generate();
     ASSERT_TRUE(ring);
     keys_ = std::make_unique<service::KeyRingHolder>(std::move(*ring));
     clock_.Set(At("2025-07-10T09:00:00Z"));
-    service_ =
-        std::make_unique<service::ReportService>(*store_, *renderer_, *keys_, clock_, kBaseUrl);
+    service_ = std::make_unique<service::ReportService>(*faulty_, *faulty_renderer_, *keys_, clock_,
+                                                        kBaseUrl);
 
     auto a = service::CreateApiKey(*store_, "Acme Talent", clock_);
     ASSERT_TRUE(a);
@@ -74,6 +78,7 @@ class ServiceFixture : public ::testing::Test {
 
   void TearDown() override {
     service_.reset();
+    faulty_.reset();
     store_.reset();
   }
 
@@ -102,9 +107,11 @@ class ServiceFixture : public ::testing::Test {
     return link ? *link : std::nullopt;
   }
 
-  test_support::TempDir dir_{"rs_service_test."};
+  TempDir dir_{"rs_service_test."};
   std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<FaultyStore> faulty_;  // over store_
   std::unique_ptr<render::ReportRenderer> renderer_;
+  std::unique_ptr<FaultyRenderer> faulty_renderer_;  // over renderer_
   std::unique_ptr<service::KeyRingHolder> keys_;
   FakeClock clock_;
   std::unique_ptr<service::ReportService> service_;
@@ -112,4 +119,4 @@ class ServiceFixture : public ::testing::Test {
   store::Principal a_, b_;
 };
 
-}  // namespace reportshare::test
+}  // namespace reportshare::test_support

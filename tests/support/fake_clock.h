@@ -6,7 +6,7 @@
 
 #include "core/clock.h"
 
-namespace reportshare::test {
+namespace reportshare::test_support {
 
 // A clock that only moves when told to. Thread-safe.
 class FakeClock final : public Clock {
@@ -22,4 +22,4 @@ class FakeClock final : public Clock {
   std::atomic<int64_t> us_;
 };
 
-}  // namespace reportshare::test
+}  // namespace reportshare::test_support

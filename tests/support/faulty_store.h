@@ -1,0 +1,228 @@
+#pragma once
+
+// A store::Store that forwards every call to a real store and fails the calls
+// a test chooses the way a store fails when its database is down:
+// kUnavailable("database unavailable"), before the real store is touched. It
+// drives the tests of the store-failure paths (the open recorder's backoff,
+// the import abort, the API's 503s), and its call log shows which store calls
+// an operation makes.
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/mutex.h"
+#include "core/status.h"
+#include "store/store.h"
+
+namespace reportshare::test_support {
+
+// The methods of store::Store, to say which one to fail.
+enum class StoreMethod {
+  kEnsureCompany,
+  kInsertApiKey,
+  kFindApiKey,
+  kListApiKeys,
+  kRevokeApiKey,
+  kGetReport,
+  kPutReport,
+  kInsertLink,
+  kGetLink,
+  kListLinks,
+  kRevokeLink,
+  kRevokeAllLinks,
+  kRecordOpens,
+  kListOpens,
+  kHasLinks,
+  kPing,
+};
+inline constexpr size_t kStoreMethodCount = static_cast<size_t>(StoreMethod::kPing) + 1;
+
+// The method's name as store.h spells it ("GetReport").
+inline std::string_view StoreMethodName(StoreMethod method) {
+  static constexpr std::array<std::string_view, kStoreMethodCount> kNames = {
+      "EnsureCompany", "InsertApiKey", "FindApiKey", "ListApiKeys",
+      "RevokeApiKey",  "GetReport",    "PutReport",  "InsertLink",
+      "GetLink",       "ListLinks",    "RevokeLink", "RevokeAllLinks",
+      "RecordOpens",   "ListOpens",    "HasLinks",   "Ping"};
+  return kNames[static_cast<size_t>(method)];
+}
+inline std::ostream& operator<<(std::ostream& os, StoreMethod method) {
+  return os << StoreMethodName(method);
+}
+
+// Thread-safe; `inner` must outlive it.
+class FaultyStore final : public store::Store {
+ public:
+  // The status of every injected failure: what a real store returns when its
+  // database fails (the driver's error only goes to the log).
+  static Status Failure() { return Status::Unavailable("database unavailable"); }
+  static constexpr int kForever = -1;
+
+  // One call that reached this store, failed or not.
+  struct Call {
+    StoreMethod method;
+    std::chrono::steady_clock::time_point at;  // when it came in
+    bool failed;
+  };
+
+  explicit FaultyStore(store::Store& inner) : inner_(inner) {}
+
+  // Fails the n-th call from now (1: the next one) whatever its method, and
+  // then the `count` - 1 calls after it.
+  void FailCall(int64_t n, int64_t count = 1) {
+    core::MutexLock lock(mu_);
+    fail_from_ = static_cast<int64_t>(calls_.size()) + n;
+    fail_until_ = *fail_from_ + count;
+  }
+
+  // Fails the next `times` calls of `method`, or every one (kForever).
+  void FailMethod(StoreMethod method, int times = kForever) {
+    core::MutexLock lock(mu_);
+    method_failures_[static_cast<size_t>(method)] = times;
+  }
+
+  // Clears every armed fault: from now on every call reaches the real store.
+  void Heal() {
+    core::MutexLock lock(mu_);
+    fail_from_.reset();
+    method_failures_.fill(0);
+  }
+
+  // Every call so far, in order.
+  std::vector<Call> calls() const {
+    core::MutexLock lock(mu_);
+    return calls_;
+  }
+  size_t call_count() const {
+    core::MutexLock lock(mu_);
+    return calls_.size();
+  }
+  // The methods of the calls from index `first` on, in order.
+  std::vector<StoreMethod> MethodsCalled(size_t first = 0) const {
+    core::MutexLock lock(mu_);
+    std::vector<StoreMethod> out;
+    for (size_t i = first; i < calls_.size(); ++i) out.push_back(calls_[i].method);
+    return out;
+  }
+  // The calls of one method, in order.
+  std::vector<Call> CallsOf(StoreMethod method) const {
+    core::MutexLock lock(mu_);
+    std::vector<Call> out;
+    for (const Call& c : calls_) {
+      if (c.method == method) out.push_back(c);
+    }
+    return out;
+  }
+  int64_t failures() const {
+    core::MutexLock lock(mu_);
+    return failures_;
+  }
+
+  // --- store::Store ---
+
+  Result<CompanyId> EnsureCompany(std::string_view name) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kEnsureCompany));
+    return inner_.EnsureCompany(name);
+  }
+  Status InsertApiKey(CompanyId company, std::string_view key_id,
+                      const std::array<uint8_t, 32>& key_hash, Instant created_at) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kInsertApiKey));
+    return inner_.InsertApiKey(company, key_id, key_hash, created_at);
+  }
+  Result<std::optional<store::Principal>> FindApiKey(
+      const std::array<uint8_t, 32>& key_hash) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kFindApiKey));
+    return inner_.FindApiKey(key_hash);
+  }
+  Result<std::vector<store::ApiKeyInfo>> ListApiKeys() override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kListApiKeys));
+    return inner_.ListApiKeys();
+  }
+  Result<bool> RevokeApiKey(std::string_view key_id, Instant at) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kRevokeApiKey));
+    return inner_.RevokeApiKey(key_id, at);
+  }
+  Result<std::optional<StoredReport>> GetReport(ReportId id) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kGetReport));
+    return inner_.GetReport(id);
+  }
+  Result<store::PutOutcome> PutReport(CompanyId company, const Report& report,
+                                      Instant at) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kPutReport));
+    return inner_.PutReport(company, report, at);
+  }
+  Status InsertLink(const LinkRecord& link) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kInsertLink));
+    return inner_.InsertLink(link);
+  }
+  Result<std::optional<LinkRecord>> GetLink(const LinkId& id) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kGetLink));
+    return inner_.GetLink(id);
+  }
+  Result<std::vector<LinkRecord>> ListLinks(CompanyId company, ReportId report) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kListLinks));
+    return inner_.ListLinks(company, report);
+  }
+  Result<int64_t> RevokeLink(CompanyId company, ReportId report, const LinkId& id,
+                             Instant at) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kRevokeLink));
+    return inner_.RevokeLink(company, report, id, at);
+  }
+  Result<int64_t> RevokeAllLinks(CompanyId company, ReportId report, Instant at) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kRevokeAllLinks));
+    return inner_.RevokeAllLinks(company, report, at);
+  }
+  Status RecordOpens(const std::vector<LinkOpen>& opens) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kRecordOpens));
+    return inner_.RecordOpens(opens);
+  }
+  Result<std::vector<LinkOpen>> ListOpens(CompanyId company, ReportId report, const LinkId& id,
+                                          int limit) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kListOpens));
+    return inner_.ListOpens(company, report, id, limit);
+  }
+  Result<bool> HasLinks() override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kHasLinks));
+    return inner_.HasLinks();
+  }
+  Status Ping() override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kPing));
+    return inner_.Ping();
+  }
+
+ private:
+  // Logs one call of `method` and decides whether it fails.
+  Status Enter(StoreMethod method) {
+    core::MutexLock lock(mu_);
+    const int64_t number = static_cast<int64_t>(calls_.size()) + 1;  // 1-based
+    bool fail = fail_from_ && number >= *fail_from_ && number < fail_until_;
+    int& left = method_failures_[static_cast<size_t>(method)];
+    if (left != 0) {
+      fail = true;
+      if (left > 0) --left;
+    }
+    calls_.push_back({method, std::chrono::steady_clock::now(), fail});
+    if (!fail) return Status::Ok();
+    ++failures_;
+    return Failure();
+  }
+
+  store::Store& inner_;
+  mutable core::Mutex mu_;
+  std::vector<Call> calls_ RS_GUARDED_BY(mu_);
+  // Calls numbered [fail_from_, fail_until_) fail (1-based, all methods).
+  std::optional<int64_t> fail_from_ RS_GUARDED_BY(mu_);
+  int64_t fail_until_ RS_GUARDED_BY(mu_) = 0;
+  // Per method: calls left to fail; kForever for all; 0 for none.
+  std::array<int, kStoreMethodCount> method_failures_ RS_GUARDED_BY(mu_) = {};
+  int64_t failures_ RS_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace reportshare::test_support
