@@ -79,7 +79,7 @@ std::string FormatJsonLine(const LogRecord& record) {
   line["msg"] = record.message;
   for (const LogField& f : record.fields) {
     std::string key(f.key());
-    if (key == "ts" || key == "level" || key == "channel" || key == "msg") key.insert(0, "_");
+    if (key == "ts" || key == "level" || key == "channel" || key == "msg") key = "_" + key;
     std::visit([&](const auto& v) { line[key] = v; }, f.value());
   }
   std::string text = WriteJson(line);
