@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
 #include <list>
 #include <optional>
 #include <thread>
@@ -35,12 +34,16 @@ struct Server::Impl {
   // Constant after construction.
   ServerOptions options;
   Handler handler;
-  net::io_context ioc;
-  net::io_context workers;
+
+  net::io_context ioc;      // the I/O threads'
+  net::io_context workers;  // the handlers'
   net::executor_work_guard<net::io_context::executor_type> workers_guard;
+  // Touched only on the acceptor's strand once Run() started.
   tcp::acceptor acceptor;
   net::signal_set signals;
   std::atomic<bool> draining{false};
+
+  // Constant after construction; refers to the members above.
   SessionContext session_context;
 
   core::Mutex mu;
