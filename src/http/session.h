@@ -94,8 +94,9 @@ struct Exchange {
   bool keep_alive = false;  // "Connection: keep-alive", else "Connection: close"
 };
 
-// Texts of the limit answers, built from the configured limits.
-std::string HeaderTooLargeMessage(size_t header_limit);  // "request header is larger than N bytes"
+// The 431 message for the configured limit: "request header is larger than N
+// bytes". (The router builds the 413 one from Request::body_limit.)
+std::string HeaderTooLargeMessage(size_t header_limit);
 
 // 16 hexadecimal digits from the system's random source.
 std::string NewRequestId();
