@@ -82,7 +82,8 @@ Result<LinkId> ParsePathLinkId(std::string_view text) {
 
 Status CheckBodySize(const Request& req) {
   if (req.body_too_large) {
-    return Status::PayloadTooLarge("request body is larger than 65536 bytes");
+    return Status::PayloadTooLarge("request body is larger than " + std::to_string(req.body_limit) +
+                                   " bytes");
   }
   return Status::Ok();
 }

@@ -1,11 +1,15 @@
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace reportshare::http {
+
+// The default cap on a request body (ServerOptions::body_limit).
+inline constexpr size_t kDefaultBodyLimit = 64 * 1024;
 
 struct Header {
   std::string name;
@@ -22,6 +26,8 @@ struct Request {
   // The body exceeded the cap and was not read; the router answers 413 after
   // authentication (SPEC's check order).
   bool body_too_large = false;
+  // The cap it exceeded (ServerOptions::body_limit), for the 413 message.
+  size_t body_limit = kDefaultBodyLimit;
   // The peer's IP address as text (for the open audit; never logged in full).
   std::string remote_address;
 

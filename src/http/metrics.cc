@@ -30,7 +30,7 @@ void Counter(std::string& out, std::string_view name, std::string_view help, uin
 void HttpMetrics::Record(std::string_view route, int status, double seconds) {
   size_t bucket = 0;
   while (bucket < kBuckets.size() && seconds > kBuckets[bucket]) ++bucket;
-  std::lock_guard lock(mu_);
+  core::MutexLock lock(mu_);
   ++requests_[{std::string(route), status}];
   Histogram& h = latency_[std::string(route)];
   if (bucket < kBuckets.size()) ++h.buckets[bucket];
@@ -41,7 +41,7 @@ void HttpMetrics::Record(std::string_view route, int status, double seconds) {
 std::string HttpMetrics::Render(const service::ServiceCounters& counters) const {
   std::string out;
   {
-    std::lock_guard lock(mu_);
+    core::MutexLock lock(mu_);
     out += "# HELP reportshare_http_requests_total HTTP requests by route and status.\n";
     out += "# TYPE reportshare_http_requests_total counter\n";
     for (const auto& [key, n] : requests_) {

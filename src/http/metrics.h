@@ -3,11 +3,11 @@
 #include <array>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include "core/mutex.h"
 #include "service/counters.h"
 
 namespace reportshare::http {
@@ -35,9 +35,9 @@ class HttpMetrics {
     double sum = 0;
   };
 
-  mutable std::mutex mu_;
-  std::map<std::pair<std::string, int>, uint64_t> requests_;  // GUARDED_BY(mu_)
-  std::map<std::string, Histogram> latency_;                  // GUARDED_BY(mu_)
+  mutable core::Mutex mu_;
+  std::map<std::pair<std::string, int>, uint64_t> requests_ RS_GUARDED_BY(mu_);
+  std::map<std::string, Histogram> latency_ RS_GUARDED_BY(mu_);
 };
 
 }  // namespace reportshare::http

@@ -13,7 +13,7 @@ std::optional<int> RateLimiter::Acquire(std::string_view key) {
   if (rate_ <= 0) return std::nullopt;
   Shard& shard = shards_[std::hash<std::string_view>{}(key) % shards_.size()];
   Instant now = clock_.Now();
-  std::lock_guard lock(shard.mu);
+  core::MutexLock lock(shard.mu);
   auto [it, inserted] = shard.buckets.try_emplace(std::string(key), Bucket{burst_, now});
   Bucket& b = it->second;
   if (!inserted && now > b.updated) {

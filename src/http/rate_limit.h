@@ -1,13 +1,13 @@
 #pragma once
 
 #include <array>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
 #include "core/clock.h"
+#include "core/mutex.h"
 
 namespace reportshare::http {
 
@@ -32,8 +32,8 @@ class RateLimiter {
     Instant updated;
   };
   struct Shard {
-    std::mutex mu;
-    std::unordered_map<std::string, Bucket> buckets;  // GUARDED_BY(mu)
+    core::Mutex mu;
+    std::unordered_map<std::string, Bucket> buckets RS_GUARDED_BY(mu);
   };
 
   const double rate_;

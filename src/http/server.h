@@ -29,18 +29,27 @@ struct ServerOptions {
   std::function<void(const Response&, double seconds)> on_response;
   // Called once when a drain starts (SIGTERM, SIGINT or Drain()).
   std::function<void()> on_drain;
-  size_t header_limit = 16 * 1024;          // larger headers → 431
-  size_t body_limit = 64 * 1024;            // larger bodies → 413
-  std::chrono::seconds header_timeout{10};  // whole request header
-  std::chrono::seconds idle_timeout{60};    // keep-alive wait
-  std::chrono::seconds body_timeout{30};    // request body
+  // Larger request headers are answered 431. Default: 16 KiB.
+  size_t header_limit = 16 * 1024;
+  // Larger request bodies are answered 413. Default: 64 KiB.
+  size_t body_limit = kDefaultBodyLimit;
+  // The whole request header must arrive within this. Default: 10 s.
+  std::chrono::milliseconds header_timeout = std::chrono::seconds(10);
+  // A keep-alive connection waits this long for its next request. Default: 60 s.
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
+  // The whole request body must arrive within this. Default: 30 s.
+  std::chrono::milliseconds body_timeout = std::chrono::seconds(30);
+  // The whole response must be written within this, else the connection is
+  // closed. Default: 60 s.
+  std::chrono::milliseconds write_timeout = std::chrono::seconds(60);
 };
 
 using Handler = std::function<Response(const Request&)>;
 
 // An asynchronous HTTP/1.1 server (Boost.Beast) that hands every request to a
-// Handler and writes the response with an X-Request-Id, one JSON access-log
-// line per request on stdout. Beast stays inside server.cc.
+// Handler and writes the response with an X-Request-Id, and logs one record
+// per request on the "access" channel (core/log.h). Beast stays inside
+// server.cc and session.h.
 class Server {
  public:
   // Binds the listening socket. kUnavailable (with the reason) if it cannot.

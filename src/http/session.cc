@@ -1,0 +1,89 @@
+#include "http/session.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include "core/bytes.h"
+#include "core/log.h"
+#include "http/responses.h"
+
+namespace reportshare::http {
+namespace {
+
+Response InternalError() {
+  Response res = ErrorResponse(Status::Internal("unhandled exception"));
+  res.route = "error";
+  return res;
+}
+
+Response CallHandler(const Handler& handler, const Request& request,
+                     const std::string& request_id) {
+  try {
+    return handler(request);
+  } catch (const std::exception& e) {
+    // One catch for the whole data plane: a bug becomes a 500 and a log
+    // record, never a dead server.
+    core::LogError("server", "unhandled exception",
+                   {{"request_id", request_id}, {"error", e.what()}});
+    return InternalError();
+  } catch (...) {
+    core::LogError("server", "unhandled exception",
+                   {{"request_id", request_id}, {"error", "non-standard exception"}});
+    return InternalError();
+  }
+}
+
+}  // namespace
+
+std::string HeaderTooLargeMessage(size_t header_limit) {
+  return "request header is larger than " + std::to_string(header_limit) + " bytes";
+}
+
+std::string NewRequestId() {
+  uint8_t bytes[8];
+  core::RandomBytes(bytes);
+  return core::HexEncode(bytes);
+}
+
+net::awaitable<Response> Dispatch(const SessionContext& ctx, const Request& request,
+                                  const std::string& request_id) {
+  const ServerOptions& options = ctx.options;
+  if (!ctx.workers || (options.run_inline && options.run_inline(request))) {
+    // Cheap, database-free routes (liveness, metrics) answer even when every
+    // worker is stuck on an unreachable database.
+    co_return CallHandler(ctx.handler, request, request_id);
+  }
+  // The handler may block on the database or render a PDF: it runs on the
+  // worker pool, and the session resumes on its own executor afterwards.
+  co_return co_await net::co_spawn(
+      ctx.workers,
+      [&]() -> net::awaitable<Response> {
+        co_return CallHandler(ctx.handler, request, request_id);
+      },
+      net::use_awaitable);
+}
+
+void FinishExchange(const ServerOptions& options, const Exchange& exchange, const Response& res,
+                    size_t bytes) {
+  auto took = std::chrono::steady_clock::now() - exchange.started;
+  std::string_view method = exchange.method;
+  core::LogInfo("access", "request",
+                {{"request_id", exchange.request_id},
+                 {"method", method.substr(0, 16)},
+                 {"route", res.route},
+                 {"status", res.status},
+                 {"bytes", bytes},
+                 {"duration_ms", std::chrono::duration<double, std::milli>(took).count()}});
+  if (options.on_response) options.on_response(res, std::chrono::duration<double>(took).count());
+}
+
+void LogConnectionDropped(const std::exception& e) {
+  core::LogError("server", "connection dropped", {{"error", e.what()}});
+}
+
+bool IsParseError(const boost::system::error_code& ec) {
+  return ec.category() ==
+         beast::http::make_error_code(beast::http::error::end_of_stream).category();
+}
+
+}  // namespace reportshare::http

@@ -1,0 +1,329 @@
+#pragma once
+
+// One connection's HTTP/1.1 session, as three steps that ServeConnection
+// loops over:
+//   ReadRequest    reads one request (header, then body) and enforces the
+//                  limits, the timeouts, 100-continue and the framing;
+//   Dispatch       runs the Handler (on the worker pool unless it is cheap)
+//                  and turns an exception into a 500;
+//   WriteResponse  writes the response under the write timeout, then writes
+//                  the access log record and calls on_response.
+// The steps are templates on the stream, so the server runs them over
+// beast::tcp_stream and the session tests over an in-memory stream.
+//
+// Internal to src/http (Beast in a header): only server.cc and the session
+// tests include it.
+//
+// The stream must be a Beast AsyncReadStream and AsyncWriteStream with
+// tcp_stream's timeout, `s.expires_after(duration)`: an operation still
+// pending at the deadline closes the stream and fails with
+// beast::error::timeout. And these free functions, found by overload
+// resolution (declared below for tcp_stream) or by argument-dependent lookup:
+//   ShutdownSend(s)   stop sending; the peer reads end-of-stream
+//   CloseStream(s)    close both directions; never throws
+//   PeerAddress(s)    the peer's IP address as text, or empty
+
+#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <chrono>
+#include <exception>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "http/message.h"
+#include "http/responses.h"
+#include "http/server.h"
+
+namespace reportshare::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+
+// What a session needs of its server. Everything referenced outlives every
+// session.
+struct SessionContext {
+  const ServerOptions& options;
+  const Handler& handler;
+  // Where a handler that may block runs (the worker pool); the session then
+  // resumes on its own executor. Empty: every handler runs on the session's
+  // executor.
+  net::any_io_executor workers;
+  // Set when a drain starts: the request in flight is answered with
+  // "Connection: close" and no further request is read.
+  const std::atomic<bool>& draining;
+};
+
+// A connection's state as the server's drain sees it. Confined to the
+// connection's executor (a strand), like the stream.
+struct ConnectionState {
+  // From the first byte of a request until its response is written; the drain
+  // cancels only connections that are not busy.
+  bool busy = false;
+};
+
+// What ReadRequest produced.
+struct ReadOutcome {
+  enum class Kind {
+    kRequest,  // `request` is complete; its body may be marked too large
+    kClose,    // the peer closed, stalled past a timeout or failed: close, answer nothing
+    kReject,   // unparseable or unframeable: answer `error`, then close
+  };
+  Kind kind = Kind::kClose;
+  Request request;
+  // What the client asked for (HTTP version and Connection header).
+  bool keep_alive = false;
+  Status error;
+};
+
+// The request a response answers, for its framing and its access log record.
+struct Exchange {
+  std::string request_id;
+  std::string method;  // "-" when the request could not be parsed
+  std::chrono::steady_clock::time_point started;
+  bool head = false;        // a HEAD request: the headers of GET, no body
+  bool keep_alive = false;  // "Connection: keep-alive", else "Connection: close"
+};
+
+// The 431 message for the configured limit: "request header is larger than N
+// bytes". (The router builds the 413 one from Request::body_limit.)
+std::string HeaderTooLargeMessage(size_t header_limit);
+
+// 16 hexadecimal digits from the system's random source.
+std::string NewRequestId();
+
+// Dispatch step: runs the handler on `request` (on ctx.workers unless
+// options.run_inline says the request never blocks) and resumes on the
+// caller's executor. The one catch of the data plane: an exception becomes a
+// 500 with route "error" and an error record on channel "server"; never throws.
+net::awaitable<Response> Dispatch(const SessionContext& ctx, const Request& request,
+                                  const std::string& request_id);
+
+// After a response is written (or its write failed): the access log record
+// (channel "access": request_id, method, route, status, bytes, duration_ms)
+// and options.on_response.
+void FinishExchange(const ServerOptions& options, const Exchange& exchange, const Response& res,
+                    size_t bytes);
+
+// The error record of a session ended by an exception.
+void LogConnectionDropped(const std::exception& e);
+
+// True for errors of the HTTP parser (as opposed to the transport's).
+bool IsParseError(const boost::system::error_code& ec);
+
+// The free functions the session needs, for tcp_stream.
+inline void ShutdownSend(beast::tcp_stream& stream) {
+  boost::system::error_code ignored;
+  stream.socket().shutdown(net::socket_base::shutdown_send, ignored);
+}
+inline void CloseStream(beast::tcp_stream& stream) {
+  boost::system::error_code ignored;
+  stream.socket().shutdown(net::socket_base::shutdown_both, ignored);
+  stream.socket().close(ignored);
+}
+inline std::string PeerAddress(beast::tcp_stream& stream) {
+  boost::system::error_code ec;
+  auto peer = stream.socket().remote_endpoint(ec);
+  return ec ? std::string() : peer.address().to_string();
+}
+
+// Waits up to `timeout` for the first byte of the next request, unless
+// `buffer` already holds one (a pipelined request). False when the connection
+// ended instead: the peer closed it, the timeout passed, the drain cancelled
+// the wait, or the read failed.
+template <class Stream>
+net::awaitable<bool> AwaitRequest(Stream& stream, beast::flat_buffer& buffer,
+                                  std::chrono::milliseconds timeout) {
+  if (buffer.size() > 0) co_return true;
+  boost::system::error_code ec;
+  stream.expires_after(timeout);
+  size_t n = co_await stream.async_read_some(buffer.prepare(4096),
+                                             net::redirect_error(net::use_awaitable, ec));
+  if (ec) co_return false;
+  buffer.commit(n);
+  co_return true;
+}
+
+// Read step: one request from `stream` (bytes already read stay in `buffer`
+// for the next call). The header must arrive within options.header_timeout
+// and fit options.header_limit (else kReject with 431); the body within
+// options.body_timeout. A body over options.body_limit is not kept:
+// `request.body_too_large` is set and the router answers 413 (after
+// authentication, SPEC's order); one announced by Content-Length is not even
+// read. Answers "Expect: 100-continue" before reading a body. A transport
+// failure is kClose: nothing is written after it.
+template <class Stream>
+net::awaitable<ReadOutcome> ReadRequest(Stream& stream, beast::flat_buffer& buffer,
+                                        const ServerOptions& options) {
+  namespace bhttp = beast::http;
+  ReadOutcome out;
+  auto reject = [&out](Status status) {
+    out.kind = ReadOutcome::Kind::kReject;
+    out.error = std::move(status);
+    return std::move(out);
+  };
+  boost::system::error_code ec;
+  bhttp::request_parser<bhttp::string_body> parser;
+  parser.header_limit(static_cast<uint32_t>(options.header_limit));
+  parser.body_limit(boost::none);  // decided below from the header
+  stream.expires_after(options.header_timeout);
+  co_await bhttp::async_read_header(stream, buffer, parser,
+                                    net::redirect_error(net::use_awaitable, ec));
+  if (ec == bhttp::error::header_limit) {
+    co_return reject(Status::HeaderTooLarge(HeaderTooLargeMessage(options.header_limit)));
+  }
+  if (ec == bhttp::error::end_of_stream || (ec && !IsParseError(ec))) co_return out;
+  if (ec) co_return reject(Status::InvalidArgument("malformed HTTP request"));
+
+  const auto& head = parser.get();
+  // Only chunked framing is understood; any other transfer coding would leave
+  // the body to be parsed as the next request (RFC 9112 §6.3).
+  if (head.find(bhttp::field::transfer_encoding) != head.end() && !parser.chunked()) {
+    co_return reject(Status::InvalidArgument("unsupported Transfer-Encoding"));
+  }
+  Request& req = out.request;
+  req.method = std::string(head.method_string());
+  req.target = std::string(head.target());
+  for (const auto& field : head) {
+    req.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+  }
+  req.body_limit = options.body_limit;
+
+  auto length = parser.content_length();
+  if (length && *length > options.body_limit) {
+    req.body_too_large = true;
+  } else if (!parser.is_done()) {
+    parser.body_limit(options.body_limit);
+    auto expect = req.HeaderValue("Expect");
+    if (expect && HeaderNameEquals(*expect, "100-continue")) {
+      // Still under the header timeout.
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      co_await net::async_write(stream, net::buffer(kContinue.data(), kContinue.size()),
+                                net::redirect_error(net::use_awaitable, ec));
+      if (ec) co_return out;
+    }
+    stream.expires_after(options.body_timeout);
+    co_await bhttp::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+    if (ec == bhttp::error::body_limit) {
+      req.body_too_large = true;
+    } else if (ec == bhttp::error::partial_message || (ec && !IsParseError(ec))) {
+      co_return out;
+    } else if (ec) {
+      co_return reject(Status::InvalidArgument("malformed HTTP request body"));
+    }
+  }
+  if (!req.body_too_large) req.body = std::move(parser.get().body());
+  req.remote_address = PeerAddress(stream);
+  out.keep_alive = parser.get().keep_alive();
+  out.kind = ReadOutcome::Kind::kRequest;
+  co_return out;
+}
+
+// Write step: `res` with X-Request-Id and the Connection header of
+// `exchange`, within options.write_timeout; then FinishExchange, whether the
+// write succeeded or not. Returns the write's error.
+template <class Stream>
+net::awaitable<boost::system::error_code> WriteResponse(Stream& stream,
+                                                        const ServerOptions& options, Response res,
+                                                        const Exchange& exchange) {
+  namespace bhttp = beast::http;
+  bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), 11};
+  for (const auto& h : res.headers) out.set(h.name, h.value);
+  out.set("X-Request-Id", exchange.request_id);
+  out.keep_alive(exchange.keep_alive);
+  size_t size = res.body.size();
+  if (exchange.head) {
+    out.content_length(size);
+  } else {
+    out.body() = std::move(res.body);
+    out.prepare_payload();
+  }
+  boost::system::error_code ec;
+  stream.expires_after(options.write_timeout);
+  co_await bhttp::async_write(stream, out, net::redirect_error(net::use_awaitable, ec));
+  FinishExchange(options, exchange, res, exchange.head ? 0 : size);
+  co_return ec;
+}
+
+// Closes gracefully: stop sending, then swallow what the client still sends
+// for a moment, so an unread body does not turn into a reset that destroys
+// the response just written.
+template <class Stream>
+net::awaitable<void> LingeringClose(Stream& stream) {
+  ShutdownSend(stream);
+  boost::system::error_code ec;
+  char sink[16384];
+  size_t total = 0;
+  stream.expires_after(std::chrono::seconds(2));
+  while (!ec && total < (1u << 20)) {
+    total += co_await stream.async_read_some(net::buffer(sink),
+                                             net::redirect_error(net::use_awaitable, ec));
+  }
+  CloseStream(stream);
+}
+
+// Answers a request that cannot be served (unparseable, over a limit, over
+// the connection cap) with `status`, then closes gracefully.
+template <class Stream>
+net::awaitable<void> Reject(Stream& stream, const ServerOptions& options, const Status& status) {
+  Exchange exchange{NewRequestId(), "-", std::chrono::steady_clock::now(), false, false};
+  co_await WriteResponse(stream, options, ErrorResponse(status), exchange);
+  co_await LingeringClose(stream);
+}
+
+// The session: requests in turn (keep-alive, pipelining) until the client
+// closes, a timeout passes, a request asks to close, a limit is hit or a drain
+// starts. The first request must begin within options.header_timeout, later
+// ones within options.idle_timeout. Ends with the stream closed; never throws
+// (an exception is logged as "connection dropped" on channel "server").
+template <class Stream>
+net::awaitable<void> ServeConnection(Stream& stream, const SessionContext& ctx,
+                                     ConnectionState& state) {
+  const ServerOptions& options = ctx.options;
+  try {
+    beast::flat_buffer buffer;
+    for (bool first = true; !ctx.draining; first = false) {
+      // A new connection waits with the header timeout (a silent client must
+      // not hold a slot for a minute); between requests, the idle timeout.
+      if (!co_await AwaitRequest(stream, buffer,
+                                 first ? options.header_timeout : options.idle_timeout)) {
+        break;
+      }
+      state.busy = true;
+      auto started = std::chrono::steady_clock::now();
+      ReadOutcome in = co_await ReadRequest(stream, buffer, options);
+      if (in.kind == ReadOutcome::Kind::kClose) break;
+      if (in.kind == ReadOutcome::Kind::kReject) {
+        co_await Reject(stream, options, in.error);
+        co_return;
+      }
+      const Request& req = in.request;
+      std::string request_id = NewRequestId();
+      Response res = co_await Dispatch(ctx, req, request_id);
+      // Read after the handler: the drain may have started while it ran.
+      Exchange exchange{std::move(request_id), req.method, started, req.method == "HEAD",
+                        in.keep_alive && !req.body_too_large && !ctx.draining};
+      auto ec = co_await WriteResponse(stream, options, std::move(res), exchange);
+      state.busy = false;
+      if (ec) break;
+      if (!exchange.keep_alive) {
+        co_await LingeringClose(stream);
+        co_return;
+      }
+    }
+  } catch (const std::exception& e) {
+    LogConnectionDropped(e);
+  }
+  CloseStream(stream);
+}
+
+}  // namespace reportshare::http
