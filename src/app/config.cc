@@ -101,6 +101,7 @@ Result<ServeConfig> MakeServeConfig(const ServeFlags& flags) {
   server.max_connections = static_cast<size_t>(flags.max_connections);
   server.header_timeout = std::chrono::seconds(flags.header_timeout_s);
   server.idle_timeout = std::chrono::seconds(flags.idle_timeout_s);
+  server.write_timeout = std::chrono::seconds(flags.write_timeout_s);
   return config;
 }
 

@@ -61,6 +61,11 @@ struct DataFlags {
 // so it must be given: kInvalidArgument naming --signing-keys otherwise.
 Result<std::string> KeyFilePath(const DatabaseUrl& db, const std::string& signing_keys);
 
+// A server timeout as the whole seconds its flag takes.
+inline int WholeSeconds(std::chrono::milliseconds d) {
+  return static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(d).count());
+}
+
 // serve's flags as given, before validation.
 struct ServeFlags {
   DataFlags data;
@@ -73,8 +78,9 @@ struct ServeFlags {
   int max_connections = static_cast<int>(http::ServerOptions{}.max_connections);
   int pdf_cache_mb = kDefaultPdfCacheMb;  // 0 turns the cache off
   int view_flush_ms = kDefaultViewFlushMs;
-  int header_timeout_s = static_cast<int>(http::ServerOptions{}.header_timeout.count());
-  int idle_timeout_s = static_cast<int>(http::ServerOptions{}.idle_timeout.count());
+  int header_timeout_s = WholeSeconds(http::ServerOptions{}.header_timeout);
+  int idle_timeout_s = WholeSeconds(http::ServerOptions{}.idle_timeout);
+  int write_timeout_s = WholeSeconds(http::ServerOptions{}.write_timeout);
 };
 
 // What serve runs with: every value checked and resolved.

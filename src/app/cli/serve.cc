@@ -99,6 +99,9 @@ void AddServeCommand(CLI::App& parent, Commands& commands) {
   AddNumberOption(*serve, "--idle-timeout", flags->idle_timeout_s, "REPORTSHARE_IDLE_TIMEOUT", 1,
                   3600, "Seconds an idle keep-alive connection is kept open")
       ->capture_default_str();
+  AddNumberOption(*serve, "--write-timeout", flags->write_timeout_s, "REPORTSHARE_WRITE_TIMEOUT", 1,
+                  3600, "Seconds a client has to take in a whole response")
+      ->capture_default_str();
   AddNumberOption(*serve, "--rate-limit", flags->rate_limit, "REPORTSHARE_RATE_LIMIT", 0.0, 1e9,
                   "Requests per second allowed per API key (token bucket); 0 turns it off")
       ->capture_default_str();

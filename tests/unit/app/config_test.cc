@@ -88,6 +88,7 @@ TEST(ServeConfigTest, DefaultsComeFromServerOptions) {
   EXPECT_EQ(config->server.header_timeout, server_defaults.header_timeout);
   EXPECT_EQ(config->server.idle_timeout, server_defaults.idle_timeout);
   EXPECT_EQ(config->server.body_timeout, server_defaults.body_timeout);
+  EXPECT_EQ(config->server.write_timeout, server_defaults.write_timeout);
   EXPECT_EQ(config->server.header_limit, server_defaults.header_limit);
   EXPECT_EQ(config->server.body_limit, server_defaults.body_limit);
   EXPECT_EQ(config->db.kind, DatabaseUrl::Kind::kSqlite);
@@ -108,6 +109,7 @@ TEST(ServeConfigTest, FlagsReachTheServerOptions) {
   flags.max_connections = 7;
   flags.header_timeout_s = 4;
   flags.idle_timeout_s = 5;
+  flags.write_timeout_s = 6;
   flags.pdf_cache_mb = 0;
   flags.view_flush_ms = 20;
   flags.public_url = "https://reports.example.com/";
@@ -120,6 +122,7 @@ TEST(ServeConfigTest, FlagsReachTheServerOptions) {
   EXPECT_EQ(config->server.max_connections, 7u);
   EXPECT_EQ(config->server.header_timeout, std::chrono::seconds(4));
   EXPECT_EQ(config->server.idle_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(config->server.write_timeout, std::chrono::seconds(6));
   EXPECT_EQ(config->pdf_cache_bytes, 0u);
   EXPECT_EQ(config->view_flush, std::chrono::milliseconds(20));
   EXPECT_EQ(config->public_url, "https://reports.example.com");

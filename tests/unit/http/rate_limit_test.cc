@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "unit/service/fake_clock.h"
+#include "support/fake_clock.h"
 
 namespace reportshare::http {
 namespace {
@@ -15,14 +15,14 @@ namespace {
 using namespace std::chrono_literals;
 
 TEST(RateLimiterTest, DisabledAllowsEverything) {
-  test::FakeClock clock;
+  test_support::FakeClock clock;
   RateLimiter limiter(0, 1, clock);
   EXPECT_FALSE(limiter.enabled());
   for (int i = 0; i < 1000; ++i) EXPECT_EQ(limiter.Acquire("k"), std::nullopt);
 }
 
 TEST(RateLimiterTest, BurstThenRetryAfterUntilRefilled) {
-  test::FakeClock clock;
+  test_support::FakeClock clock;
   RateLimiter limiter(2, 3, clock);  // 2/s, bursts of 3
   for (int i = 0; i < 3; ++i) EXPECT_EQ(limiter.Acquire("k"), std::nullopt) << i;
   EXPECT_EQ(limiter.Acquire("k"), 1);  // half a second to the next token, rounded up
@@ -32,7 +32,7 @@ TEST(RateLimiterTest, BurstThenRetryAfterUntilRefilled) {
 }
 
 TEST(RateLimiterTest, RetryAfterIsWholeSecondsAtLeastOne) {
-  test::FakeClock clock;
+  test_support::FakeClock clock;
   RateLimiter limiter(0.25, 1, clock);  // one token every 4 s
   EXPECT_EQ(limiter.Acquire("k"), std::nullopt);
   EXPECT_EQ(limiter.Acquire("k"), 4);
@@ -41,7 +41,7 @@ TEST(RateLimiterTest, RetryAfterIsWholeSecondsAtLeastOne) {
 }
 
 TEST(RateLimiterTest, KeysHaveBucketsOfTheirOwn) {
-  test::FakeClock clock;
+  test_support::FakeClock clock;
   RateLimiter limiter(1, 1, clock);
   EXPECT_EQ(limiter.Acquire("a"), std::nullopt);
   EXPECT_NE(limiter.Acquire("a"), std::nullopt);
@@ -49,7 +49,7 @@ TEST(RateLimiterTest, KeysHaveBucketsOfTheirOwn) {
 }
 
 TEST(RateLimiterTest, RefillNeverExceedsTheBurst) {
-  test::FakeClock clock;
+  test_support::FakeClock clock;
   RateLimiter limiter(10, 2, clock);
   EXPECT_EQ(limiter.Acquire("k"), std::nullopt);
   clock.Advance(1h);
@@ -61,7 +61,7 @@ TEST(RateLimiterTest, RefillNeverExceedsTheBurst) {
 // Concurrent callers on the same and on different keys: every token is
 // handed out once, never more (run under TSan for the data races).
 TEST(RateLimiterTest, ConcurrentCallersShareEachBucketExactly) {
-  test::FakeClock clock;
+  test_support::FakeClock clock;
   constexpr int kBurst = 500;
   RateLimiter limiter(1, kBurst, clock);  // the clock stands still: no refill
   constexpr int kThreads = 4;
