@@ -91,7 +91,7 @@ struct Waiters {
   }
 
   // Starts `n` threads running WaitForGoOrToken.
-  void Start(int n) {
+  explicit Waiters(int n) {
     for (int i = 0; i < n; ++i) threads.emplace_back([this] { WaitForGoOrToken(); });
   }
 
@@ -118,46 +118,37 @@ struct Waiters {
 };
 
 TEST(CondVarTest, WaitWakesOnNotifyOne) {
-  Waiters w;
-  w.Start(1);
-  {
-    MutexLock lock(w.mu);
-    ASSERT_TRUE(w.Await(w.waiting, 1));
-    EXPECT_EQ(w.woken, 0);
-    ++w.tokens;
-    w.cv.NotifyOne();
-    EXPECT_TRUE(w.Await(w.woken, 1)) << "NotifyOne did not wake the waiter";
-  }
+  Waiters w(1);
+  MutexLock lock(w.mu);  // released before w joins its threads
+  ASSERT_TRUE(w.Await(w.waiting, 1));
+  EXPECT_EQ(w.woken, 0);
+  ++w.tokens;
+  w.cv.NotifyOne();
+  EXPECT_TRUE(w.Await(w.woken, 1)) << "NotifyOne did not wake the waiter";
 }
 
 TEST(CondVarTest, NotifyOneWakesTheWaitersOneAtATime) {
   constexpr int kWaiters = 4;
-  Waiters w;
-  w.Start(kWaiters);
-  {
-    MutexLock lock(w.mu);
-    ASSERT_TRUE(w.Await(w.waiting, kWaiters));
-    for (int n = 1; n <= kWaiters; ++n) {
-      ++w.tokens;
-      w.cv.NotifyOne();
-      EXPECT_TRUE(w.Await(w.woken, n)) << "NotifyOne number " << n << " woke no waiter";
-      // One token lets exactly one waiter through, however many woke.
-      EXPECT_EQ(w.woken, n);
-    }
+  Waiters w(kWaiters);
+  MutexLock lock(w.mu);  // released before w joins its threads
+  ASSERT_TRUE(w.Await(w.waiting, kWaiters));
+  for (int n = 1; n <= kWaiters; ++n) {
+    ++w.tokens;
+    w.cv.NotifyOne();
+    EXPECT_TRUE(w.Await(w.woken, n)) << "NotifyOne number " << n << " woke no waiter";
+    // One token lets exactly one waiter through, however many woke.
+    EXPECT_EQ(w.woken, n);
   }
 }
 
 TEST(CondVarTest, NotifyAllWakesEveryWaiter) {
   constexpr int kWaiters = 4;
-  Waiters w;
-  w.Start(kWaiters);
-  {
-    MutexLock lock(w.mu);
-    ASSERT_TRUE(w.Await(w.waiting, kWaiters));
-    w.go = true;
-    w.cv.NotifyAll();
-    EXPECT_TRUE(w.Await(w.woken, kWaiters)) << "woken: " << w.woken;
-  }
+  Waiters w(kWaiters);
+  MutexLock lock(w.mu);  // released before w joins its threads
+  ASSERT_TRUE(w.Await(w.waiting, kWaiters));
+  w.go = true;
+  w.cv.NotifyAll();
+  EXPECT_TRUE(w.Await(w.woken, kWaiters)) << "woken: " << w.woken;
 }
 
 TEST(CondVarTest, WaitForTimesOutWithoutANotification) {
