@@ -4,7 +4,11 @@
 // what was logged (and that no secret was). Install it for a test's scope:
 //   auto log = std::make_shared<test_support::CapturingLogSink>();
 //   core::ScopedLogSink scoped(log);
+// or, in one line, with ScopedLogCapture below:
+//   test_support::ScopedLogCapture log;
+//   ... log->lines() ...
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,6 +72,16 @@ class CapturingLogSink final : public core::LogSink {
     return out;
   }
 
+  // The first record of `channel` whose message is exactly `message`, or
+  // nullopt.
+  std::optional<CapturedLog> Find(std::string_view channel, std::string_view message) const {
+    core::MutexLock lock(mu_);
+    for (const CapturedLog& l : lines_) {
+      if (l.channel == channel && l.message == message) return l;
+    }
+    return std::nullopt;
+  }
+
   // Every record as its JSON line, one after another: to check that a secret
   // appears nowhere.
   std::string AllText() const {
@@ -80,6 +94,21 @@ class CapturingLogSink final : public core::LogSink {
  private:
   mutable core::Mutex mu_;
   std::vector<CapturedLog> lines_ RS_GUARDED_BY(mu_);
+};
+
+// A fresh CapturingLogSink installed for the scope (core::ScopedLogSink), the
+// previous sink restored after. `capture->` reaches the sink.
+class ScopedLogCapture {
+ public:
+  ScopedLogCapture() : sink_(std::make_shared<CapturingLogSink>()), scoped_(sink_) {}
+  ScopedLogCapture(const ScopedLogCapture&) = delete;
+  ScopedLogCapture& operator=(const ScopedLogCapture&) = delete;
+
+  const CapturingLogSink* operator->() const { return sink_.get(); }
+
+ private:
+  std::shared_ptr<CapturingLogSink> sink_;  // before scoped_: installed by it
+  core::ScopedLogSink scoped_;
 };
 
 }  // namespace reportshare::test_support

@@ -9,58 +9,18 @@
 #include <optional>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "app/key_file.h"
 #include "core/bytes.h"
 #include "core/log.h"
-#include "core/mutex.h"
+#include "support/capturing_log_sink.h"
 #include "support/temp_dir.h"
 
 namespace reportshare::app {
 namespace {
 
 using namespace std::chrono_literals;
-
-// A log record with its views copied.
-struct Captured {
-  core::LogLevel level;
-  std::string channel;
-  std::string message;
-  std::vector<std::pair<std::string, std::string>> fields;
-
-  std::optional<std::string> Field(std::string_view key) const {
-    for (const auto& [k, v] : fields) {
-      if (k == key) return v;
-    }
-    return std::nullopt;
-  }
-};
-
-class CapturingSink final : public core::LogSink {
- public:
-  void Write(const core::LogRecord& record) override {
-    Captured c{record.level, std::string(record.channel), std::string(record.message), {}};
-    for (const core::LogField& f : record.fields) {
-      c.fields.emplace_back(std::string(f.key()), f.ValueText());
-    }
-    core::MutexLock lock(mu_);
-    records_.push_back(std::move(c));
-  }
-
-  // The first record with `message` on channel "app", or nullopt.
-  std::optional<Captured> Find(std::string_view message) const {
-    core::MutexLock lock(mu_);
-    for (const Captured& c : records_) {
-      if (c.channel == "app" && c.message == message) return c;
-    }
-    return std::nullopt;
-  }
-
- private:
-  mutable core::Mutex mu_;
-  std::vector<Captured> records_ RS_GUARDED_BY(mu_);
-};
+using test_support::CapturedLog;
 
 // Polls `done` for up to 5 s.
 template <class Condition>
@@ -90,8 +50,7 @@ class KeyFileWatcherTest : public ::testing::Test {
   std::string path_;
   std::unique_ptr<links::KeyRing> ring_;
   std::unique_ptr<service::KeyRingHolder> holder_;
-  std::shared_ptr<CapturingSink> sink_ = std::make_shared<CapturingSink>();
-  core::ScopedLogSink scoped_sink_{sink_};
+  test_support::ScopedLogCapture log_;
 };
 
 TEST_F(KeyFileWatcherTest, AChangedFileIsReloadedIntoTheHolder) {
@@ -103,8 +62,8 @@ TEST_F(KeyFileWatcherTest, AChangedFileIsReloadedIntoTheHolder) {
   ASSERT_TRUE(WaitUntil([&] { return ActiveId() == rotated->active().id; }))
       << "the rotated key file was not picked up";
   EXPECT_EQ(holder_->Get()->keys().size(), 2u);
-  std::optional<Captured> reloaded;
-  ASSERT_TRUE(WaitUntil([&] { return (reloaded = sink_->Find("reloaded signing keys")); }));
+  std::optional<CapturedLog> reloaded;
+  ASSERT_TRUE(WaitUntil([&] { return (reloaded = log_->Find("app", "reloaded signing keys")); }));
   EXPECT_EQ(reloaded->level, core::LogLevel::kInfo);
   EXPECT_EQ(reloaded->Field("active_key_id"), std::to_string(rotated->active().id.value));
   EXPECT_EQ(reloaded->Field("keys"), "2");
@@ -119,9 +78,9 @@ TEST_F(KeyFileWatcherTest, ABrokenFileKeepsTheKeysAndLogsAWarning) {
   }
   ASSERT_EQ(::chmod(path_.c_str(), 0600), 0);
 
-  std::optional<Captured> warning;
+  std::optional<CapturedLog> warning;
   ASSERT_TRUE(WaitUntil([&] {
-    return (warning = sink_->Find("keeping the current signing keys"));
+    return (warning = log_->Find("app", "keeping the current signing keys"));
   })) << "no warning for a key file that does not parse";
   EXPECT_EQ(warning->level, core::LogLevel::kWarning);
   ASSERT_TRUE(warning->Field("error"));
@@ -147,8 +106,8 @@ TEST_F(KeyFileWatcherTest, AnUnchangedFileIsNotReloaded) {
     KeyFileWatcher watcher(path_, *holder_, 1ms);
     std::this_thread::sleep_for(50ms);
   }
-  EXPECT_FALSE(sink_->Find("reloaded signing keys"));
-  EXPECT_FALSE(sink_->Find("keeping the current signing keys"));
+  EXPECT_FALSE(log_->Find("app", "reloaded signing keys"));
+  EXPECT_FALSE(log_->Find("app", "keeping the current signing keys"));
 }
 
 TEST_F(KeyFileWatcherTest, StopIsPromptWhateverThePollInterval) {

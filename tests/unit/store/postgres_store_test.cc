@@ -24,9 +24,9 @@
 #include "core/json.h"
 #include "domain/report_json.h"
 #include "store/sql/schema.h"
+#include "support/capturing_log_sink.h"
 #include "support/pg_test_database.h"
 #include "support/temp_dir.h"
-#include "unit/store/log_capture.h"
 
 #ifndef RS_PG_SERVER_SCRIPT
 #define RS_PG_SERVER_SCRIPT "tests/support/pg_server.sh"
@@ -37,6 +37,8 @@ namespace {
 
 using sql::LatestSchemaVersion;
 using sql::Migrations;
+using test_support::CapturedLog;
+using test_support::ScopedLogCapture;
 using test_support::TempDir;
 namespace pg_test = test_support::pg;
 
@@ -93,7 +95,7 @@ TEST(PostgresStoreOpenTest, BadArgumentsAreRejected) {
 
 TEST(PostgresStoreOpenTest, UnreachableServerIsUnavailableQuicklyAndKeepsThePasswordSecret) {
   // Nothing listens on port 1: the connection is refused at once.
-  LogCapture capture;
+  ScopedLogCapture capture;
   const auto start = steady_clock::now();
   auto store = PostgresStore::Open("postgresql://rs:secret@127.0.0.1:1/rsdb", 2);
   ASSERT_FALSE(store);
@@ -104,12 +106,12 @@ TEST(PostgresStoreOpenTest, UnreachableServerIsUnavailableQuicklyAndKeepsThePass
   ExpectNoSql(store.error().message());
 
   // The driver's words went to the log, under the database's name only.
-  const std::vector<CapturedRecord> log = capture.records();
+  const std::vector<CapturedLog> log = capture->lines();
   ASSERT_EQ(log.size(), 1u);
   EXPECT_EQ(log[0].channel, "postgres");
   EXPECT_EQ(log[0].Field("op"), "connect");
   EXPECT_EQ(log[0].Field("database"), "rs@127.0.0.1:1/rsdb");
-  EXPECT_EQ(log[0].All().find("secret"), std::string::npos) << log[0].All();
+  EXPECT_EQ(log[0].json_line.find("secret"), std::string::npos) << log[0].json_line;
 }
 
 // --- on the configured server ---
@@ -217,13 +219,13 @@ TEST_P(PostgresStoreTest, DriverErrorIsOneLogLineAndNoSqlInTheStatus) {
   auto store = Open();
   ASSERT_TRUE(store);
   // PostgreSQL refuses text that is not UTF-8.
-  std::vector<CapturedRecord> log;
+  std::vector<CapturedLog> log;
   {
-    LogCapture capture;
+    ScopedLogCapture capture;
     auto company = store->EnsureCompany("bad \xff\xfe utf-8");
     ASSERT_FALSE(company);
     EXPECT_EQ(company.error(), Status::Unavailable("database unavailable"));
-    log = capture.records();
+    log = capture->lines();
   }
   ASSERT_EQ(log.size(), 1u);
   EXPECT_EQ(log[0].level, core::LogLevel::kError);

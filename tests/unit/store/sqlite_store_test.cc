@@ -11,14 +11,16 @@
 #include <vector>
 
 #include "store/sql/schema.h"
+#include "support/capturing_log_sink.h"
 #include "support/temp_dir.h"
-#include "unit/store/log_capture.h"
 
 namespace reportshare::store {
 namespace {
 
 using sql::LatestSchemaVersion;
 using sql::Migrations;
+using test_support::CapturedLog;
+using test_support::ScopedLogCapture;
 using test_support::TempDir;
 
 // Runs `sql` on the file directly and returns the first column of the first row.
@@ -125,7 +127,7 @@ TEST(SqliteStoreTest, CorruptFileIsUnavailable) {
     std::ofstream out(path, std::ios::binary);
     for (int i = 0; i < 512; ++i) out << "this is not an SQLite database. ";
   }
-  LogCapture capture;
+  ScopedLogCapture capture;
   auto store = SqliteStore::Open(path, 1);
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().code(), Code::kUnavailable);
@@ -133,7 +135,7 @@ TEST(SqliteStoreTest, CorruptFileIsUnavailable) {
   ExpectNoSql(store.error().message());
 
   // The driver's words went to the log instead, as one record.
-  const std::vector<CapturedRecord> log = capture.records();
+  const std::vector<CapturedLog> log = capture->lines();
   ASSERT_EQ(log.size(), 1u);
   EXPECT_EQ(log[0].level, core::LogLevel::kError);
   EXPECT_EQ(log[0].channel, "sqlite");
@@ -178,12 +180,12 @@ TEST(SqliteStoreTest, DamagedReportBodyIsInternalNotACrash) {
   QueryFile(path,
             "INSERT INTO reports (report_id, company_id, version, body, invite_status, updated_at) "
             "VALUES (5, 1, 1, '{not json', 'Completed', 0)");
-  LogCapture capture;
+  ScopedLogCapture capture;
   auto got = (*store)->GetReport(ReportId{5});
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().code(), Code::kInternal);
   ExpectNoSql(got.error().message());
-  const std::vector<CapturedRecord> log = capture.records();
+  const std::vector<CapturedLog> log = capture->lines();
   ASSERT_EQ(log.size(), 1u);
   EXPECT_EQ(log[0].channel, "sqlite");
   EXPECT_EQ(log[0].Field("op"), "GetReport");
