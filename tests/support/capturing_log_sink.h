@@ -82,6 +82,16 @@ class CapturingLogSink final : public core::LogSink {
     return std::nullopt;
   }
 
+  // The records of `channel`, in order.
+  std::vector<CapturedLog> OnChannel(std::string_view channel) const {
+    core::MutexLock lock(mu_);
+    std::vector<CapturedLog> out;
+    for (const CapturedLog& l : lines_) {
+      if (l.channel == channel) out.push_back(l);
+    }
+    return out;
+  }
+
   // Every record as its JSON line, one after another: to check that a secret
   // appears nowhere.
   std::string AllText() const {

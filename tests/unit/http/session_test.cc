@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "core/mutex.h"
 #include "http/responses.h"
+#include "support/capturing_log_sink.h"
 
 namespace reportshare::http {
 namespace {
@@ -232,36 +233,6 @@ std::vector<bhttp::response<bhttp::string_body>> ParseResponses(std::string_view
   }
 }
 
-class RecordingSink : public core::LogSink {
- public:
-  struct Entry {
-    core::LogLevel level;
-    std::string channel;
-    std::string message;
-    std::map<std::string, std::string, std::less<>> fields;
-  };
-
-  void Write(const core::LogRecord& record) override {
-    Entry e{record.level, std::string(record.channel), std::string(record.message), {}};
-    for (const core::LogField& f : record.fields) e.fields[std::string(f.key())] = f.ValueText();
-    core::MutexLock lock(mu_);
-    entries_.push_back(std::move(e));
-  }
-
-  std::vector<Entry> Channel(std::string_view channel) const {
-    core::MutexLock lock(mu_);
-    std::vector<Entry> out;
-    for (const Entry& e : entries_) {
-      if (e.channel == channel) out.push_back(e);
-    }
-    return out;
-  }
-
- private:
-  mutable core::Mutex mu_;
-  std::vector<Entry> entries_ RS_GUARDED_BY(mu_);
-};
-
 constexpr std::string_view kGet = "GET /a HTTP/1.1\r\nHost: t\r\n\r\n";
 constexpr std::string_view kGetClose = "GET /a HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
 constexpr std::string_view kChunkedPost =
@@ -362,8 +333,7 @@ class SessionTest : public ::testing::Test {
     }
   }
 
-  std::shared_ptr<RecordingSink> sink = std::make_shared<RecordingSink>();
-  core::ScopedLogSink scoped_sink{sink};
+  test_support::ScopedLogCapture sink;
   ServerOptions options;
   std::atomic<bool> draining{false};
   std::vector<Header> extra_headers;
@@ -387,17 +357,17 @@ TEST_F(SessionTest, ServesARequestAndLogsItsAccessRecord) {
   std::string request_id(res["X-Request-Id"]);
   EXPECT_EQ(request_id.size(), 16u);
 
-  auto access = sink->Channel("access");
+  auto access = sink->OnChannel("access");
   ASSERT_EQ(access.size(), 1u);
   EXPECT_EQ(access[0].level, core::LogLevel::kInfo);
-  EXPECT_EQ(access[0].fields["request_id"], request_id);
-  EXPECT_EQ(access[0].fields["method"], "GET");
-  EXPECT_EQ(access[0].fields["route"], "echo");
-  EXPECT_EQ(access[0].fields["status"], "200");
-  EXPECT_EQ(access[0].fields["bytes"], std::to_string(res.body().size()));
-  EXPECT_GE(std::stod(access[0].fields["duration_ms"]), 0);
-  EXPECT_EQ(access[0].fields.count("target"), 0u);  // the raw path may hold a token
-  EXPECT_TRUE(sink->Channel("server").empty());
+  EXPECT_EQ(access[0].Field("request_id").value_or(""), request_id);
+  EXPECT_EQ(access[0].Field("method").value_or(""), "GET");
+  EXPECT_EQ(access[0].Field("route").value_or(""), "echo");
+  EXPECT_EQ(access[0].Field("status").value_or(""), "200");
+  EXPECT_EQ(access[0].Field("bytes").value_or(""), std::to_string(res.body().size()));
+  EXPECT_GE(std::stod(access[0].Field("duration_ms").value_or("")), 0);
+  EXPECT_FALSE(access[0].Field("target"));  // the raw path may hold a token
+  EXPECT_TRUE(sink->OnChannel("server").empty());
 }
 
 TEST_F(SessionTest, OnResponseSeesEveryResponse) {
@@ -420,10 +390,10 @@ TEST_F(SessionTest, HeadGetsTheHeadersOfGetAndNoBody) {
   std::string out = c.Received();
   EXPECT_NE(out.find("Content-Length: 18\r\n"), std::string::npos) << out;
   EXPECT_EQ(out.substr(out.size() - 4), "\r\n\r\n") << out;
-  auto access = sink->Channel("access");
+  auto access = sink->OnChannel("access");
   ASSERT_EQ(access.size(), 1u);
-  EXPECT_EQ(access[0].fields["method"], "HEAD");
-  EXPECT_EQ(access[0].fields["bytes"], "0");
+  EXPECT_EQ(access[0].Field("method").value_or(""), "HEAD");
+  EXPECT_EQ(access[0].Field("bytes").value_or(""), "0");
 }
 
 TEST_F(SessionTest, KeepAliveServesPipelinedRequestsInTurn) {
@@ -435,7 +405,7 @@ TEST_F(SessionTest, KeepAliveServesPipelinedRequestsInTurn) {
   EXPECT_TRUE(responses[1].keep_alive());
   EXPECT_EQ(responses[1].body(), "POST /l body 192.0.2.7");
   EXPECT_NE(responses[0]["X-Request-Id"], responses[1]["X-Request-Id"]);
-  EXPECT_EQ(sink->Channel("access").size(), 2u);
+  EXPECT_EQ(sink->OnChannel("access").size(), 2u);
 }
 
 TEST_F(SessionTest, ConnectionCloseEndsTheSessionAfterItsResponse) {
@@ -464,10 +434,10 @@ TEST_F(SessionTest, HeaderOverTheLimitIs431WithTheConfiguredLimit) {
       << responses[0].body();
   EXPECT_FALSE(responses[0].keep_alive());
   EXPECT_TRUE(Seen().empty());
-  auto access = sink->Channel("access");
+  auto access = sink->OnChannel("access");
   ASSERT_EQ(access.size(), 1u);
-  EXPECT_EQ(access[0].fields["method"], "-");
-  EXPECT_EQ(access[0].fields["status"], "431");
+  EXPECT_EQ(access[0].Field("method").value_or(""), "-");
+  EXPECT_EQ(access[0].Field("status").value_or(""), "431");
 }
 
 TEST_F(SessionTest, LimitMessagesKeepTheirTextsForTheDefaults) {
@@ -601,7 +571,7 @@ TEST_F(SessionTimeoutTest, SilentClientIsCutOffAfterTheHeaderTimeout) {
   TestConnection c;
   ExpectEndsAfter(c, 30ms);
   EXPECT_TRUE(c.Received().empty());
-  EXPECT_TRUE(sink->Channel("access").empty());
+  EXPECT_TRUE(sink->OnChannel("access").empty());
 }
 
 TEST_F(SessionTimeoutTest, SlowHeaderIsCutOffAfterTheHeaderTimeout) {
@@ -670,16 +640,16 @@ TEST_F(SessionTest, HandlerExceptionIs500WithAnErrorRecord) {
   EXPECT_EQ(responses[0].result_int(), 500);
   EXPECT_EQ(responses[0].body().find("boom"), std::string::npos);  // not shown to the client
   EXPECT_EQ(responses[1].result_int(), 200);
-  auto errors = sink->Channel("server");
+  auto errors = sink->OnChannel("server");
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].level, core::LogLevel::kError);
   EXPECT_EQ(errors[0].message, "unhandled exception");
-  EXPECT_EQ(errors[0].fields["error"], "boom");
-  EXPECT_EQ(errors[0].fields["request_id"], std::string(responses[0]["X-Request-Id"]));
-  auto access = sink->Channel("access");
+  EXPECT_EQ(errors[0].Field("error").value_or(""), "boom");
+  EXPECT_EQ(errors[0].Field("request_id").value_or(""), std::string(responses[0]["X-Request-Id"]));
+  auto access = sink->OnChannel("access");
   ASSERT_EQ(access.size(), 2u);
-  EXPECT_EQ(access[0].fields["route"], "error");
-  EXPECT_EQ(access[0].fields["status"], "500");
+  EXPECT_EQ(access[0].Field("route").value_or(""), "error");
+  EXPECT_EQ(access[0].Field("status").value_or(""), "500");
 }
 
 TEST_F(SessionTest, ExceptionInTheSessionIsLoggedAndTheConnectionClosed) {
@@ -688,7 +658,7 @@ TEST_F(SessionTest, ExceptionInTheSessionIsLoggedAndTheConnectionClosed) {
   TestConnection c;
   auto responses = Serve(kGet, c);
   EXPECT_TRUE(responses.empty());
-  auto errors = sink->Channel("server");
+  auto errors = sink->OnChannel("server");
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].message, "connection dropped");
 }
