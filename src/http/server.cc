@@ -42,6 +42,9 @@ struct Server::Impl {
   tcp::acceptor acceptor;
   net::signal_set signals;
   std::atomic<bool> draining{false};
+  // The bound port, kept so port() never touches the acceptor (which the
+  // drain closes on its strand). Constant once Create() returns.
+  uint16_t port = 0;
 
   // Constant after construction; refers to the members above.
   SessionContext session_context;
@@ -148,6 +151,7 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options, Handler ha
   if (!ec) acc.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) acc.bind(endpoint, ec);
   if (!ec) acc.listen(net::socket_base::max_listen_connections, ec);
+  if (!ec) impl->port = acc.local_endpoint(ec).port();
   if (ec) {
     return Status::Unavailable("cannot listen on " + impl->options.host + ":" +
                                std::to_string(impl->options.port) + ": " + ec.message());
@@ -155,7 +159,7 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options, Handler ha
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
-uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+uint16_t Server::port() const { return impl_->port; }
 
 void Server::Drain() { impl_->StartDrain(); }
 
