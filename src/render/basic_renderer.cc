@@ -11,12 +11,12 @@ namespace {
 class BasicRenderer final : public ReportRenderer {
  public:
   Result<std::string> RenderPdf(const StoredReport& report, Instant generated_at) const override {
-    return RenderReportPdf(MakeReportView(report, generated_at), generated_at);
+    return pdf::RenderReportPdf(MakeReportView(report, generated_at), generated_at);
   }
 
   std::string RenderHtml(const StoredReport& report, Instant generated_at,
                          std::string_view pdf_href) const override {
-    return RenderReportHtml(MakeReportView(report, generated_at), pdf_href);
+    return html::RenderReportHtml(MakeReportView(report, generated_at), pdf_href);
   }
 };
 

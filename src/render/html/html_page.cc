@@ -4,7 +4,7 @@
 
 #include "render/renderer.h"
 
-namespace reportshare::render {
+namespace reportshare::render::html {
 namespace {
 
 // Shared by the report page and the notice page. No url(), no @import, no
@@ -178,44 +178,6 @@ void AppendHead(std::string& out, std::string_view title, std::string_view extra
 
 }  // namespace
 
-std::string EscapeHtml(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 8);
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-std::string RenderNoticePage(std::string_view title, std::string_view message) {
-  std::string out;
-  AppendHead(out, title, "main{max-width:560px;margin-top:10vh;min-height:0;border-radius:6px}");
-  out += "<body><main><h1>";
-  Append(out, title);
-  out += "</h1><p>";
-  Append(out, message);
-  out += "</p></main></body></html>\n";
-  return out;
-}
-
 std::string RenderReportHtml(const ReportView& v, std::string_view pdf_href) {
   std::string out;
   out.reserve(8192 + v.sections.size() * 2048);
@@ -271,6 +233,51 @@ std::string RenderReportHtml(const ReportView& v, std::string_view pdf_href) {
   out += " · ";
   Append(out, v.generated_text);
   out += "</span><span>Confidential</span></footer></main></body></html>\n";
+  return out;
+}
+
+}  // namespace reportshare::render::html
+
+// The parts of renderer.h written here: they share the page head and the
+// escaping with the report page.
+namespace reportshare::render {
+
+std::string EscapeHtml(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string RenderNoticePage(std::string_view title, std::string_view message) {
+  std::string out;
+  html::AppendHead(out, title,
+                   "main{max-width:560px;margin-top:10vh;min-height:0;border-radius:6px}");
+  out += "<body><main><h1>";
+  html::Append(out, title);
+  out += "</h1><p>";
+  html::Append(out, message);
+  out += "</p></main></body></html>\n";
   return out;
 }
 

@@ -19,7 +19,7 @@
 #include "core/rfc3339.h"
 #include "render/renderer.h"
 
-namespace reportshare::render {
+namespace reportshare::render::pdf {
 namespace {
 
 // A4 in points; Cairo PDF units are points.
@@ -768,6 +768,10 @@ Result<std::string> RenderReportPdf(const ReportView& view, Instant generated_at
   return out;
 }
 
+}  // namespace reportshare::render::pdf
+
+namespace reportshare::render {
+
 void WarmUpRenderThread() {
   // Every face the documents use, regular and bold, at the sizes used: the
   // first real render on this thread then finds them in its caches.
@@ -788,7 +792,7 @@ void WarmUpRenderThread() {
   v.sections = {{"प्रिया ليلى 王小明", 50, "50%", false, {{"Skill", 50, "50%"}}}};
   v.report_id_text = "Report ID 1";
   v.generated_text = "Generated";
-  (void)RenderReportPdf(v, Instant{});
+  (void)pdf::RenderReportPdf(v, Instant{});
 }
 
 }  // namespace reportshare::render

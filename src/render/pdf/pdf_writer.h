@@ -6,7 +6,7 @@
 #include "core/status.h"
 #include "render/view.h"
 
-namespace reportshare::render {
+namespace reportshare::render::pdf {
 
 // Draws `view` as an A4 PDF with Cairo and Pango, in memory. The same view
 // and `generated_at` (the metadata dates) give the same bytes. Returns
@@ -14,4 +14,4 @@ namespace reportshare::render {
 // Pango font map.
 Result<std::string> RenderReportPdf(const ReportView& view, Instant generated_at);
 
-}  // namespace reportshare::render
+}  // namespace reportshare::render::pdf

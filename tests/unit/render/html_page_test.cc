@@ -7,7 +7,7 @@
 #include "render/renderer.h"
 #include "support/sample_reports.h"
 
-namespace reportshare::render {
+namespace reportshare::render::html {
 namespace {
 
 using test_support::At;
@@ -155,4 +155,4 @@ TEST(RenderNoticePageTest, EscapedAndSelfContained) {
 }
 
 }  // namespace
-}  // namespace reportshare::render
+}  // namespace reportshare::render::html

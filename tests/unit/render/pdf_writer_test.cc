@@ -15,7 +15,7 @@
 #include "render/renderer.h"
 #include "support/sample_reports.h"
 
-namespace reportshare::render {
+namespace reportshare::render::pdf {
 namespace {
 
 using test_support::At;
@@ -369,4 +369,4 @@ TEST(RenderPdfTest, WarmUpOnAFreshThreadThenRenderTheSameBytes) {
 }
 
 }  // namespace
-}  // namespace reportshare::render
+}  // namespace reportshare::render::pdf
