@@ -95,11 +95,6 @@ class FaultyStore final : public store::Store {
     method_failures_.fill(0);
   }
 
-  // Every call so far, in order.
-  std::vector<Call> calls() const {
-    core::MutexLock lock(mu_);
-    return calls_;
-  }
   size_t call_count() const {
     core::MutexLock lock(mu_);
     return calls_.size();

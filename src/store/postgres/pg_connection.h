@@ -44,7 +44,6 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   PGconn* conn() const { return conn_; }
-  bool broken() const { return broken_; }
 
   // True unless the session is known or found to be dead. Reads whatever the
   // server has already sent without blocking, so a connection the server
