@@ -14,8 +14,6 @@ constexpr std::string_view kChannel = "postgres";
 constexpr std::string_view kUniqueViolation = "23505";
 constexpr std::string_view kForeignKeyViolation = "23503";
 
-Status Unavailable() { return Status::Unavailable("database unavailable"); }
-
 // libpq's messages end in a newline and may span lines ("connection to
 // server ... failed: ...\n\tIs the server running ..."); folded, each failure
 // reads as one line.
@@ -45,16 +43,16 @@ const char* PrimaryMessage(const PGresult* result) {
 
 // Logs why `result` (may be null) failed under `op`: the primary message and
 // the SQLSTATE, or without them the connection's error message. Returns
-// kUnavailable("database unavailable").
+// store::DatabaseUnavailable().
 Status ResultError(PGconn* conn, const PGresult* result, std::string_view op) {
   const char* primary = PrimaryMessage(result);
   if (primary == nullptr) {
     Log(op, PQerrorMessage(conn));
-    return Unavailable();
+    return store::DatabaseUnavailable();
   }
   const char* sqlstate = PQresultErrorField(result, PG_DIAG_SQLSTATE);
   core::LogError(kChannel, Fold(primary), {{"op", op}, {"sqlstate", sqlstate ? sqlstate : ""}});
-  return Unavailable();
+  return store::DatabaseUnavailable();
 }
 
 // Server messages that arrive outside a query: warnings, and the FATAL a
@@ -95,7 +93,7 @@ int64_t ReadBigEndian(const char* p, int n) {
 
 Status DriverError(std::string_view op, std::string_view message) {
   Log(op, message);
-  return Unavailable();
+  return store::DatabaseUnavailable();
 }
 
 // --- Connection ---
@@ -187,7 +185,7 @@ std::optional<std::string_view> Connection::Prepare(std::string_view sql, std::s
 }
 
 Status Connection::ExecOnce(std::string_view sql, std::string_view op) {
-  if (broken_) return Unavailable();  // logged when it broke
+  if (broken_) return store::DatabaseUnavailable();  // logged when it broke
   PGresult* res = PQexec(conn_, std::string(sql).c_str());
   const ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -303,7 +301,7 @@ sql::Outcome Query::Try() {
 }
 
 Status Query::Error() const {
-  if (!name_) return Unavailable();  // Prepare logged it
+  if (!name_) return store::DatabaseUnavailable();  // Prepare logged it
   return ResultError(conn_.conn(), result_, op());
 }
 

@@ -19,8 +19,8 @@
 namespace reportshare::store::postgres {
 
 // Logs `message` on channel "postgres" under `op`, as one line (newlines in
-// the driver's message are folded), and returns kUnavailable("database
-// unavailable"): the driver's words never travel up.
+// the driver's message are folded), and returns store::DatabaseUnavailable():
+// the driver's words never travel up.
 Status DriverError(std::string_view op, std::string_view message);
 
 // One libpq connection and the statements prepared on it. Not thread-safe:
