@@ -60,14 +60,16 @@ Result<std::string> NormalizePublicUrl(const std::string& text) {
   return url;
 }
 
-Result<std::string> KeyFilePath(const DatabaseUrl& db, const std::string& signing_keys) {
-  if (!signing_keys.empty()) return signing_keys;
-  if (db.kind == DatabaseUrl::Kind::kPostgres) {
+Result<std::string> KeyFilePath(const DataFlags& flags) {
+  if (!flags.signing_keys.empty()) return flags.signing_keys;
+  auto db = ParseDatabaseUrl(flags.db);
+  if (!db) return db.error();
+  if (db->kind == DatabaseUrl::Kind::kPostgres) {
     return Status::InvalidArgument(
         "with PostgreSQL, give --signing-keys FILE (or REPORTSHARE_SIGNING_KEYS): one key file "
         "shared by every node");
   }
-  return db.location + ".signing-keys";
+  return db->location + ".signing-keys";
 }
 
 Result<ServeConfig> MakeServeConfig(const ServeFlags& flags) {
@@ -77,7 +79,7 @@ Result<ServeConfig> MakeServeConfig(const ServeFlags& flags) {
   auto db = ParseDatabaseUrl(flags.data.db);
   if (!db) return db.error();
   config.db = std::move(*db);
-  auto key_file = KeyFilePath(config.db, flags.data.signing_keys);
+  auto key_file = KeyFilePath(flags.data);
   if (!key_file) return key_file.error();
   config.key_file = std::move(*key_file);
   if (!flags.public_url.empty()) {

@@ -56,10 +56,11 @@ struct DataFlags {
   std::string signing_keys;  // empty: beside the SQLite file
 };
 
-// The signing key file: `signing_keys` if given, else the SQLite file +
-// ".signing-keys". With PostgreSQL the nodes of a cluster must share one file,
-// so it must be given: kInvalidArgument naming --signing-keys otherwise.
-Result<std::string> KeyFilePath(const DatabaseUrl& db, const std::string& signing_keys);
+// The signing key file: `flags.signing_keys` if given (the database URL is
+// then not looked at), else the SQLite file + ".signing-keys". With PostgreSQL
+// the nodes of a cluster must share one file, so it must be given:
+// kInvalidArgument naming --signing-keys otherwise.
+Result<std::string> KeyFilePath(const DataFlags& flags);
 
 // A server timeout as the whole seconds its flag takes.
 inline int WholeSeconds(std::chrono::milliseconds d) {

@@ -79,9 +79,13 @@ class LogSink {
 // named like one of the four fixed keys is written with a leading underscore.
 std::string FormatJsonLine(const LogRecord& record);
 
-// Writes FormatJsonLine of each record with one write(2), so lines from
-// several threads never interleave: the "access" channel to `access_fd`,
-// everything else to `diagnostics_fd`. Records below `min_level` are dropped.
+// Writes FormatJsonLine of each record with one write(2) call. On a pipe,
+// lines of up to PIPE_BUF (4096 bytes) from several threads therefore never
+// interleave; on a regular file or a terminal a line is written whole by that
+// one call unless the kernel returns a short write, whose rest further calls
+// write (and another thread's line may then come between). The "access"
+// channel goes to `access_fd`, everything else to `diagnostics_fd`. Records
+// below `min_level` are dropped.
 class JsonLinesSink final : public LogSink {
  public:
   JsonLinesSink(int access_fd, int diagnostics_fd, LogLevel min_level = LogLevel::kInfo)

@@ -53,13 +53,17 @@ class CondVar {
     lock.release();
   }
 
-  // As Wait, but returns false if `timeout` passed without a notification.
+  // As Wait, but gives up after `timeout`: returns false if it timed out,
+  // true if woken by a notification or spuriously (so the caller loops over
+  // its condition and the deadline).
   template <class Rep, class Period>
   bool WaitFor(Mutex& mu, std::chrono::duration<Rep, Period> timeout) RS_REQUIRES(mu) {
     return WaitUntil(mu, std::chrono::steady_clock::now() + timeout);
   }
 
-  // As Wait, but returns false if `deadline` passed without a notification.
+  // As Wait, but gives up at `deadline`: returns false if it timed out, true
+  // if woken by a notification or spuriously (so the caller loops over its
+  // condition and the deadline).
   template <class ClockT, class Duration>
   bool WaitUntil(Mutex& mu, std::chrono::time_point<ClockT, Duration> deadline) RS_REQUIRES(mu) {
     std::unique_lock<std::mutex> lock(mu.mu_, std::adopt_lock);

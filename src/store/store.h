@@ -31,13 +31,17 @@ struct ApiKeyInfo {
 
 enum class PutOutcome { kCreated, kReplaced };
 
+// What every store returns when its database fails: kUnavailable with the
+// client-safe message "database unavailable" (the driver's error is only
+// logged, through core/log.h).
+inline Status DatabaseUnavailable() { return Status::Unavailable("database unavailable"); }
+
 // Everything reportshare persists. One implementation per database
 // (SqliteStore, PostgresStore); all share one conformance test suite.
 //
 // Every method is thread-safe and may be called from any thread. Every method
-// returns kUnavailable (with a client-safe message; the driver error is logged
-// through core/log.h) when the database fails; other failures are listed per
-// method.
+// returns DatabaseUnavailable() when the database fails; other failures are
+// listed per method.
 class Store {
  public:
   virtual ~Store() = default;

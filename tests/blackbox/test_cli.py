@@ -185,6 +185,8 @@ class ServeCliTest(CliBase):
             except (harness.ConnectionClosed, ConnectionResetError) as e:
                 self.fail("the drain cut the download off: %r\n%s" % (e, srv.all_logs()[-2000:]))
             # Nothing after the response: the drain closes the connection.
+            # Bytes the reader took in with the response count too.
+            self.assertEqual(reader.buf, b"", "more after the response: %r" % reader.buf[:200])
             try:
                 rest = sock.recv(1)
             except ConnectionResetError:

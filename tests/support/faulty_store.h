@@ -2,7 +2,7 @@
 
 // A store::Store that forwards every call to a real store and fails the calls
 // a test chooses the way a store fails when its database is down:
-// kUnavailable("database unavailable"), before the real store is touched. It
+// store::DatabaseUnavailable(), before the real store is touched. It
 // drives the tests of the store-failure paths (the open recorder's backoff,
 // the import abort, the API's 503s), and its call log shows which store calls
 // an operation makes.
@@ -60,9 +60,6 @@ inline std::ostream& operator<<(std::ostream& os, StoreMethod method) {
 // Thread-safe; `inner` must outlive it.
 class FaultyStore final : public store::Store {
  public:
-  // The status of every injected failure: what a real store returns when its
-  // database fails (the driver's error only goes to the log).
-  static Status Failure() { return Status::Unavailable("database unavailable"); }
   static constexpr int kForever = -1;
 
   // One call that reached this store, failed or not.
@@ -95,11 +92,6 @@ class FaultyStore final : public store::Store {
     method_failures_.fill(0);
   }
 
-  // Every call so far, in order.
-  std::vector<Call> calls() const {
-    core::MutexLock lock(mu_);
-    return calls_;
-  }
   size_t call_count() const {
     core::MutexLock lock(mu_);
     return calls_.size();
@@ -211,7 +203,7 @@ class FaultyStore final : public store::Store {
     calls_.push_back({method, std::chrono::steady_clock::now(), fail});
     if (!fail) return Status::Ok();
     ++failures_;
-    return Failure();
+    return store::DatabaseUnavailable();
   }
 
   store::Store& inner_;

@@ -53,12 +53,6 @@ Result<std::unique_ptr<store::Store>> OpenCliStore(const std::string& db) {
   return OpenStore(*url, /*pool_size=*/1);
 }
 
-Result<std::string> KeyFileOf(const DataFlags& flags) {
-  auto url = ParseDatabaseUrl(flags.db);
-  if (!url) return url.error();
-  return KeyFilePath(*url, flags.signing_keys);
-}
-
 Result<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound("cannot read " + path);

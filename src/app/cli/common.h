@@ -36,9 +36,6 @@ void AddCompanyOption(CLI::App& command, std::string& company, const std::string
 // Opens the store `db` names with one connection.
 Result<std::unique_ptr<store::Store>> OpenCliStore(const std::string& db);
 
-// The signing key file of `flags` (KeyFilePath).
-Result<std::string> KeyFileOf(const DataFlags& flags);
-
 // The whole of `path`; kNotFound "cannot read PATH".
 Result<std::string> ReadFile(const std::string& path);
 

@@ -52,7 +52,7 @@ int Inspect(const InspectFlags& flags) {
   std::printf("report_id:  %lld\nlink_id:    %s\nkey_id:     %u\nexpires_at: %s\n",
               static_cast<long long>(claims->report_id.value), claims->link_id.ToString().c_str(),
               claims->key_id.value, core::FormatRfc3339Micros(claims->expires_at).c_str());
-  auto key_file = KeyFileOf(flags.data);
+  auto key_file = KeyFilePath(flags.data);
   if (!key_file) return Undecided(key_file.error());
   auto ring = LoadOrCreateKeyFile(*key_file, /*database_has_links=*/true);
   if (!ring) return Undecided(ring.error());

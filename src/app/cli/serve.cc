@@ -15,13 +15,6 @@
 namespace reportshare::app::cli {
 namespace {
 
-// A failure after the flags were validated (the database, the key file, the
-// port) is a diagnostic of the server: one log line, exit 1.
-int StartupFailed(const Status& status) {
-  core::LogError("app", "cannot start", {{"error", status.message()}});
-  return 1;
-}
-
 std::string ShellQuote(const std::string& s) { return "'" + s + "'"; }
 
 // Loads the demo reports and prints a fresh API key with a curl line to try.
@@ -52,13 +45,15 @@ Status LoadDemo(ServeApp& app) {
   return Status::Ok();
 }
 
+// Whatever stops the server from starting (a flag, the database, the key
+// file, the port) fails like every other command: one plain line, exit 1.
 int RunServe(const ServeFlags& flags) {
   auto config = MakeServeConfig(flags);
   if (!config) return Fail(config.error());
   auto app = ServeApp::Create(*config);
-  if (!app) return StartupFailed(app.error());
+  if (!app) return Fail(app.error());
   if (config->demo) {
-    if (Status loaded = LoadDemo(**app); !loaded.ok()) return StartupFailed(loaded);
+    if (Status loaded = LoadDemo(**app); !loaded.ok()) return Fail(loaded);
   }
   // The black-box harness waits for "listening on http://HOST:PORT".
   core::LogInfo("server", "listening on http://" + (*app)->bound_address(),

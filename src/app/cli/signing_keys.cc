@@ -25,7 +25,7 @@ using RingChange = std::function<Result<links::KeyRing>(const links::KeyRing&, S
 // Loads the key file, applies `change` to the ring, writes it back, and
 // prints `done` (with the new active key id) on stderr.
 int ChangeSigningKeys(const SigningFlags& flags, const RingChange& change, const char* done) {
-  auto key_file = KeyFileOf(flags.data);
+  auto key_file = KeyFilePath(flags.data);
   if (!key_file) return Fail(key_file.error());
   auto ring = LoadOrCreateKeyFile(*key_file, /*database_has_links=*/true);
   if (!ring) return Fail(ring.error());

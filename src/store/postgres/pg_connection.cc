@@ -14,8 +14,6 @@ constexpr std::string_view kChannel = "postgres";
 constexpr std::string_view kUniqueViolation = "23505";
 constexpr std::string_view kForeignKeyViolation = "23503";
 
-Status Unavailable() { return Status::Unavailable("database unavailable"); }
-
 // libpq's messages end in a newline and may span lines ("connection to
 // server ... failed: ...\n\tIs the server running ..."); folded, each failure
 // reads as one line.
@@ -34,6 +32,29 @@ void Log(std::string_view op, std::string_view message) {
   core::LogError(kChannel, Fold(message), {{"op", op}});
 }
 
+// The server's primary message in `result`, or null (libpq's own failures,
+// such as a lost connection, have none). Only this line is ever logged, never
+// PQresultErrorMessage: its DETAIL ("Key (name)=(...) already exists",
+// "Failing row contains (...)") can hold row values, i.e. candidate data.
+const char* PrimaryMessage(const PGresult* result) {
+  const char* primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  return primary && *primary ? primary : nullptr;
+}
+
+// Logs why `result` (may be null) failed under `op`: the primary message and
+// the SQLSTATE, or without them the connection's error message. Returns
+// store::DatabaseUnavailable().
+Status ResultError(PGconn* conn, const PGresult* result, std::string_view op) {
+  const char* primary = PrimaryMessage(result);
+  if (primary == nullptr) {
+    Log(op, PQerrorMessage(conn));
+    return store::DatabaseUnavailable();
+  }
+  const char* sqlstate = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  core::LogError(kChannel, Fold(primary), {{"op", op}, {"sqlstate", sqlstate ? sqlstate : ""}});
+  return store::DatabaseUnavailable();
+}
+
 // Server messages that arrive outside a query: warnings, and the FATAL a
 // backend sends when it is shut down while idle in the pool, after which the
 // session is dead. NOTICEs (such as "relation already exists, skipping") are
@@ -45,8 +66,9 @@ void OnNotice(void* arg, const PGresult* result) {
     return;
   }
   const bool fatal = level == "FATAL" || level == "PANIC";
+  const char* primary = PrimaryMessage(result);
   core::Log(fatal || level == "ERROR" ? core::LogLevel::kError : core::LogLevel::kWarning, kChannel,
-            Fold(PQresultErrorMessage(result)), {{"op", "server"}});
+            Fold(primary ? primary : ""), {{"op", "server"}});
   if (fatal) static_cast<Connection*>(arg)->MarkBroken();
 }
 
@@ -71,7 +93,7 @@ int64_t ReadBigEndian(const char* p, int n) {
 
 Status DriverError(std::string_view op, std::string_view message) {
   Log(op, message);
-  return Unavailable();
+  return store::DatabaseUnavailable();
 }
 
 // --- Connection ---
@@ -153,7 +175,7 @@ std::optional<std::string_view> Connection::Prepare(std::string_view sql, std::s
   PGresult* res = PQprepare(conn_, name.c_str(), std::string(sql).c_str(), 0, nullptr);
   if (res == nullptr || PQresultStatus(res) != PGRES_COMMAND_OK) {
     NoteFailure(res);
-    DriverError(op, res ? PQresultErrorMessage(res) : PQerrorMessage(conn_));
+    ResultError(conn_, res, op);
     PQclear(res);
     return std::nullopt;
   }
@@ -163,12 +185,12 @@ std::optional<std::string_view> Connection::Prepare(std::string_view sql, std::s
 }
 
 Status Connection::ExecOnce(std::string_view sql, std::string_view op) {
-  if (broken_) return Unavailable();  // logged when it broke
+  if (broken_) return store::DatabaseUnavailable();  // logged when it broke
   PGresult* res = PQexec(conn_, std::string(sql).c_str());
   const ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
     NoteFailure(res);
-    Status s = DriverError(op, res ? PQresultErrorMessage(res) : PQerrorMessage(conn_));
+    Status s = ResultError(conn_, res, op);
     PQclear(res);
     return s;
   }
@@ -279,16 +301,8 @@ sql::Outcome Query::Try() {
 }
 
 Status Query::Error() const {
-  if (!name_) return Unavailable();  // Prepare logged it
-  if (result_ != nullptr) {
-    const char* msg = PQresultErrorMessage(result_);
-    if (msg && *msg) {
-      const char* sqlstate = PQresultErrorField(result_, PG_DIAG_SQLSTATE);
-      core::LogError(kChannel, Fold(msg), {{"op", op()}, {"sqlstate", sqlstate ? sqlstate : ""}});
-      return Unavailable();
-    }
-  }
-  return DriverError(op(), PQerrorMessage(conn_.conn()));
+  if (!name_) return store::DatabaseUnavailable();  // Prepare logged it
+  return ResultError(conn_.conn(), result_, op());
 }
 
 int64_t Query::Changes() const {

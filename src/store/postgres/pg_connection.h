@@ -19,8 +19,8 @@
 namespace reportshare::store::postgres {
 
 // Logs `message` on channel "postgres" under `op`, as one line (newlines in
-// the driver's message are folded), and returns kUnavailable("database
-// unavailable"): the driver's words never travel up.
+// the driver's message are folded), and returns store::DatabaseUnavailable():
+// the driver's words never travel up.
 Status DriverError(std::string_view op, std::string_view message);
 
 // One libpq connection and the statements prepared on it. Not thread-safe:
@@ -44,7 +44,6 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   PGconn* conn() const { return conn_; }
-  bool broken() const { return broken_; }
 
   // True unless the session is known or found to be dead. Reads whatever the
   // server has already sent without blocking, so a connection the server

@@ -21,7 +21,9 @@ namespace postgres {
 // connect_timeout), so an outage gives quick kUnavailable, not hangs.
 //
 // Thread-safe. Driver errors are logged (core/log.h, channel "postgres", with
-// the operation as field "op"; never a password) and returned as kUnavailable
+// the operation as field "op" and the SQLSTATE; only the server's primary
+// message, never its DETAIL, which can hold row values; never a password) and
+// returned as kUnavailable
 // ("database unavailable"). In addition to the failures listed in store.h:
 // InsertApiKey, PutReport and InsertLink return kNotFound if the company does
 // not exist; GetReport returns kInternal if a stored body no longer parses as

@@ -21,7 +21,7 @@
 //
 // The driver's words are logged (core/log.h, channel "sqlite" or "postgres",
 // field "op") and never travel up: every database failure reaches callers as
-// kUnavailable("database unavailable").
+// store::DatabaseUnavailable().
 
 #include <algorithm>
 #include <chrono>
@@ -35,6 +35,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/status.h"
+#include "store/store.h"
 
 namespace reportshare::store::sql {
 
@@ -61,7 +62,7 @@ enum class Outcome {
 //   Try()       runs the statement to its end, for statements whose rows are
 //               not read, and classifies a failure without logging it.
 //   Error()     logs the failure of the last run under the query's `op`;
-//               returns kUnavailable("database unavailable").
+//               returns store::DatabaseUnavailable().
 //   Changes()   rows changed by the INSERT/UPDATE/DELETE that was run.
 //   IsNull(col), Int(col)
 //               columns of the current row, counted from 0; Int reads an
@@ -119,10 +120,10 @@ class QueryBase {
   Status Run() { return self().Try() == Outcome::kOk ? Status::Ok() : self().Error(); }
 
   // Logs `what` (a failure the store found, such as a missing row) under the
-  // query's operation; returns kUnavailable("database unavailable").
+  // query's operation; returns store::DatabaseUnavailable().
   Status Fail(std::string_view what) const {
     core::LogError(channel_, what, {{"op", op_}});
-    return Status::Unavailable("database unavailable");
+    return store::DatabaseUnavailable();
   }
 
   // Columns of the current row, counted from 0: an instant (microseconds

@@ -8,8 +8,6 @@ namespace {
 constexpr std::string_view kChannel = "sqlite";
 constexpr int kBusyTimeoutMs = 5000;
 
-Status Unavailable() { return Status::Unavailable("database unavailable"); }
-
 }  // namespace
 
 Status DriverError(sqlite3* db, std::string_view op) {
@@ -19,7 +17,7 @@ Status DriverError(sqlite3* db, std::string_view op) {
     core::LogError(kChannel, sqlite3_errmsg(db),
                    {{"op", op}, {"code", sqlite3_extended_errcode(db)}});
   }
-  return Unavailable();
+  return store::DatabaseUnavailable();
 }
 
 // --- Connection ---
@@ -183,7 +181,7 @@ sql::Outcome Query::Try() {
 }
 
 Status Query::Error() const {
-  if (!stmt_) return Unavailable();  // Prepare logged it
+  if (!stmt_) return store::DatabaseUnavailable();  // Prepare logged it
   return DriverError(conn_.db(), op());
 }
 

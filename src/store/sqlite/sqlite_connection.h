@@ -17,7 +17,7 @@
 namespace reportshare::store::sqlite {
 
 // Logs sqlite3_errmsg(db) on channel "sqlite" under `op` and returns
-// kUnavailable("database unavailable"): the driver's words never travel up.
+// store::DatabaseUnavailable(): the driver's words never travel up.
 Status DriverError(sqlite3* db, std::string_view op);
 
 // One open database connection and its cache of prepared statements. Not

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+
 namespace reportshare::app {
 namespace {
 
@@ -64,17 +67,29 @@ TEST(ListenAddressTest, FormatsWhatItParses) {
   EXPECT_EQ(v6->port, 9000);
 }
 
+DataFlags Data(std::string db, std::string signing_keys = "") {
+  DataFlags flags;
+  flags.db = std::move(db);
+  flags.signing_keys = std::move(signing_keys);
+  return flags;
+}
+
 TEST(KeyFilePathTest, BesideSqliteGivenForPostgres) {
-  auto sqlite = ParseDatabaseUrl("sqlite:data/rs.db");
-  ASSERT_TRUE(sqlite);
-  EXPECT_EQ(*KeyFilePath(*sqlite, ""), "data/rs.db.signing-keys");
-  EXPECT_EQ(*KeyFilePath(*sqlite, "/etc/rs/keys"), "/etc/rs/keys");
-  auto pg = ParseDatabaseUrl("postgresql://u@127.0.0.1:5432/rs");
-  ASSERT_TRUE(pg);
-  auto missing = KeyFilePath(*pg, "");
+  const std::string sqlite = "sqlite:data/rs.db";
+  EXPECT_EQ(*KeyFilePath(Data(sqlite)), "data/rs.db.signing-keys");
+  EXPECT_EQ(*KeyFilePath(Data(sqlite, "/etc/rs/keys")), "/etc/rs/keys");
+  const std::string pg = "postgresql://u@127.0.0.1:5432/rs";
+  auto missing = KeyFilePath(Data(pg));
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message().find("--signing-keys"), std::string::npos);
-  EXPECT_EQ(*KeyFilePath(*pg, "/shared/keys"), "/shared/keys");
+  EXPECT_EQ(*KeyFilePath(Data(pg, "/shared/keys")), "/shared/keys");
+}
+
+// A given key file is the answer whatever --db says: `keys rotate-signing
+// --signing-keys F` works with a stale REPORTSHARE_DB in the environment.
+TEST(KeyFilePathTest, GivenFileWithoutParsingTheDatabase) {
+  EXPECT_EQ(*KeyFilePath(Data("mysql://nowhere", "/etc/rs/keys")), "/etc/rs/keys");
+  EXPECT_FALSE(KeyFilePath(Data("mysql://nowhere")));
 }
 
 // The flags' defaults are the server's own, not copies of its numbers.

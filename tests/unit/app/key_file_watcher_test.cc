@@ -14,6 +14,7 @@
 #include "core/bytes.h"
 #include "core/log.h"
 #include "support/capturing_log_sink.h"
+#include "support/eventually.h"
 #include "support/temp_dir.h"
 
 namespace reportshare::app {
@@ -21,17 +22,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using test_support::CapturedLog;
-
-// Polls `done` for up to 5 s.
-template <class Condition>
-bool WaitUntil(Condition done) {
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
+using test_support::Eventually;
 
 class KeyFileWatcherTest : public ::testing::Test {
  protected:
@@ -59,11 +50,11 @@ TEST_F(KeyFileWatcherTest, AChangedFileIsReloadedIntoTheHolder) {
   ASSERT_TRUE(rotated);
   ASSERT_TRUE(WriteKeyFile(path_, *rotated).ok());
 
-  ASSERT_TRUE(WaitUntil([&] { return ActiveId() == rotated->active().id; }))
+  ASSERT_TRUE(Eventually([&] { return ActiveId() == rotated->active().id; }))
       << "the rotated key file was not picked up";
   EXPECT_EQ(holder_->Get()->keys().size(), 2u);
   std::optional<CapturedLog> reloaded;
-  ASSERT_TRUE(WaitUntil([&] { return (reloaded = log_->Find("app", "reloaded signing keys")); }));
+  ASSERT_TRUE(Eventually([&] { return (reloaded = log_->Find("app", "reloaded signing keys")); }));
   EXPECT_EQ(reloaded->level, core::LogLevel::kInfo);
   EXPECT_EQ(reloaded->Field("active_key_id"), std::to_string(rotated->active().id.value));
   EXPECT_EQ(reloaded->Field("keys"), "2");
@@ -79,7 +70,7 @@ TEST_F(KeyFileWatcherTest, ABrokenFileKeepsTheKeysAndLogsAWarning) {
   ASSERT_EQ(::chmod(path_.c_str(), 0600), 0);
 
   std::optional<CapturedLog> warning;
-  ASSERT_TRUE(WaitUntil([&] {
+  ASSERT_TRUE(Eventually([&] {
     return (warning = log_->Find("app", "keeping the current signing keys"));
   })) << "no warning for a key file that does not parse";
   EXPECT_EQ(warning->level, core::LogLevel::kWarning);
@@ -98,7 +89,7 @@ TEST_F(KeyFileWatcherTest, ABrokenFileKeepsTheKeysAndLogsAWarning) {
   auto rotated = ring_->WithNewActiveKey();
   ASSERT_TRUE(rotated);
   ASSERT_TRUE(WriteKeyFile(path_, *rotated).ok());
-  EXPECT_TRUE(WaitUntil([&] { return ActiveId() == rotated->active().id; }));
+  EXPECT_TRUE(Eventually([&] { return ActiveId() == rotated->active().id; }));
 }
 
 TEST_F(KeyFileWatcherTest, AnUnchangedFileIsNotReloaded) {

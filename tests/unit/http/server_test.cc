@@ -18,6 +18,7 @@
 
 #include "core/mutex.h"
 #include "support/capturing_log_sink.h"
+#include "support/eventually.h"
 
 namespace reportshare::http {
 namespace {
@@ -140,9 +141,7 @@ TEST_F(ServerTest, ManyClientsOnBothPathsAreAllAnsweredExactlyOnce) {
   EXPECT_EQ(handled.load(), kClients * kRequests / 2);
   EXPECT_EQ(inline_handled.load(), kClients * kRequests / 2);
   // on_response runs after the write, so the last ones may trail the reads.
-  for (int i = 0; i < 500 && responses.load() < kClients * kRequests; ++i) {
-    std::this_thread::sleep_for(2ms);
-  }
+  EXPECT_TRUE(test_support::Eventually([&] { return responses.load() >= kClients * kRequests; }));
   EXPECT_EQ(responses.load(), kClients * kRequests);
   EXPECT_EQ(log_->OnChannel("access").size(), size_t{kClients * kRequests});
 }
@@ -210,8 +209,7 @@ TEST_F(ServerTest, ConnectionsBeyondTheLimitGet503) {
     }
     return false;
   };
-  for (int i = 0; i < 1000 && !logged_503(); ++i) std::this_thread::sleep_for(2ms);
-  EXPECT_TRUE(logged_503());
+  EXPECT_TRUE(test_support::Eventually(logged_503));
   EXPECT_EQ(a.Get("/a2").status, 200) << "connections within the limit keep working";
 }
 

@@ -4,13 +4,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
 
 #include "core/log.h"
 #include "support/capturing_log_sink.h"
+#include "support/eventually.h"
 #include "support/faulty_store.h"
 #include "support/service_fixture.h"
 
@@ -20,19 +20,10 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::minutes;
 using std::chrono::seconds;
+using test_support::Eventually;
 using test_support::StoreMethod;
 
 constexpr std::string_view kBacklogFull = "open audit backlog full";
-
-// True once `done` holds, polled for up to `limit`.
-bool Eventually(const std::function<bool()>& done, std::chrono::steady_clock::duration limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  return true;
-}
 
 // The fixture's store with one link of company A; recorders write through
 // `faulty_`, the test reads back through `store_` (reads are not calls).

@@ -238,6 +238,33 @@ TEST_P(PostgresStoreTest, DriverErrorIsOneLogLineAndNoSqlInTheStatus) {
   EXPECT_TRUE(store->EnsureCompany("acme"));
 }
 
+// PostgreSQL's DETAIL line repeats the row ("Failing row contains (...)") or
+// the key ("Key (...)=(...)"): candidate data, which stays out of the log.
+TEST_P(PostgresStoreTest, ConstraintViolationLogsNoRowValues) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->EnsureCompany("acme"));
+  ASSERT_EQ(db_.Query("ALTER TABLE companies ADD CONSTRAINT test_refused "
+                      "CHECK (name <> 'Zebulon Quackenbush')"),
+            "<done>");
+  std::vector<CapturedLog> log;
+  std::string all_text;
+  {
+    ScopedLogCapture capture;
+    auto company = store->EnsureCompany("Zebulon Quackenbush");
+    ASSERT_FALSE(company);
+    EXPECT_EQ(company.error(), Status::Unavailable("database unavailable"));
+    log = capture->lines();
+    all_text = capture->AllText();
+  }
+  ASSERT_EQ(log.size(), 1u) << all_text;
+  EXPECT_EQ(log[0].Field("op"), "EnsureCompany");
+  EXPECT_EQ(log[0].Field("sqlstate"), "23514");  // check_violation
+  EXPECT_NE(log[0].message.find("test_refused"), std::string::npos) << log[0].message;
+  EXPECT_EQ(all_text.find("Zebulon"), std::string::npos) << all_text;
+  EXPECT_EQ(all_text.find("Failing row"), std::string::npos) << all_text;
+}
+
 TEST_P(PostgresStoreTest, PutsFromTwoNodesLeaveOneConsistentVersion) {
   auto node_a = Open(3);
   auto node_b = Open(3);
