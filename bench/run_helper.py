@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Helpers of bench/run (standard library only).
+
+  run_helper.py reports N            NDJSON of N reports (ids 1..N) on stdout
+  run_helper.py nginx-conf TEMPLATE DIR PORT BODY_FILE
+                                     the nginx config on stdout
+  run_helper.py free-port            a free loopback TCP port
+  run_helper.py summarize RAW META OUT_JSON
+                                     the table on stdout and the JSON file
+"""
+
+import json
+import socket
+import statistics
+import sys
+
+# Report 318 is the demo report of bench/demo_report.h (SPEC §1, 6 sections);
+# the others have the same shape with other numbers and names.
+SECTIONS = [
+    ("Python", 80, [("Data structures", 90), ("Standard library", 75), ("Testing", 70)]),
+    ("SQL", 65, [("Joins", 70), ("Indexes", 60), ("Transactions", 65)]),
+    ("System design", 70, [("Caching", 80), ("Queues", 60)]),
+    ("HTTP & APIs", 85, [("REST semantics", 90), ("Authentication", 80)]),
+    ("Debugging", 55, [("Reading stack traces", 60), ("Profiling", 50)]),
+    ("Communication", 78, [("Written explanation", 78)]),
+]
+
+
+def report(i):
+    demo = i == 318
+    shift = 0 if demo else (i * 7) % 21 - 10
+    pct = lambda p: max(0, min(100, p + shift))  # noqa: E731
+    return {
+        "report_id": i,
+        "assessment_id": 138,
+        "assessment_name": "Backend Engineer Screening",
+        "candidate_id": 5012 if demo else 100000 + i,
+        "name": "Priya Raman" if demo else f"Candidate {i}",
+        "email": "priya@example.com" if demo else f"candidate{i}@example.com",
+        "invite_status": "Completed",
+        "started_date": "2025-07-09T06:02:11Z",
+        "completed_date": "2025-07-09T06:58:40Z",
+        "cut_off": 60,
+        "overall_percentage": 72.5 if demo else float(pct(72)),
+        "offtab_count": 2,
+        "registration_fields": [
+            {"label": "Phone", "value": "+91 98450 00000"},
+            {"label": "City", "value": "Bengaluru"},
+            {"label": "Experience", "value": "5 years"},
+        ],
+        "sections": [
+            {
+                "section": name,
+                "percentage": pct(p),
+                "skill_wise_score": [{"skill": s, "percentage": pct(sp)} for s, sp in skills],
+            }
+            for name, p, skills in SECTIONS
+        ],
+    }
+
+
+def cmd_reports(n):
+    # Reports differ in their id, candidate and shift (i * 7 % 21): serialize
+    # one report per shift, then only swap those fields in (100,000 in ~1 s).
+    templates = {}
+    out = []
+    for i in range(1, int(n) + 1):
+        if i == 318:
+            out.append(json.dumps(report(i), separators=(",", ":")))
+            continue
+        shift = (i * 7) % 21
+        if shift not in templates:
+            r = report(i)
+            r.update(report_id=-1, candidate_id=-2, name="@NAME@", email="@EMAIL@")
+            templates[shift] = json.dumps(r, separators=(",", ":"))
+        out.append(
+            templates[shift]
+            .replace(":-1,", f":{i},", 1)
+            .replace(":-2,", f":{100000 + i},", 1)
+            .replace("@NAME@", f"Candidate {i}")
+            .replace("@EMAIL@", f"candidate{i}@example.com")
+        )
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+def cmd_nginx_conf(template, directory, port, body_file):
+    with open(body_file, encoding="utf-8") as f:
+        body = f.read()
+    # Inside nginx's single quotes: no quote, backslash or variable expansion.
+    if any(c in body for c in "'\\$"):
+        sys.exit("run_helper: the share body has a character nginx would interpret")
+    with open(template, encoding="utf-8") as f:
+        text = f.read()
+    text = text.replace("@DIR@", directory).replace("@PORT@", port)
+    sys.stdout.write(text.replace("@SHARE_BODY@", body))
+
+
+def cmd_free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        print(s.getsockname()[1])
+
+
+def fmt_ms(us):
+    return f"{us / 1000:.2f}"
+
+
+def cmd_summarize(raw_file, meta_file, out_file):
+    """RAW: one JSON object per wrk run (path, conns, round, wrk summary,
+    server CPU ticks); META: the run's settings, RSS and sizes."""
+    with open(meta_file, encoding="utf-8") as f:
+        meta = json.load(f)
+    runs = []
+    with open(raw_file, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                runs.append(json.loads(line))
+    tick_us = 1e6 / meta["clock_ticks_per_second"]
+    paths = []
+    for p in runs:
+        name = p["path"]
+        if any(r["path"] == name for r in paths):
+            continue
+        row = {"path": name, "server": p["server"], "request": p["request"], "baseline": p["baseline"]}
+        for conns in (64, 4):
+            rs = [r for r in runs if r["path"] == name and r["connections"] == conns]
+            if not rs:
+                continue
+            rps = [r["requests"] / (r["duration_us"] / 1e6) for r in rs]
+            key = f"c{conns}"
+            row[key] = {
+                "req_per_s_median": round(statistics.median(rps)),
+                "req_per_s_rounds": [round(x) for x in rps],
+                "p50_ms_median": round(statistics.median(r["p50_us"] for r in rs) / 1000, 3),
+                "p99_ms_median": round(statistics.median(r["p99_us"] for r in rs) / 1000, 3),
+                "bytes_per_response": round(sum(r["bytes"] for r in rs) / sum(r["requests"] for r in rs)),
+            }
+            if conns == 64:
+                ticks = sum(r["cpu_ticks"] for r in rs)
+                reqs = sum(r["requests"] for r in rs)
+                row["cpu_us_per_req"] = round(ticks * tick_us / reqs, 1)
+        paths.append(row)
+    by_name = {r["path"]: r for r in paths}
+    for r in paths:
+        base = by_name.get(r["baseline"])
+        if base and "c64" in r and "c64" in base:
+            r["x_nginx_req_per_s"] = round(r["c64"]["req_per_s_median"] / base["c64"]["req_per_s_median"], 3)
+            if base.get("cpu_us_per_req"):
+                r["x_nginx_cpu"] = round(r["cpu_us_per_req"] / base["cpu_us_per_req"], 1)
+    result = dict(meta)
+    result["results"] = paths
+    with open(out_file, "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=2)
+        f.write("\n")
+
+    head = ["path", "req/s", "× nginx", "p50@64", "p99@64", "p50@4", "p99@4", "CPU µs/req", "× nginx CPU"]
+    rows = []
+    for r in paths:
+        c64, c4 = r.get("c64", {}), r.get("c4", {})
+        base = "" if r["baseline"] == r["path"] else f" ({r['baseline']})"
+        rows.append([
+            r["path"],
+            f"{c64.get('req_per_s_median', 0):,}",
+            f"{r.get('x_nginx_req_per_s', 0):.3f}{base}",
+            fmt_ms(c64.get("p50_ms_median", 0) * 1000),
+            fmt_ms(c64.get("p99_ms_median", 0) * 1000),
+            fmt_ms(c4.get("p50_ms_median", 0) * 1000),
+            fmt_ms(c4.get("p99_ms_median", 0) * 1000),
+            f"{r.get('cpu_us_per_req', 0):.1f}",
+            f"{r.get('x_nginx_cpu', 0):.1f}",
+        ])
+    print("| " + " | ".join(head) + " |")
+    print("|" + "|".join(" --- " for _ in head) + "|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print()
+    print("latencies in ms; req/s at 64 connections, medians of "
+          f"{meta['rounds']} round(s) of {meta['seconds_c64']} s (64 conns) and "
+          f"{meta['seconds_c4']} s (4 conns); CPU from /proc over the 64-connection runs")
+    rss = meta["rss_kib"]
+    print("RSS at the end (MiB): " + ", ".join(f"{k} {v / 1024:.1f}" for k, v in rss.items()))
+
+
+def main(argv):
+    commands = {
+        "reports": cmd_reports,
+        "nginx-conf": cmd_nginx_conf,
+        "free-port": cmd_free_port,
+        "summarize": cmd_summarize,
+    }
+    if len(argv) < 2 or argv[1] not in commands:
+        sys.exit(__doc__)
+    commands[argv[1]](*argv[2:])
+
+
+if __name__ == "__main__":
+    main(sys.argv)
