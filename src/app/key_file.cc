@@ -12,6 +12,15 @@
 namespace reportshare::app {
 namespace {
 
+// A key line is under 100 bytes, so this holds thousands of keys; anything
+// bigger is not a key file, and is refused before it is read into memory.
+constexpr size_t kMaxKeyFileBytes = size_t{1} << 20;
+
+Status TooLarge(const std::string& path) {
+  return Status::FailedPrecondition("signing key file " + path +
+                                    " is larger than 1 MiB; it is not a key file");
+}
+
 std::string DirectoryOf(const std::string& path) {
   size_t slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
@@ -108,11 +117,17 @@ Result<links::KeyRing> LoadOrCreateKeyFile(const std::string& path, bool databas
     problem = Status::FailedPrecondition("signing key file " + path +
                                          " belongs to another user; it must be owned by the user "
                                          "reportshare runs as");
+  } else if (static_cast<uintmax_t>(st.st_size) > kMaxKeyFileBytes) {
+    problem = TooLarge(path);
   } else {
+    // Capped again while reading: the file may grow after the fstat.
     char buf[4096];
     ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+    while ((n = ::read(fd, buf, sizeof buf)) > 0 && text.size() <= kMaxKeyFileBytes) {
+      text.append(buf, static_cast<size_t>(n));
+    }
     if (n < 0) problem = Status::Unavailable("cannot read signing key file " + path);
+    if (text.size() > kMaxKeyFileBytes) problem = TooLarge(path);
   }
   ::close(fd);
   if (!problem.ok()) return problem;

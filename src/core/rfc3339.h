@@ -8,6 +8,19 @@
 
 namespace reportshare::core {
 
+// The last instant RFC 3339 can write: 9999-12-31T23:59:59.999999Z. An
+// instant computed past it (a date plus a lifetime) is clamped to it, so every
+// instant reportshare shows stays writable.
+inline constexpr Instant kLastRfc3339Instant =
+    std::chrono::sys_days{std::chrono::year{9999} / 12 / 31} + std::chrono::hours{24} -
+    std::chrono::microseconds{1};
+
+// `t` + `d`, or kLastRfc3339Instant if that would lie past it.
+// REQUIRES: t <= kLastRfc3339Instant and d >= 0.
+inline constexpr Instant AddClamped(Instant t, std::chrono::microseconds d) {
+  return t > kLastRfc3339Instant - d ? kLastRfc3339Instant : t + d;
+}
+
 // "2025-07-09T07:16:33.163639Z": UTC, `Z`, exactly six fractional digits.
 std::string FormatRfc3339Micros(Instant t);
 

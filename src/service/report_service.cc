@@ -4,10 +4,17 @@
 
 #include "core/bytes.h"
 #include "core/log.h"
+#include "core/rfc3339.h"
 #include "service/client_info.h"
 
 namespace reportshare::service {
 namespace {
+
+// When a report's report_link expires: completed_date + kReportLinkLifetime,
+// clamped so it stays an RFC 3339 instant for a date at the top of the range.
+Instant ReportLinkExpiry(Instant completed) {
+  return core::AddClamped(completed, kReportLinkLifetime);
+}
 
 Status ReportNotFound() { return Status::NotFound("report not found"); }
 
@@ -113,7 +120,7 @@ Result<ReportWithLink> ReportService::GetReport(const store::Principal& who, Rep
   ReportWithLink out{std::move(stored->report), std::nullopt};
   if (out.report.completed() && out.report.completed_date) {
     auto ring = keys_.Get();
-    Instant expires_at = *out.report.completed_date + kReportLinkLifetime;
+    Instant expires_at = ReportLinkExpiry(*out.report.completed_date);
     LinkId link_id = DeriveReportLinkId(ring->active(), id, expires_at);
     // Every GET after the first finds the row: a read, not a write per GET.
     auto existing = store_.GetLink(link_id);
@@ -185,7 +192,7 @@ Result<OpenedLink> ReportService::OpenLink(std::string_view token, const Visitor
   // report is replaced with another date, links derived from the old one expire.
   const auto& completed = (*stored)->report.completed_date;
   if (IsReportLink(*ring, *claims) &&
-      (!completed || *completed + kReportLinkLifetime != claims->expires_at)) {
+      (!completed || ReportLinkExpiry(*completed) != claims->expires_at)) {
     Audit(*claims, visitor, 410, now);
     return Status::Gone("this link has expired");
   }

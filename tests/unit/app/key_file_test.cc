@@ -1,5 +1,6 @@
 #include "app/key_file.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -101,6 +102,18 @@ TEST_F(KeyFileTest, WriteKeyFileReplacesAtomically) {
     ++entries;
   }
   EXPECT_EQ(entries, 1);
+}
+
+TEST_F(KeyFileTest, AHugeFileIsRefusedWithoutBeingRead) {
+  // A sparse 2 GiB file: reading it whole took seconds and 2 GiB of memory.
+  int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::ftruncate(fd, off_t{2} << 30), 0);
+  ::close(fd);
+  auto ring = LoadOrCreateKeyFile(path_, /*database_has_links=*/true);
+  ASSERT_FALSE(ring);
+  EXPECT_NE(ring.error().message().find("larger than 1 MiB"), std::string::npos)
+      << ring.error().message();
 }
 
 }  // namespace

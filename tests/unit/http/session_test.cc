@@ -423,6 +423,33 @@ TEST_F(SessionTest, Http10ClosesUnlessAskedToKeepAlive) {
   EXPECT_FALSE(responses[0].keep_alive());
 }
 
+TEST_F(SessionTest, Http10WithTransferEncodingIsAnsweredThenClosed) {
+  // RFC 9112 §6.1: the framing is faulty even with keep-alive; the second
+  // request on the connection must never be answered.
+  TestConnection c;
+  auto responses = Serve(
+      "GET /a HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "0\r\n\r\nGET /b HTTP/1.1\r\nHost: t\r\n\r\n",
+      c);
+  ASSERT_EQ(responses.size(), 1u);
+  EXPECT_EQ(responses[0].result_int(), 200);
+  EXPECT_FALSE(responses[0].keep_alive());
+  ASSERT_EQ(Seen().size(), 1u);
+  EXPECT_EQ(Seen()[0].target, "/a");
+}
+
+TEST_F(SessionTest, Http10KeepAliveWithoutTransferEncodingStaysOpen) {
+  TestConnection c;
+  auto responses = Serve(
+      "GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /b HTTP/1.1\r\nHost: t\r\n"
+      "Connection: close\r\n\r\n",
+      c);
+  ASSERT_EQ(responses.size(), 2u);
+  EXPECT_TRUE(responses[0].keep_alive());
+  ASSERT_EQ(Seen().size(), 2u);
+  EXPECT_EQ(Seen()[1].target, "/b");
+}
+
 TEST_F(SessionTest, HeaderOverTheLimitIs431WithTheConfiguredLimit) {
   options.header_limit = 1024;
   TestConnection c;

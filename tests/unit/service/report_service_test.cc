@@ -626,6 +626,22 @@ TEST_F(ReportServiceTest, ReportLinkFollowsNewCompletedDate) {
             At("2025-07-10T08:00:00Z") + hours(24 * 7));
 }
 
+TEST_F(ReportServiceTest, ReportLinkOfTheLastPossibleDateStaysAnRfc3339Instant) {
+  Report last = CompletedReport(318);
+  last.completed_date = At("9999-12-31T23:59:59Z");
+  PutA(last);
+  auto got = service_->GetReport(a_, ReportId{318});
+  ASSERT_TRUE(got && got->report_link);
+  std::string token = TokenOf(*got->report_link);
+  EXPECT_EQ(ClaimsOf(token).expires_at, core::kLastRfc3339Instant);
+  EXPECT_EQ(core::FormatRfc3339Micros(ClaimsOf(token).expires_at), "9999-12-31T23:59:59.999999Z");
+  auto opened = service_->OpenLink(token, true);
+  EXPECT_TRUE(opened) << opened.error().message();
+  auto links = service_->ListLinks(a_, ReportId{318});
+  ASSERT_TRUE(links && links->size() == 1u);
+  EXPECT_EQ((*links)[0].expires_at, core::kLastRfc3339Instant);
+}
+
 TEST_F(ReportServiceTest, OldReportLinkExpiresWhenTheCompletedDateChanges) {
   PutA(CompletedReport(318));
   auto before = service_->GetReport(a_, ReportId{318});
