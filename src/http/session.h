@@ -226,8 +226,7 @@ net::awaitable<ReadOutcome> ReadRequest(Stream& stream, beast::flat_buffer& buff
   // An HTTP/1.0 message with Transfer-Encoding has faulty framing (RFC 9112
   // §6.1): answer it, then close, so nothing after it is read as a request.
   const bool faulty_framing =
-      parser.get().version() < 11 &&
-      parser.get().find(bhttp::field::transfer_encoding) != parser.get().end();
+      head.version() < 11 && head.find(bhttp::field::transfer_encoding) != head.end();
   out.keep_alive = parser.get().keep_alive() && !faulty_framing;
   out.kind = ReadOutcome::Kind::kRequest;
   co_return out;
