@@ -72,6 +72,8 @@ Result<std::string> KeyFilePath(const DataFlags& flags) {
   return db->location + ".signing-keys";
 }
 
+int CoreCount() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
 Result<ServeConfig> MakeServeConfig(const ServeFlags& flags) {
   ServeConfig config;
   auto listen = ParseListenAddress(flags.listen);
@@ -92,13 +94,13 @@ Result<ServeConfig> MakeServeConfig(const ServeFlags& flags) {
   config.rate_burst = flags.rate_burst;
   config.pdf_cache_bytes = static_cast<size_t>(flags.pdf_cache_mb) * 1024 * 1024;
   config.view_flush = std::chrono::milliseconds(flags.view_flush_ms);
+  config.render_workers = flags.render_workers;
+  config.render_timeout = std::chrono::seconds(flags.render_timeout_s);
 
   http::ServerOptions& server = config.server;
   server.host = listen->host;
   server.port = listen->port;
-  server.threads = flags.threads > 0
-                       ? flags.threads
-                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  server.threads = flags.threads > 0 ? flags.threads : CoreCount();
   server.worker_threads = server.threads;
   server.max_connections = static_cast<size_t>(flags.max_connections);
   server.header_timeout = std::chrono::seconds(flags.header_timeout_s);

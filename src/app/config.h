@@ -44,10 +44,15 @@ Result<std::string> NormalizePublicUrl(const std::string& text);
 
 // The defaults that are not the HTTP server's.
 inline constexpr const char* kDefaultDatabaseUrl = "sqlite:reportshare.db";
-inline constexpr double kDefaultRateLimit = 50;   // requests per second per API key
-inline constexpr double kDefaultRateBurst = 200;  // tokens in each key's bucket
-inline constexpr int kDefaultPdfCacheMb = 64;     // MiB of rendered PDFs
-inline constexpr int kDefaultViewFlushMs = 1000;  // longest wait before opens are written
+inline constexpr double kDefaultRateLimit = 50;    // requests per second per API key
+inline constexpr double kDefaultRateBurst = 200;   // tokens in each key's bucket
+inline constexpr int kDefaultPdfCacheMb = 64;      // MiB of rendered PDFs
+inline constexpr int kDefaultViewFlushMs = 1000;   // longest wait before opens are written
+inline constexpr int kDefaultRenderTimeoutS = 10;  // longest a PDF render may take
+
+// The number of cores, at least 1: what --threads 0 and --render-workers
+// default to.
+int CoreCount();
 
 // What every subcommand that reads data is given: --db, and for those that
 // use the signing keys, --signing-keys.
@@ -82,6 +87,8 @@ struct ServeFlags {
   int header_timeout_s = WholeSeconds(http::ServerOptions{}.header_timeout);
   int idle_timeout_s = WholeSeconds(http::ServerOptions{}.idle_timeout);
   int write_timeout_s = WholeSeconds(http::ServerOptions{}.write_timeout);
+  int render_workers = CoreCount();  // 0: render in the server process
+  int render_timeout_s = kDefaultRenderTimeoutS;
 };
 
 // What serve runs with: every value checked and resolved.
@@ -94,6 +101,8 @@ struct ServeConfig {
   double rate_burst = 0;
   size_t pdf_cache_bytes = 0;
   std::chrono::milliseconds view_flush{0};
+  int render_workers = 0;  // 0: PDFs are rendered in the server process
+  std::chrono::milliseconds render_timeout{0};
   // host, port, threads and worker_threads (both > 0), max_connections and
   // the timeouts as the flags say; the callbacks are left to the wiring.
   http::ServerOptions server;

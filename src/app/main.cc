@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   cli::AddLinkInspectCommand(*link, commands);
 
   cli::AddRenderCommand(app, commands);
+  cli::AddRenderWorkerCommand(app, commands);
   cli::AddImportCommand(app, commands);
 
   CLI11_PARSE(app, argc, argv);

@@ -2,6 +2,7 @@
 
 #include "app/key_file.h"
 #include "core/log.h"
+#include "render/worker/pool.h"
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -48,11 +49,20 @@ Status ServeApp::Start() {
   if (!ring) return ring.error();
   keys_.emplace(std::move(*ring));
   key_file_watcher_.emplace(config_.key_file, *keys_);
-  renderer_ = render::MakeBasicRenderer();
-
   http::ServerOptions options = config_.server;
-  // Each worker loads its own Pango font map before its first request.
-  options.worker_init = [] { render::WarmUpRenderThread(); };
+  if (config_.render_workers > 0) {
+    // Fonts, Pango and Cairo live only in the worker processes.
+    render::worker::WorkerPoolOptions pool;
+    pool.workers = config_.render_workers;
+    pool.timeout = config_.render_timeout;
+    auto renderer = render::worker::MakeWorkerPoolRenderer(std::move(pool));
+    if (!renderer) return renderer.error();
+    renderer_ = std::move(*renderer);
+  } else {
+    renderer_ = render::MakeBasicRenderer();
+    // Each request worker loads its own Pango font map before its first request.
+    options.worker_init = [] { render::WarmUpRenderThread(); };
+  }
   options.run_inline = &http::Api::NeverBlocks;
   options.on_response = [this](const http::Response& res, double seconds) {
     metrics_.Record(res.route, res.status, seconds);

@@ -18,7 +18,9 @@ class ReportRenderer {
   virtual ~ReportRenderer() = default;
 
   // The report as a PDF (bytes). Same input and `generated_at` → same bytes.
-  // kInternal if Cairo fails. REQUIRES: report.report.completed().
+  // kInternal if Cairo fails, kUnavailable if the fonts could not be loaded
+  // (a document of glyph boxes is never returned) or a render worker failed.
+  // REQUIRES: report.report.completed().
   virtual Result<std::string> RenderPdf(const StoredReport& report, Instant generated_at) const = 0;
 
   // The report as one self-contained HTML page (no script, nothing loaded
@@ -27,10 +29,16 @@ class ReportRenderer {
   // REQUIRES: report.report.completed().
   virtual std::string RenderHtml(const StoredReport& report, Instant generated_at,
                                  std::string_view pdf_href) const = 0;
+
+  // How many PDFs it renders at once (callers that render many, such as a
+  // bulk download, keep this many in flight).
+  virtual int Parallelism() const { return 1; }
 };
 
 // The renderer: a PDF drawn with Cairo and Pango and a self-contained HTML
-// page, both from one view of the report (docs/rendering.md). Thread-safe.
+// page, both from one view of the report (docs/rendering.md), in this
+// process. Thread-safe, but PDFs are drawn one at a time (cairo 1.16), so a
+// server renders through worker/pool.h instead.
 std::unique_ptr<ReportRenderer> MakeBasicRenderer();
 
 // Loads this thread's Pango font map and font caches by rendering a tiny

@@ -25,11 +25,12 @@ class Commands {
   std::vector<std::pair<CLI::App*, std::function<int()>>> commands_;
 };
 
-void AddServeCommand(CLI::App& parent, Commands& commands);      // serve.cc
-void AddApiKeyCommands(CLI::App& keys, Commands& commands);      // keys.cc
-void AddSigningKeyCommands(CLI::App& keys, Commands& commands);  // signing_keys.cc
-void AddLinkInspectCommand(CLI::App& link, Commands& commands);  // link_inspect.cc
-void AddRenderCommand(CLI::App& parent, Commands& commands);     // render.cc
-void AddImportCommand(CLI::App& parent, Commands& commands);     // import.cc
+void AddServeCommand(CLI::App& parent, Commands& commands);         // serve.cc
+void AddApiKeyCommands(CLI::App& keys, Commands& commands);         // keys.cc
+void AddSigningKeyCommands(CLI::App& keys, Commands& commands);     // signing_keys.cc
+void AddLinkInspectCommand(CLI::App& link, Commands& commands);     // link_inspect.cc
+void AddRenderCommand(CLI::App& parent, Commands& commands);        // render.cc
+void AddRenderWorkerCommand(CLI::App& parent, Commands& commands);  // render.cc
+void AddImportCommand(CLI::App& parent, Commands& commands);        // import.cc
 
 }  // namespace reportshare::app::cli

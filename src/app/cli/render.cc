@@ -1,4 +1,5 @@
-// render: a report's PDF (and optionally its HTML page) without a server.
+// render: a report's PDF (and optionally its HTML page) without a server;
+// render-worker: the child process a server renders its PDFs in.
 
 #include <cstdio>
 #include <memory>
@@ -7,6 +8,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/common.h"
 #include "render/renderer.h"
+#include "render/worker/child.h"
 
 namespace reportshare::app::cli {
 namespace {
@@ -53,6 +55,14 @@ void AddRenderCommand(CLI::App& parent, Commands& commands) {
   render->add_option("-o,--output", flags->output, "PDF file to write")->required();
   render->add_option("--html", flags->html_output, "Also write the HTML page to this file");
   commands.Add(*render, [flags] { return Render(*flags); });
+}
+
+void AddRenderWorkerCommand(CLI::App& parent, Commands& commands) {
+  // Started by serve's render worker pool (render/worker/pool.h) with its
+  // socket on fd 3; not for people, so it is not listed in --help.
+  CLI::App* worker = parent.add_subcommand("render-worker", "Render PDFs for a server (internal)");
+  worker->group("");
+  commands.Add(*worker, [] { return render::worker::RunRenderWorker(); });
 }
 
 }  // namespace reportshare::app::cli

@@ -117,6 +117,16 @@ void AddServeCommand(CLI::App& parent, Commands& commands) {
                   "Link opens are written to the database in batches at most this many "
                   "milliseconds after they happen")
       ->capture_default_str();
+  AddNumberOption(*serve, "--render-workers", flags->render_workers, "REPORTSHARE_RENDER_WORKERS",
+                  0, 256,
+                  "Processes that render PDFs, one PDF each at a time (default: one per core); "
+                  "0 renders in the server process")
+      ->capture_default_str();
+  AddNumberOption(*serve, "--render-timeout", flags->render_timeout_s, "REPORTSHARE_RENDER_TIMEOUT",
+                  1, 3600,
+                  "Seconds a PDF render may take before its worker is killed and the request "
+                  "answered 503")
+      ->capture_default_str();
   serve->add_flag("--demo", flags->demo, "Load demo reports and print a fresh API key")
       ->envname("REPORTSHARE_DEMO");
   commands.Add(*serve, [flags] { return RunServe(*flags); });

@@ -66,8 +66,13 @@ using GPtr = std::unique_ptr<T, GObjectUnref<T>>;
 
 // Pango font maps are not thread-safe; each rendering thread loads its own
 // (25–55 ms for its first document) and keeps it for later ones.
+GPtr<PangoFontMap>& ThreadFontMapSlot() {
+  thread_local GPtr<PangoFontMap> map;
+  return map;
+}
 PangoFontMap* ThreadFontMap() {
-  thread_local GPtr<PangoFontMap> map(pango_cairo_font_map_new());
+  GPtr<PangoFontMap>& map = ThreadFontMapSlot();
+  if (!map) map.reset(pango_cairo_font_map_new());
   return map.get();
 }
 
@@ -764,6 +769,14 @@ Result<std::string> RenderReportPdf(const ReportView& view, Instant generated_at
   if (status == CAIRO_STATUS_SUCCESS) status = cairo_surface_status(surface);
   if (status != CAIRO_STATUS_SUCCESS) {
     return Status::Internal(std::string("PDF rendering failed: ") + cairo_status_to_string(status));
+  }
+  // Every document has text, so a PDF that embeds no font was drawn in glyph
+  // boxes: fontconfig or FreeType could not open the fonts (seen when the
+  // process ran out of file descriptors). Such a PDF is never served: fail,
+  // and drop this thread's font map so the next render loads fonts afresh.
+  if (out.find("/FontFile") == std::string::npos) {
+    ThreadFontMapSlot().reset();
+    return Status::Unavailable("PDF rendering lost its fonts; try again");
   }
   return out;
 }

@@ -1,0 +1,39 @@
+#include "render/worker/child.h"
+
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <csignal>
+
+#include "core/log.h"
+#include "render/renderer.h"
+#include "render/worker/protocol.h"
+
+namespace reportshare::render::worker {
+
+int RunRenderWorker(int fd) {
+  // Die with the server, whatever kills it; and if it is already gone (we
+  // were reparented before the call), stop now.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() == 1) return 1;
+  std::signal(SIGINT, SIG_IGN);
+  std::signal(SIGTERM, SIG_IGN);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  WarmUpRenderThread();
+  std::unique_ptr<ReportRenderer> renderer = MakeBasicRenderer();
+  while (true) {
+    auto frame = ReadFrame(fd, kMaxRequestBytes);
+    if (!frame) return frame.error().code() == Code::kNotFound ? 0 : 1;
+    auto request = DecodeRequest(*frame);
+    Result<std::string> pdf = request ? renderer->RenderPdf(request->report, request->generated_at)
+                                      : Result<std::string>(request.error());
+    if (!WriteFrame(fd, EncodeReply(pdf)).ok()) return 1;
+    if (!pdf && pdf.error().code() == Code::kUnavailable) {
+      core::LogWarning("render", "render worker lost its fonts; exiting to be replaced");
+      return 1;
+    }
+  }
+}
+
+}  // namespace reportshare::render::worker

@@ -1,0 +1,146 @@
+#include "render/worker/protocol.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <cerrno>
+
+#include "core/json.h"
+#include "domain/report_json.h"
+
+namespace reportshare::render::worker {
+namespace {
+
+namespace json = boost::json;
+
+constexpr Code kLastCode = Code::kInternal;
+
+}  // namespace
+
+std::string EncodeRequest(const StoredReport& report, Instant generated_at) {
+  json::object o;
+  o["company_id"] = report.company_id.value;
+  o["company_name"] = report.company_name;
+  o["version"] = report.version;
+  o["report_id"] = report.report.report_id.value;
+  o["generated_at"] = generated_at.time_since_epoch().count();
+  o["report"] = domain::ReportToStorageJson(report.report);
+  return json::serialize(o);
+}
+
+Result<RenderRequest> DecodeRequest(std::string_view payload) {
+  const Status bad = Status::InvalidArgument("malformed render request");
+  auto value = core::ParseJson(payload);
+  if (!value || !value->is_object()) return bad;
+  const json::object& o = value->get_object();
+  const json::value* company = o.if_contains("company_id");
+  const json::value* name = o.if_contains("company_name");
+  const json::value* version = o.if_contains("version");
+  const json::value* at = o.if_contains("generated_at");
+  const json::value* report = o.if_contains("report");
+  const json::value* id = o.if_contains("report_id");
+  if (!company || !company->is_int64() || !name || !name->is_string() || !version ||
+      !version->is_int64() || !at || !at->is_int64() || !report || !id || !id->is_int64()) {
+    return bad;
+  }
+  auto parsed = domain::ParseReport(*report, ReportId{id->get_int64()});
+  if (!parsed) return parsed.error();
+  RenderRequest out;
+  out.report.company_id = CompanyId{company->get_int64()};
+  out.report.company_name = std::string(name->get_string());
+  out.report.version = version->get_int64();
+  out.report.report = std::move(*parsed);
+  out.generated_at = Instant(Instant::duration(at->get_int64()));
+  return out;
+}
+
+std::string EncodeReply(const Result<std::string>& pdf) {
+  std::string out;
+  if (pdf) {
+    out.reserve(pdf->size() + 1);
+    out.push_back(static_cast<char>(Code::kOk));
+    out += *pdf;
+  } else {
+    out.push_back(static_cast<char>(pdf.error().code()));
+    out += pdf.error().message();
+  }
+  return out;
+}
+
+std::optional<Result<std::string>> DecodeReply(std::string_view payload) {
+  if (payload.empty() || static_cast<unsigned char>(payload[0]) > static_cast<int>(kLastCode)) {
+    return std::nullopt;
+  }
+  auto code = static_cast<Code>(payload[0]);
+  payload.remove_prefix(1);
+  std::string text(payload);
+  // A worker fails only in these ways (child.cc); anything else is a bug.
+  switch (code) {
+    case Code::kOk:
+      return Result<std::string>(std::move(text));
+    case Code::kUnavailable:
+      return Result<std::string>(Status::Unavailable(std::move(text)));
+    case Code::kInvalidArgument:
+      return Result<std::string>(Status::InvalidArgument(std::move(text)));
+    default:
+      return Result<std::string>(Status::Internal(std::move(text)));
+  }
+}
+
+std::string FrameHeader(size_t size) {
+  std::string h(4, '\0');
+  for (int i = 0; i < 4; ++i) h[i] = static_cast<char>((size >> (8 * i)) & 0xff);
+  return h;
+}
+
+uint32_t FrameLength(const unsigned char header[4]) {
+  return uint32_t{header[0]} | uint32_t{header[1]} << 8 | uint32_t{header[2]} << 16 |
+         uint32_t{header[3]} << 24;
+}
+
+namespace {
+
+Status WriteAll(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Status::Internal("render worker socket write failed");
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
+// Reads exactly `size` bytes; `*got_any` tells a clean end from a cut one.
+Status ReadAll(int fd, char* out, size_t size, bool* got_any) {
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::read(fd, out + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0 && done == 0 && !*got_any) return Status::NotFound("end of stream");
+    if (n <= 0) return Status::Internal("render worker socket read failed");
+    done += static_cast<size_t>(n);
+    *got_any = true;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status WriteFrame(int fd, std::string_view payload) {
+  if (Status s = WriteAll(fd, FrameHeader(payload.size())); !s.ok()) return s;
+  return WriteAll(fd, payload);
+}
+
+Result<std::string> ReadFrame(int fd, size_t max_bytes) {
+  unsigned char header[4];
+  bool got_any = false;
+  if (Status s = ReadAll(fd, reinterpret_cast<char*>(header), 4, &got_any); !s.ok()) return s;
+  uint32_t size = FrameLength(header);
+  if (size > max_bytes) return Status::Internal("render frame too large");
+  std::string payload(size, '\0');
+  if (Status s = ReadAll(fd, payload.data(), size, &got_any); !s.ok()) return s;
+  return payload;
+}
+
+}  // namespace reportshare::render::worker

@@ -1,0 +1,51 @@
+#pragma once
+
+// The messages between the server and a render worker (internal to worker/):
+// one request frame, one reply frame, each a 4-byte little-endian length and
+// that many bytes. A request is a JSON object (the stored report and the
+// generation time); a reply is one status byte (core::Code) and either the
+// PDF or the error message.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "domain/report.h"
+
+namespace reportshare::render::worker {
+
+// Caps on one frame's payload, so neither side allocates what a broken peer
+// claims: a report is at most a few MiB as JSON; a PDF of the largest allowed
+// report is far below the reply cap.
+inline constexpr size_t kMaxRequestBytes = size_t{64} << 20;
+inline constexpr size_t kMaxReplyBytes = size_t{256} << 20;
+
+struct RenderRequest {
+  StoredReport report;
+  Instant generated_at;
+};
+
+std::string EncodeRequest(const StoredReport& report, Instant generated_at);
+Result<RenderRequest> DecodeRequest(std::string_view payload);
+
+std::string EncodeReply(const Result<std::string>& pdf);
+// The worker's answer; nullopt if the payload is not a reply (the worker is
+// broken and must be replaced).
+std::optional<Result<std::string>> DecodeReply(std::string_view payload);
+
+// The 4-byte length prefix of a frame of `size` bytes, and its inverse.
+std::string FrameHeader(size_t size);
+uint32_t FrameLength(const unsigned char header[4]);
+
+// Blocking frame I/O on a connected stream socket, used by the worker's loop
+// (the server side polls with deadlines, pool.cc). ReadFrame returns
+// kNotFound on a clean end of stream before a frame, kInternal otherwise.
+Status WriteFrame(int fd, std::string_view payload);
+Result<std::string> ReadFrame(int fd, size_t max_bytes);
+
+}  // namespace reportshare::render::worker
