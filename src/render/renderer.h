@@ -42,7 +42,8 @@ class ReportRenderer {
 std::unique_ptr<ReportRenderer> MakeBasicRenderer();
 
 // Loads this thread's Pango font map and font caches by rendering a tiny
-// document with every script the reports use, and discards it. Call once on
+// document with the scripts most reports use (Latin, Devanagari, Arabic,
+// emoji; CJK loads on first use), and discards it. Call once on
 // each thread that will render PDFs, at start-up, so the first real request
 // does not pay the 25–55 ms of font loading. Safe on any thread, any time.
 void WarmUpRenderThread();

@@ -786,12 +786,14 @@ Result<std::string> RenderReportPdf(const ReportView& view, Instant generated_at
 namespace reportshare::render {
 
 void WarmUpRenderThread() {
-  // Every face the documents use, regular and bold, at the sizes used: the
-  // first real render on this thread then finds them in its caches.
+  // The faces most documents use, regular and bold, at the sizes used: the
+  // first real render on this thread then finds them in its caches. Not CJK:
+  // subsetting Noto Sans CJK touches 34 MiB of its files, which a process
+  // should map only once a report needs it (the first such render pays ~30 ms).
   ReportView v;
   v.title = "warm-up";
   v.company_name = "Acme";
-  v.candidate_name = "Warm प्रिया ليلى 王小明 🚀";
+  v.candidate_name = "Warm प्रिया ليلى 🚀";
   v.subtitle = "Assessment #1";
   v.candidate_details = {{"Name", v.candidate_name}};
   v.overall = 50;
@@ -802,7 +804,7 @@ void WarmUpRenderThread() {
   v.verdict = Verdict::kPassed;
   v.verdict_text = "Passed — above cut-off";
   v.proctoring_note = "None.";
-  v.sections = {{"प्रिया ليلى 王小明", 50, "50%", false, {{"Skill", 50, "50%"}}}};
+  v.sections = {{"प्रिया ليلى", 50, "50%", false, {{"Skill", 50, "50%"}}}};
   v.report_id_text = "Report ID 1";
   v.generated_text = "Generated";
   (void)pdf::RenderReportPdf(v, Instant{});

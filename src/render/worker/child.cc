@@ -1,6 +1,7 @@
 #include "render/worker/child.h"
 
 #include <sys/prctl.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -23,6 +24,9 @@ int RunRenderWorker(int fd) {
   WarmUpRenderThread();
   std::unique_ptr<ReportRenderer> renderer = MakeBasicRenderer();
   while (true) {
+    // Subsetting a large font (CJK) allocates tens of MiB for a moment; give
+    // them back between renders rather than keep them resident.
+    ::malloc_trim(0);
     auto frame = ReadFrame(fd, kMaxRequestBytes);
     if (!frame) return frame.error().code() == Code::kNotFound ? 0 : 1;
     auto request = DecodeRequest(*frame);
