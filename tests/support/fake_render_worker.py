@@ -31,6 +31,7 @@ def write_frame(payload):
 
 def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else "echo"
+    write_frame(b"")  # ready
     while True:
         header = read_exact(4)
         if header is None:

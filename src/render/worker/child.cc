@@ -1,7 +1,7 @@
 #include "render/worker/child.h"
 
-#include <sys/prctl.h>
 #include <malloc.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -23,6 +23,7 @@ int RunRenderWorker(int fd) {
 
   WarmUpRenderThread();
   std::unique_ptr<ReportRenderer> renderer = MakeBasicRenderer();
+  if (!WriteFrame(fd, "").ok()) return 1;  // ready
   while (true) {
     // Subsetting a large font (CJK) allocates tens of MiB for a moment; give
     // them back between renders rather than keep them resident.

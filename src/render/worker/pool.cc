@@ -28,7 +28,8 @@ using Clock = std::chrono::steady_clock;
 
 struct Worker {
   pid_t pid = -1;
-  int fd = -1;  // our end of the socketpair, non-blocking
+  int fd = -1;         // our end of the socketpair, non-blocking
+  bool ready = false;  // its ready frame was read
   bool alive() const { return pid > 0; }
 };
 
@@ -198,7 +199,20 @@ class WorkerPool final : public ReportRenderer {
     return r < 0 ? "unknown" : DescribeExit(wstatus);
   }
 
-  Result<std::string> Exchange(const Worker& w, std::string_view request) const {
+  // Waits (within kStartupLimit) for a new worker's ready frame, so that its
+  // start-up is not counted against the render's time limit.
+  static Status AwaitReady(Worker& w) {
+    if (w.ready) return Status::Ok();
+    unsigned char header[4];
+    Status s = ReceiveAll(w.fd, reinterpret_cast<char*>(header), 4, Clock::now() + kStartupLimit);
+    if (!s.ok()) return s.code() == Code::kUnavailable ? Status::Unavailable("did not start") : s;
+    if (FrameLength(header) != 0) return Status::Internal("no ready frame");
+    w.ready = true;
+    return Status::Ok();
+  }
+
+  Result<std::string> Exchange(Worker& w, std::string_view request) const {
+    if (Status s = AwaitReady(w); !s.ok()) return s;
     const auto deadline = Clock::now() + options_.timeout;
     if (Status s = SendAll(w.fd, FrameHeader(request.size()), deadline); !s.ok()) return s;
     if (Status s = SendAll(w.fd, request, deadline); !s.ok()) return s;
@@ -260,7 +274,7 @@ class WorkerPool final : public ReportRenderer {
                               "): " + std::strerror(rc));
     }
     ::fcntl(sv[0], F_SETFL, ::fcntl(sv[0], F_GETFL) | O_NONBLOCK);
-    return Worker{pid, sv[0]};
+    return Worker{pid, sv[0], false};
   }
 
   const WorkerPoolOptions options_;

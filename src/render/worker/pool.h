@@ -18,8 +18,8 @@ struct WorkerPoolOptions {
   // Number of worker processes, each rendering one PDF at a time. > 0.
   int workers = 1;
   // Longest a render may take, from the request's hand-over to the whole
-  // reply (a fresh worker's font warm-up included); past it the worker is
-  // killed and the render fails.
+  // reply; past it the worker is killed and the render fails. (A new
+  // worker's start-up and font warm-up has its own, generous limit.)
   std::chrono::milliseconds timeout{10'000};
 };
 

@@ -1,7 +1,8 @@
 #pragma once
 
 // The messages between the server and a render worker (internal to worker/):
-// one request frame, one reply frame, each a 4-byte little-endian length and
+// an empty frame from the worker once it has warmed up, then one request
+// frame and one reply frame at a time, each a 4-byte little-endian length and
 // that many bytes. A request is a JSON object (the stored report and the
 // generation time); a reply is one status byte (core::Code) and either the
 // PDF or the error message.
@@ -24,6 +25,10 @@ namespace reportshare::render::worker {
 // report is far below the reply cap.
 inline constexpr size_t kMaxRequestBytes = size_t{64} << 20;
 inline constexpr size_t kMaxReplyBytes = size_t{256} << 20;
+
+// Longest a new worker may take to start and warm up its fonts before it is
+// given up on (far above the ~0.1 s it takes; sanitizer builds are slower).
+inline constexpr std::chrono::seconds kStartupLimit{30};
 
 struct RenderRequest {
   StoredReport report;
