@@ -18,6 +18,13 @@ Instant ReportLinkExpiry(Instant completed) {
 
 Status ReportNotFound() { return Status::NotFound("report not found"); }
 
+// kFailedPrecondition unless `status` is Completed (share and download).
+Status CheckShareable(InviteStatus status) {
+  if (status == InviteStatus::kCompleted) return Status::Ok();
+  return Status::FailedPrecondition("report is not Completed (invite_status is " +
+                                    std::string(domain::InviteStatusName(status)) + ")");
+}
+
 std::string PdfFilename(ReportId id) { return "report-" + std::to_string(id.value) + ".pdf"; }
 
 // The report_link of GET must be the same URL on every call, yet unguessable:
@@ -74,12 +81,17 @@ Result<StoredReport> ReportService::LoadOwned(const store::Principal& who, Repor
 Result<StoredReport> ReportService::LoadShareable(const store::Principal& who, ReportId id) const {
   auto stored = LoadOwned(who, id);
   if (!stored) return stored;
-  if (!stored->report.completed()) {
-    return Status::FailedPrecondition(
-        "report is not Completed (invite_status is " +
-        std::string(domain::InviteStatusName(stored->report.invite_status)) + ")");
-  }
+  RS_RETURN_IF_ERROR(CheckShareable(stored->report.invite_status));
   return stored;
+}
+
+Result<store::ReportHead> ReportService::LoadShareableHead(const store::Principal& who,
+                                                           ReportId id) const {
+  auto head = store_.GetReportHead(id);
+  if (!head) return head.error();
+  if (!*head || (*head)->company_id != who.company_id) return ReportNotFound();
+  RS_RETURN_IF_ERROR(CheckShareable((*head)->invite_status));
+  return **head;
 }
 
 std::string ReportService::UrlFor(std::string_view token) const {
@@ -91,8 +103,9 @@ std::string ReportService::UrlFor(std::string_view token) const {
 
 Result<ShareResult> ReportService::Share(const store::Principal& who, ReportId id,
                                          std::chrono::microseconds lifetime) const {
-  auto stored = LoadShareable(who, id);
-  if (!stored) return stored.error();
+  // The head, not the report: a share never parses the stored body.
+  auto head = LoadShareableHead(who, id);
+  if (!head) return head.error();
   auto link_id = links::NewLinkId();
   if (!link_id) return link_id.error();
 
@@ -105,7 +118,7 @@ Result<ShareResult> ReportService::Share(const store::Principal& who, ReportId i
                     std::nullopt, 0,  std::nullopt};
   RS_RETURN_IF_ERROR(store_.InsertLink(record));
   counters_.links_minted.fetch_add(1, std::memory_order_relaxed);
-  return ShareResult{UrlFor(token), claims.expires_at, id, stored->report.assessment_id};
+  return ShareResult{UrlFor(token), claims.expires_at, id, head->assessment_id};
 }
 
 Result<PdfDocument> ReportService::Download(const store::Principal& who, ReportId id) const {

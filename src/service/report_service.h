@@ -129,6 +129,8 @@ class ReportService {
   // The caller's report or kNotFound (same for missing and foreign).
   Result<StoredReport> LoadOwned(const store::Principal& who, ReportId id) const;
   Result<StoredReport> LoadShareable(const store::Principal& who, ReportId id) const;
+  // The same checks as LoadShareable, on the head alone.
+  Result<store::ReportHead> LoadShareableHead(const store::Principal& who, ReportId id) const;
   std::string UrlFor(std::string_view token) const;
   void Audit(const links::LinkClaims& claims, const Visitor& visitor, int status, Instant at) const;
 
