@@ -8,11 +8,13 @@ namespace {
 constexpr std::string_view kChannel = "sqlite";
 constexpr int kBusyTimeoutMs = 5000;
 // synchronous=NORMAL: in WAL mode a commit is durable against a crash of the
-// process (not of the machine) without an fsync; the checkpoints sync (and
-// run on the store's Checkpointer, not in a commit). mmap_size: pages are read
-// in place rather than copied in by pread.
+// process (not of the machine) without an fsync; the checkpoints sync.
+// wal_autocheckpoint: a checkpoint every 4,000 pages (16 MiB of WAL) instead
+// of 1,000: every share appends a link, and each checkpoint copies the same
+// few hot pages and syncs twice, so fewer of them cost less per link.
 constexpr const char* kSettings =
-    "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=67108864";
+    "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=4000; "
+    "PRAGMA mmap_size=67108864";
 
 }  // namespace
 
@@ -111,11 +113,6 @@ Status Connection::Commit(std::string_view op) { return Exec("COMMIT", op); }
 
 void Connection::Rollback(std::string_view op) {
   if (!sqlite3_get_autocommit(db_)) (void)Exec("ROLLBACK", op);
-}
-
-void Connection::UseCheckpointer(std::shared_ptr<Checkpointer> checkpointer) {
-  checkpointer_ = std::move(checkpointer);
-  checkpointer_->Attach(db_);
 }
 
 void Connection::OnRelease() {

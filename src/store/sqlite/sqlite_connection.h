@@ -11,7 +11,6 @@
 
 #include "core/status.h"
 #include "store/sql/query.h"
-#include "store/sqlite/checkpointer.h"
 
 // The SQLite driver wrapper: RAII over the sqlite3 C API in the shapes
 // store/sql expects (sql/query.h, sql/pool.h). Internal to store/sqlite.
@@ -56,18 +55,12 @@ class Connection {
   void OnAcquire() {}
   void OnRelease();
 
-  // Hands this connection's WAL checkpoints to `checkpointer` (instead of
-  // SQLite's auto-checkpoint inside the commit), which it keeps alive.
-  void UseCheckpointer(std::shared_ptr<Checkpointer> checkpointer);
-
  private:
   explicit Connection(sqlite3* db) : db_(db) {}
 
   // Runs one cached statement that takes no parameters.
   Status Exec(std::string_view sql, std::string_view op);
 
-  // Declared first: destroyed after db_ is closed, so its hook never outlives it.
-  std::shared_ptr<Checkpointer> checkpointer_;
   sqlite3* db_;
   std::unordered_map<std::string_view, sqlite3_stmt*> statements_;
 };

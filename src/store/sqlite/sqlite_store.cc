@@ -11,11 +11,6 @@
 namespace reportshare::store::sqlite {
 namespace {
 
-// A checkpoint once the WAL holds 4,000 pages (16 MiB), not SQLite's 1,000:
-// every share appends a link, and each checkpoint copies the hot pages and
-// syncs twice, so fewer of them cost less per link.
-constexpr int kCheckpointPages = 4000;
-
 // The driver of sql::SqlStore (its contract is in sql/sql_store.h).
 struct Driver : sql::DriverBase<Connection, Query, Sql, sql::SqlDialect::kSqlite> {
   // No lock of our own: each migration's BEGIN IMMEDIATE takes the write lock
@@ -107,20 +102,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, 
     // Each pooled connection would get its own, separate in-memory database.
     return Status::InvalidArgument("sqlite needs a database file path");
   }
-  // Started once the first connection has created the file; shared by all.
-  std::shared_ptr<Checkpointer> checkpointer;
-  auto open_one = [&]() -> Result<std::unique_ptr<Connection>> {
-    auto conn = Connection::Open(path);
-    if (!conn) return conn;
-    if (!checkpointer) {
-      auto started = Checkpointer::Start(path, kCheckpointPages);
-      if (!started) return started.error();
-      checkpointer = std::move(*started);
-    }
-    (*conn)->UseCheckpointer(checkpointer);
-    return conn;
-  };
-  return sql::OpenStore<Driver, SqliteStore>(pool_size, path, open_one);
+  return sql::OpenStore<Driver, SqliteStore>(pool_size, path,
+                                             [&path] { return Connection::Open(path); });
 }
 
 }  // namespace reportshare::store::sqlite

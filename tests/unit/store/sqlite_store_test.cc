@@ -6,16 +6,12 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include "store/sql/schema.h"
-#include "store/sqlite/checkpointer.h"
-#include "store/sqlite/sqlite_connection.h"
 #include "support/capturing_log_sink.h"
-#include "support/eventually.h"
 #include "support/temp_dir.h"
 
 namespace reportshare::store {
@@ -52,50 +48,6 @@ void ExpectNoSql(const std::string& message) {
   for (const char* word : {"SELECT", "PRAGMA", "CREATE", "INSERT", "schema_migrations"}) {
     EXPECT_EQ(message.find(word), std::string::npos) << message;
   }
-}
-
-// The size of the WAL file next to `path`, 0 if there is none.
-uintmax_t WalBytes(const std::string& path) {
-  std::error_code ec;
-  uintmax_t size = std::filesystem::file_size(path + "-wal", ec);
-  return ec ? 0 : size;
-}
-
-TEST(SqliteCheckpointerTest, CommitsNeverCheckpointAndItsThreadDoesOnceOverTheThreshold) {
-  TempDir dir("rs_sqlite_test.");
-  const std::string path = dir.path() + "/wal.db";
-  auto conn = sqlite::Connection::Open(path);
-  ASSERT_TRUE(conn) << conn.error().message();
-  ASSERT_TRUE((*conn)->ExecOnce("CREATE TABLE t (x BLOB)", "test").ok());
-  auto insert = [&](int rows) {
-    for (int i = 0; i < rows; ++i) {
-      ASSERT_TRUE((*conn)->ExecOnce("INSERT INTO t VALUES (randomblob(3000))", "test").ok());
-    }
-  };
-
-  // A threshold never reached: SQLite's own auto-checkpoint (at 1,000 pages)
-  // no longer runs in the commits, so the WAL grows past it.
-  {
-    auto never = sqlite::Checkpointer::Start(path, 1 << 30);
-    ASSERT_TRUE(never) << never.error().message();
-    (*conn)->UseCheckpointer(*never);
-    insert(1500);
-    EXPECT_GT(WalBytes(path), uintmax_t{1000} * 4096);
-    EXPECT_EQ((*never)->checkpoints(), 0);
-  }
-
-  // Over a threshold of 8 pages, the thread checkpoints the whole WAL, so the
-  // next writer starts it again from the beginning.
-  auto soon = sqlite::Checkpointer::Start(path, 8);
-  ASSERT_TRUE(soon) << soon.error().message();
-  (*conn)->UseCheckpointer(*soon);
-  insert(1);
-  ASSERT_TRUE(test_support::Eventually([&] { return (*soon)->checkpoints() >= 1; }));
-  const uintmax_t grown = WalBytes(path);
-  insert(1);
-  EXPECT_EQ(QueryFile(path, "SELECT count(*) FROM t"), "1502");
-  // The next write restarted the WAL at its first frame: the file did not grow.
-  EXPECT_EQ(WalBytes(path), grown);
 }
 
 TEST(SqliteStoreTest, MigrationsAreAppliedOnce) {
