@@ -30,7 +30,8 @@ Result<std::unique_ptr<store::Store>> OpenStore(const DatabaseUrl& url, int pool
 ServeApp::ServeApp(ServeConfig config)
     : config_(std::move(config)),
       limiter_(config_.rate_limit, config_.rate_burst, clock_),
-      pdf_cache_(config_.pdf_cache_bytes) {}
+      pdf_cache_(config_.pdf_cache_bytes),
+      html_cache_(config_.pdf_cache_bytes / 4) {}
 
 Result<std::unique_ptr<ServeApp>> ServeApp::Create(const ServeConfig& config) {
   std::unique_ptr<ServeApp> app(new ServeApp(config));
@@ -79,7 +80,8 @@ Status ServeApp::Start() {
   public_url_ = config_.public_url.empty() ? "http://" + bound_address_ : config_.public_url;
 
   opens_.emplace(*store_, config_.view_flush);
-  reports_.emplace(*store_, *renderer_, *keys_, clock_, public_url_, &pdf_cache_, &*opens_);
+  reports_.emplace(*store_, *renderer_, *keys_, clock_, public_url_, &pdf_cache_, &*opens_,
+                   &html_cache_);
   api_.emplace(*reports_,
                http::ApiOptions{&metrics_, limiter_.enabled() ? &limiter_ : nullptr, &draining_});
   return Status::Ok();

@@ -71,6 +71,8 @@ class ServeApp {
   std::string bound_address_;
   std::string public_url_;
   service::PdfCache pdf_cache_;
+  // The link pages (HTML) of report versions, a quarter of the PDF cache's budget.
+  service::PdfCache html_cache_;
   std::optional<service::OpenRecorder> opens_;
   std::optional<service::ReportService> reports_;
   std::optional<http::Api> api_;  // set before Run(): the server's handler calls it

@@ -6,6 +6,8 @@
 
 #include <climits>
 #include <cstdlib>
+#include <cstring>
+#include <initializer_list>
 
 #include "core/log.h"
 
@@ -82,23 +84,68 @@ std::string HexEncode(std::span<const uint8_t> data) {
   return out;
 }
 
+namespace {
+
+// SHA-256 fetched once: an implicit fetch per call (EVP_sha256() in OpenSSL
+// 3, or EVP_Q_mac's MAC and digest lookups) costs more than hashing a token.
+const EVP_MD* FetchedSha256() {
+  static const EVP_MD* md = [] {
+    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return fetched ? fetched : EVP_sha256();
+  }();
+  return md;
+}
+
+[[noreturn]] void CryptoFailed(std::string_view what) {
+  // Cannot fail short of a broken OpenSSL; a zero digest must never be used.
+  LogError("core", what);
+  std::abort();
+}
+
+// Digest of the concatenation of `parts` into `out`.
+void Sha256Of(std::initializer_list<std::span<const uint8_t>> parts, uint8_t out[32]) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  bool ok = ctx && EVP_DigestInit_ex2(ctx, FetchedSha256(), nullptr) == 1;
+  for (auto part : parts) ok = ok && EVP_DigestUpdate(ctx, part.data(), part.size()) == 1;
+  unsigned int len = 0;
+  ok = ok && EVP_DigestFinal_ex(ctx, out, &len) == 1 && len == 32;
+  EVP_MD_CTX_free(ctx);
+  if (!ok) CryptoFailed("fatal: SHA-256 failed");
+}
+
+}  // namespace
+
 std::array<uint8_t, 32> Sha256(std::string_view data) {
   std::array<uint8_t, 32> out{};
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
+  if (EVP_Digest(data.data(), data.size(), out.data(), &len, FetchedSha256(), nullptr) != 1 ||
+      len != out.size()) {
+    CryptoFailed("fatal: SHA-256 failed");
+  }
   return out;
 }
 
+// HMAC (RFC 2104) over SHA-256, its block 64 bytes: H(K ^ opad, H(K ^ ipad, data)).
 std::array<uint8_t, 32> HmacSha256(std::span<const uint8_t> key, std::span<const uint8_t> data) {
-  std::array<uint8_t, 32> out{};
-  size_t len = 0;
-  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(), data.data(),
-                data.size(), out.data(), out.size(), &len) == nullptr ||
-      len != out.size()) {
-    // Cannot fail short of a broken OpenSSL; a zero MAC must never be used.
-    LogError("core", "fatal: HMAC-SHA256 failed");
-    std::abort();
+  constexpr size_t kBlock = 64;
+  uint8_t k[kBlock] = {};
+  if (key.size() > kBlock) {
+    Sha256Of({key}, k);
+  } else if (!key.empty()) {
+    std::memcpy(k, key.data(), key.size());
   }
+  uint8_t ipad[kBlock], opad[kBlock];
+  for (size_t i = 0; i < kBlock; ++i) {
+    ipad[i] = static_cast<uint8_t>(k[i] ^ 0x36);
+    opad[i] = static_cast<uint8_t>(k[i] ^ 0x5c);
+  }
+  uint8_t inner[32];
+  Sha256Of({ipad, data}, inner);
+  std::array<uint8_t, 32> out{};
+  Sha256Of({opad, inner}, out.data());
+  OPENSSL_cleanse(k, sizeof k);
+  OPENSSL_cleanse(ipad, sizeof ipad);
+  OPENSSL_cleanse(opad, sizeof opad);
   return out;
 }
 

@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <cerrno>
 
 #include "core/json.h"
@@ -72,7 +74,13 @@ const LogField* LogRecord::Find(std::string_view key) const {
 }
 
 std::string FormatJsonLine(const LogRecord& record) {
-  boost::json::object line;
+  // Every request writes an access record: its JSON lives in a stack buffer
+  // (spilling to the heap only for a record larger than it), not in an
+  // allocation per field.
+  unsigned char buffer[4096];
+  boost::json::monotonic_resource memory(buffer, sizeof buffer);
+  boost::json::value doc(boost::json::object_kind, &memory);
+  boost::json::object& line = doc.get_object();
   line["ts"] = FormatRfc3339Micros(record.at);
   line["level"] = LogLevelName(record.level);
   line["channel"] = record.channel;
@@ -82,7 +90,7 @@ std::string FormatJsonLine(const LogRecord& record) {
     if (key == "ts" || key == "level" || key == "channel" || key == "msg") key = "_" + key;
     std::visit([&](const auto& v) { line[key] = v; }, f.value());
   }
-  std::string text = WriteJson(line);
+  std::string text = WriteJson(doc);
   text.push_back('\n');
   return text;
 }

@@ -477,17 +477,21 @@ Response Api::OpenLink(const Request& req, std::string_view token) const {
     return fail(
         Status::InvalidArgument("this link takes no query other than format=pdf or format=html"));
   }
+  using service::LinkFormat;
   service::Visitor visitor{req.method == "GET", req.HeaderValue("User-Agent").value_or(""),
-                           req.remote_address};
+                           req.remote_address,
+                           pdf          ? LinkFormat::kPdf
+                           : wants_json ? LinkFormat::kJson
+                                        : LinkFormat::kHtml};
   auto opened = service_.OpenLink(token, visitor);
   if (!opened) return fail(opened.error());
   if (pdf) {
-    auto doc = service_.RenderPdf(opened->report);
+    auto doc = service_.LinkPdf(*opened);
     if (!doc) return fail(doc.error());
     return PdfResponse(std::move(*doc));
   }
   if (wants_json) return JsonResponse(200, domain::ReportToJson(opened->report.report));
-  return HtmlResponse(200, service_.RenderHtml(opened->report, "?format=pdf"));
+  return HtmlResponse(200, service_.LinkHtml(*opened));
 }
 
 }  // namespace reportshare::http

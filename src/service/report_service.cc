@@ -18,6 +18,13 @@ Instant ReportLinkExpiry(Instant completed) {
 
 Status ReportNotFound() { return Status::NotFound("report not found"); }
 
+// kFailedPrecondition unless `status` is Completed (share and download).
+Status CheckShareable(InviteStatus status) {
+  if (status == InviteStatus::kCompleted) return Status::Ok();
+  return Status::FailedPrecondition("report is not Completed (invite_status is " +
+                                    std::string(domain::InviteStatusName(status)) + ")");
+}
+
 std::string PdfFilename(ReportId id) { return "report-" + std::to_string(id.value) + ".pdf"; }
 
 // The report_link of GET must be the same URL on every call, yet unguessable:
@@ -37,6 +44,14 @@ LinkId DeriveReportLinkId(const links::SigningKey& key, ReportId report, Instant
   return id;
 }
 
+// The HTML cache's "version" of a page: the report version, then the minute
+// its "Generated" line shows (a page is the same within that minute only).
+// Both grow, so the cache keeps the newer page when two renders race.
+int64_t HtmlCacheVersion(int64_t version, Instant now) {
+  const auto minute = std::chrono::floor<std::chrono::minutes>(now).time_since_epoch().count();
+  return version * (int64_t{1} << 32) + static_cast<int64_t>(minute & 0xffffffff);
+}
+
 // True if `claims` are those of a report_link (GET's derived link).
 bool IsReportLink(const links::KeyRing& ring, const links::LinkClaims& claims) {
   const links::SigningKey* key = ring.Find(claims.key_id);
@@ -47,14 +62,16 @@ bool IsReportLink(const links::KeyRing& ring, const links::LinkClaims& claims) {
 
 ReportService::ReportService(store::Store& store, const render::ReportRenderer& renderer,
                              const KeyRingHolder& keys, const Clock& clock,
-                             std::string public_base_url, PdfCache* pdf_cache, OpenRecorder* opens)
+                             std::string public_base_url, PdfCache* pdf_cache, OpenRecorder* opens,
+                             PdfCache* html_cache)
     : store_(store),
       renderer_(renderer),
       keys_(keys),
       clock_(clock),
       public_base_url_(std::move(public_base_url)),
       pdf_cache_(pdf_cache),
-      opens_(opens) {}
+      opens_(opens),
+      html_cache_(html_cache) {}
 
 Result<store::Principal> ReportService::Authenticate(std::string_view api_key) const {
   if (api_key.empty()) return Status::Unauthenticated("missing apiKey header");
@@ -74,12 +91,17 @@ Result<StoredReport> ReportService::LoadOwned(const store::Principal& who, Repor
 Result<StoredReport> ReportService::LoadShareable(const store::Principal& who, ReportId id) const {
   auto stored = LoadOwned(who, id);
   if (!stored) return stored;
-  if (!stored->report.completed()) {
-    return Status::FailedPrecondition(
-        "report is not Completed (invite_status is " +
-        std::string(domain::InviteStatusName(stored->report.invite_status)) + ")");
-  }
+  RS_RETURN_IF_ERROR(CheckShareable(stored->report.invite_status));
   return stored;
+}
+
+Result<store::ReportHead> ReportService::LoadShareableHead(const store::Principal& who,
+                                                           ReportId id) const {
+  auto head = store_.GetReportHead(id);
+  if (!head) return head.error();
+  if (!*head || (*head)->company_id != who.company_id) return ReportNotFound();
+  RS_RETURN_IF_ERROR(CheckShareable((*head)->invite_status));
+  return **head;
 }
 
 std::string ReportService::UrlFor(std::string_view token) const {
@@ -91,8 +113,9 @@ std::string ReportService::UrlFor(std::string_view token) const {
 
 Result<ShareResult> ReportService::Share(const store::Principal& who, ReportId id,
                                          std::chrono::microseconds lifetime) const {
-  auto stored = LoadShareable(who, id);
-  if (!stored) return stored.error();
+  // The head, not the report: a share never parses the stored body.
+  auto head = LoadShareableHead(who, id);
+  if (!head) return head.error();
   auto link_id = links::NewLinkId();
   if (!link_id) return link_id.error();
 
@@ -105,7 +128,7 @@ Result<ShareResult> ReportService::Share(const store::Principal& who, ReportId i
                     std::nullopt, 0,  std::nullopt};
   RS_RETURN_IF_ERROR(store_.InsertLink(record));
   counters_.links_minted.fetch_add(1, std::memory_order_relaxed);
-  return ShareResult{UrlFor(token), claims.expires_at, id, stored->report.assessment_id};
+  return ShareResult{UrlFor(token), claims.expires_at, id, head->assessment_id};
 }
 
 Result<PdfDocument> ReportService::Download(const store::Principal& who, ReportId id) const {
@@ -179,6 +202,31 @@ Result<OpenedLink> ReportService::OpenLink(std::string_view token, const Visitor
     return Status::Gone("this link has been revoked");
   }
 
+  // A page or PDF that a cache holds needs only the report's head. (A
+  // report_link's expiry follows the completed_date: those read the body.)
+  const bool cacheable = (visitor.format == LinkFormat::kHtml && html_cache_) ||
+                         (visitor.format == LinkFormat::kPdf && pdf_cache_);
+  if (cacheable && !IsReportLink(*ring, *claims)) {
+    auto head = store_.GetReportHead(claims->report_id);
+    if (!head) return head.error();
+    if (!*head || (*head)->company_id != (*link)->company_id) {
+      return Status::NotFound("link not found");
+    }
+    if (!(*head)->completed()) {
+      Audit(*claims, visitor, 410, now);
+      return Status::Gone("this report is no longer available");
+    }
+    if (auto doc = CachedDocument(claims->report_id, (*head)->version, visitor.format, now)) {
+      Audit(*claims, visitor, 200, now);
+      counters_.links_opened.fetch_add(1, std::memory_order_relaxed);
+      OpenedLink out{*claims, {}, std::move(doc)};
+      out.report.company_id = (*head)->company_id;
+      out.report.version = (*head)->version;
+      out.report.report.report_id = claims->report_id;
+      return out;
+    }
+  }
+
   auto stored = store_.GetReport(claims->report_id);
   if (!stored) return stored.error();
   if (!*stored || (*stored)->company_id != (*link)->company_id) {
@@ -198,7 +246,7 @@ Result<OpenedLink> ReportService::OpenLink(std::string_view token, const Visitor
   }
   Audit(*claims, visitor, 200, now);
   counters_.links_opened.fetch_add(1, std::memory_order_relaxed);
-  return OpenedLink{*claims, std::move(**stored)};
+  return OpenedLink{*claims, std::move(**stored), nullptr};
 }
 
 Result<PdfDocument> ReportService::RenderPdf(const StoredReport& report) const {
@@ -218,6 +266,38 @@ Result<PdfDocument> ReportService::RenderPdf(const StoredReport& report) const {
 
 std::string ReportService::RenderHtml(const StoredReport& report, std::string_view pdf_href) const {
   return renderer_.RenderHtml(report, clock_.Now(), pdf_href);
+}
+
+std::shared_ptr<const std::string> ReportService::CachedDocument(ReportId id, int64_t version,
+                                                                 LinkFormat format,
+                                                                 Instant now) const {
+  if (format == LinkFormat::kHtml && html_cache_) {
+    return html_cache_->Get(id, HtmlCacheVersion(version, now));
+  }
+  if (format == LinkFormat::kPdf && pdf_cache_) {
+    auto pdf = pdf_cache_->Get(id, version);
+    if (pdf) counters_.pdf_cache_hits.fetch_add(1, std::memory_order_relaxed);
+    return pdf;
+  }
+  return nullptr;
+}
+
+Result<PdfDocument> ReportService::LinkPdf(const OpenedLink& link) const {
+  const ReportId id = link.claims.report_id;
+  if (link.cached) return PdfDocument{*link.cached, PdfFilename(id)};
+  return RenderPdf(link.report);
+}
+
+std::string ReportService::LinkHtml(const OpenedLink& link) const {
+  if (link.cached) return *link.cached;
+  // One instant for the page and its key, so the key's minute is the page's.
+  const Instant now = clock_.Now();
+  std::string html = renderer_.RenderHtml(link.report, now, kLinkPdfHref);
+  if (html_cache_) {
+    html_cache_->Put(link.claims.report_id, HtmlCacheVersion(link.report.version, now),
+                     std::make_shared<const std::string>(html));
+  }
+  return html;
 }
 
 Result<std::vector<LinkRecord>> ReportService::ListLinks(const store::Principal& who,

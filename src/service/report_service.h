@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,6 +30,8 @@ inline constexpr std::chrono::microseconds kReportLinkLifetime = std::chrono::ho
 
 // Path of the signed link under the public base URL.
 inline constexpr std::string_view kSharedLinkPath = "/assessments/bp/reports/shared/";
+// The "Download PDF" target of a link's page: the same link as a PDF.
+inline constexpr std::string_view kLinkPdfHref = "?format=pdf";
 
 struct ShareResult {
   std::string signed_url;
@@ -47,17 +50,25 @@ struct ReportWithLink {
   std::optional<std::string> report_link;  // only for Completed reports
 };
 
-// Who is opening a link, as far as the audit cares.
+// What a link open will answer with. kHtml and kPdf may be served from the
+// caches without reading the report's body.
+enum class LinkFormat { kJson, kHtml, kPdf };
+
+// Who is opening a link, as far as the audit cares, and what they asked for.
 struct Visitor {
   bool wants_view = true;           // false for HEAD: never a view
   std::string_view user_agent;      // the User-Agent header
   std::string_view remote_address;  // the peer's IP address as text
+  LinkFormat format = LinkFormat::kJson;
 };
 
 // A link that verified and whose report may be shown.
 struct OpenedLink {
   links::LinkClaims claims;
+  // When `cached` is set, only company_id, version and report.report_id are
+  // filled: the document came from a cache and the body was not read.
   StoredReport report;
+  std::shared_ptr<const std::string> cached;  // the document of `format`, from a cache
 };
 
 // The use cases behind the HTTP API and the CLI. Knows nothing of HTTP or SQL.
@@ -69,9 +80,11 @@ class ReportService {
   // on, without a trailing slash. `pdf_cache` may be null (no caching);
   // `opens` may be null (opens written synchronously, one per request). All
   // references and pointers must outlive the service.
+  // `html_cache` may be null (link pages rendered on every open).
   ReportService(store::Store& store, const render::ReportRenderer& renderer,
                 const KeyRingHolder& keys, const Clock& clock, std::string public_base_url,
-                PdfCache* pdf_cache = nullptr, OpenRecorder* opens = nullptr);
+                PdfCache* pdf_cache = nullptr, OpenRecorder* opens = nullptr,
+                PdfCache* html_cache = nullptr);
 
   // The principal of `api_key`; kUnauthenticated if empty, unknown or revoked.
   Result<store::Principal> Authenticate(std::string_view api_key) const;
@@ -107,6 +120,12 @@ class ReportService {
   Result<PdfDocument> RenderPdf(const StoredReport& report) const;
   // HTML page of an opened link's report, with a PDF link to `pdf_href`.
   std::string RenderHtml(const StoredReport& report, std::string_view pdf_href) const;
+  // The documents of an opened link: from `link.cached` when it is set, else
+  // rendered (the page through the HTML cache, keyed on the report version and
+  // the minute its "Generated" line shows, so a cached page is byte for byte
+  // the one a render would give; its PDF link is kLinkPdfHref).
+  Result<PdfDocument> LinkPdf(const OpenedLink& link) const;
+  std::string LinkHtml(const OpenedLink& link) const;
 
   // Links of the caller's report, newest first, with views recorded so far on
   // this node. kNotFound for another company's report.
@@ -129,8 +148,13 @@ class ReportService {
   // The caller's report or kNotFound (same for missing and foreign).
   Result<StoredReport> LoadOwned(const store::Principal& who, ReportId id) const;
   Result<StoredReport> LoadShareable(const store::Principal& who, ReportId id) const;
+  // The same checks as LoadShareable, on the head alone.
+  Result<store::ReportHead> LoadShareableHead(const store::Principal& who, ReportId id) const;
   std::string UrlFor(std::string_view token) const;
   void Audit(const links::LinkClaims& claims, const Visitor& visitor, int status, Instant at) const;
+  // The document of `format` for this report version at `now`, if cached.
+  std::shared_ptr<const std::string> CachedDocument(ReportId id, int64_t version, LinkFormat format,
+                                                    Instant now) const;
 
   store::Store& store_;
   const render::ReportRenderer& renderer_;
@@ -139,6 +163,7 @@ class ReportService {
   const std::string public_base_url_;
   PdfCache* const pdf_cache_;
   OpenRecorder* const opens_;
+  PdfCache* const html_cache_;
   mutable ServiceCounters counters_;
 };
 

@@ -31,6 +31,16 @@ struct ApiKeyInfo {
 
 enum class PutOutcome { kCreated, kReplaced };
 
+// What a share needs of a stored report, read without parsing its body.
+struct ReportHead {
+  CompanyId company_id;
+  int64_t version = 0;
+  InviteStatus invite_status = InviteStatus::kPending;
+  int64_t assessment_id = 0;
+
+  bool completed() const { return invite_status == InviteStatus::kCompleted; }
+};
+
 // What every store returns when its database fails: kUnavailable with the
 // client-safe message "database unavailable" (the driver's error is only
 // logged, through core/log.h).
@@ -70,6 +80,11 @@ class Store {
 
   // The report with this id and its owner, or nullopt. Callers enforce tenancy.
   virtual Result<std::optional<StoredReport>> GetReport(ReportId id) = 0;
+
+  // The owner, version, invite_status and assessment_id of the report with
+  // this id, or nullopt: GetReport without reading the report's body (the
+  // hot paths need no more). Callers enforce tenancy.
+  virtual Result<std::optional<ReportHead>> GetReportHead(ReportId id) = 0;
 
   // Creates or replaces `report` for `company`, atomically, bumping its
   // version. kConflict (nothing changed) if another company owns the id.

@@ -31,6 +31,7 @@ enum class StoreMethod {
   kListApiKeys,
   kRevokeApiKey,
   kGetReport,
+  kGetReportHead,
   kPutReport,
   kInsertLink,
   kGetLink,
@@ -47,10 +48,9 @@ inline constexpr size_t kStoreMethodCount = static_cast<size_t>(StoreMethod::kPi
 // The method's name as store.h spells it ("GetReport").
 inline std::string_view StoreMethodName(StoreMethod method) {
   static constexpr std::array<std::string_view, kStoreMethodCount> kNames = {
-      "EnsureCompany", "InsertApiKey", "FindApiKey", "ListApiKeys",
-      "RevokeApiKey",  "GetReport",    "PutReport",  "InsertLink",
-      "GetLink",       "ListLinks",    "RevokeLink", "RevokeAllLinks",
-      "RecordOpens",   "ListOpens",    "HasLinks",   "Ping"};
+      "EnsureCompany",  "InsertApiKey", "FindApiKey", "ListApiKeys", "RevokeApiKey", "GetReport",
+      "GetReportHead",  "PutReport",    "InsertLink", "GetLink",     "ListLinks",    "RevokeLink",
+      "RevokeAllLinks", "RecordOpens",  "ListOpens",  "HasLinks",    "Ping"};
   return kNames[static_cast<size_t>(method)];
 }
 inline std::ostream& operator<<(std::ostream& os, StoreMethod method) {
@@ -144,6 +144,10 @@ class FaultyStore final : public store::Store {
   Result<std::optional<StoredReport>> GetReport(ReportId id) override {
     RS_RETURN_IF_ERROR(Enter(StoreMethod::kGetReport));
     return inner_.GetReport(id);
+  }
+  Result<std::optional<store::ReportHead>> GetReportHead(ReportId id) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kGetReportHead));
+    return inner_.GetReportHead(id);
   }
   Result<store::PutOutcome> PutReport(CompanyId company, const Report& report,
                                       Instant at) override {

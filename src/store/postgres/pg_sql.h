@@ -40,6 +40,11 @@ struct Sql {
   static constexpr std::string_view kGetReport =
       "SELECT r.company_id, c.name, r.version, r.body FROM reports r "
       "JOIN companies c ON c.id = r.company_id WHERE r.report_id = $1";
+  // assessment_id is read from the body as json (not jsonb: no conversion of
+  // the whole document), without building the report.
+  static constexpr std::string_view kGetReportHead =
+      "SELECT company_id, version, invite_status, (body::json ->> 'assessment_id')::bigint "
+      "FROM reports WHERE report_id = $1";
 
   // --- links ---
   // ON CONFLICT (link_id): only a repeated id is a no-op; a broken foreign key

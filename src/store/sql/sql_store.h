@@ -198,6 +198,19 @@ class SqlStore final : public Base {
     return std::optional<StoredReport>(std::move(stored));
   }
 
+  Result<std::optional<ReportHead>> GetReportHead(ReportId id) override {
+    auto conn = pool_.Acquire();
+    Query q(*conn, Sql::kGetReportHead, "GetReportHead");
+    q.Bind(id.value);
+    Result<bool> row = q.Step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<ReportHead>();
+    // PutReport wrote the status from a valid Report: anything else is a damaged row.
+    std::optional<InviteStatus> status = domain::ParseInviteStatus(q.Raw(2));
+    if (!status) return q.Fail("stored invite_status does not parse");
+    return std::optional<ReportHead>(ReportHead{CompanyId{q.Int(0)}, q.Int(1), *status, q.Int(3)});
+  }
+
   Result<PutOutcome> PutReport(CompanyId company, const Report& report, Instant at) override {
     // Encoded before the checkout, so the connection is held only for the SQL.
     const ReportRow row = MakeReportRow(company, report, at);

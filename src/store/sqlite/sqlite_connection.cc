@@ -7,6 +7,14 @@ namespace {
 
 constexpr std::string_view kChannel = "sqlite";
 constexpr int kBusyTimeoutMs = 5000;
+// synchronous=NORMAL: in WAL mode a commit is durable against a crash of the
+// process (not of the machine) without an fsync; the checkpoints sync.
+// wal_autocheckpoint: a checkpoint every 4,000 pages (16 MiB of WAL) instead
+// of 1,000: every share appends a link, and each checkpoint copies the same
+// few hot pages and syncs twice, so fewer of them cost less per link.
+constexpr const char* kSettings =
+    "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=4000; "
+    "PRAGMA mmap_size=67108864";
 
 }  // namespace
 
@@ -60,7 +68,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path) {
   sqlite3_free(err);
   if (rc != SQLITE_OK) return fail(db);
   if (mode != "wal") return fail(db, "journal_mode is '" + mode + "', not 'wal'");
-  if (!conn->ExecOnce("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL", "open").ok()) {
+  if (!conn->ExecOnce(kSettings, "open").ok()) {
     return unavailable;
   }
   return conn;

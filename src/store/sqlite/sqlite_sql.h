@@ -40,6 +40,11 @@ struct Sql {
   static constexpr std::string_view kGetReport =
       "SELECT r.company_id, c.name, r.version, r.body FROM reports r "
       "JOIN companies c ON c.id = r.company_id WHERE r.report_id = ?";
+  // assessment_id is read from the body by SQLite's JSON functions, in C,
+  // without building the report.
+  static constexpr std::string_view kGetReportHead =
+      "SELECT company_id, version, invite_status, json_extract(body, '$.assessment_id') "
+      "FROM reports WHERE report_id = ?";
 
   // --- links ---
   // ON CONFLICT (link_id) rather than INSERT OR IGNORE: only a repeated id is

@@ -25,6 +25,29 @@ TEST(Base64UrlTest, Rfc4648Vectors) {
   }
 }
 
+TEST(HmacSha256Test, Rfc4231VectorsAndTheBlockEdges) {
+  struct Vector {
+    Bytes key;
+    Bytes data;
+  };
+  // RFC 4231 §4.2, 4.3 and 4.7 (a key longer than the block is hashed first),
+  // then a key exactly one block long and the empty key and message.
+  const std::vector<std::pair<Vector, std::string>> vectors = {
+      {{Bytes(20, 0x0b), B("Hi There")},
+       "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
+      {{B("Jefe"), B("what do ya want for nothing?")},
+       "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
+      {{Bytes(131, 0xaa), B("Test Using Larger Than Block-Size Key - Hash Key First")},
+       "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
+      {{Bytes(64, 0xaa), Bytes(50, 0xcd)},
+       "6563c35fda495c6bcf9e64ae634560c189e05a606b4d0d3c1f7eca67ac31420e"},
+      {{Bytes{}, Bytes{}}, "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad"},
+  };
+  for (const auto& [in, mac] : vectors) {
+    EXPECT_EQ(HexEncode(HmacSha256(in.key, in.data)), mac);
+  }
+}
+
 TEST(Base64UrlTest, UsesUrlSafeAlphabet) {
   // Standard Base64 would give "+/8=" and "+/+/".
   EXPECT_EQ(Base64UrlEncode(Bytes{0xfb, 0xff}), "-_8");

@@ -1034,7 +1034,7 @@ TEST_F(ApiFaultPdfTest, EveryStoreCallOfEveryEndpointFailsAs503) {
   // the revocations come last, so the link opens before.
   const std::vector<Endpoint> endpoints = {
       {AuthA("POST", "/assessments/reports/318/share"),
-       {M::kFindApiKey, M::kGetReport, M::kInsertLink}},
+       {M::kFindApiKey, M::kGetReportHead, M::kInsertLink}},
       {AuthA("POST", "/assessments/reports/318/download"), {M::kFindApiKey, M::kGetReport}},
       {AuthA("GET", "/assessments/report/318"),
        {M::kFindApiKey, M::kGetReport, M::kGetLink, M::kInsertLink}},

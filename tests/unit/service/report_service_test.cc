@@ -543,6 +543,102 @@ TEST_F(ReportServiceTest, ReplacingReportWithPendingMakesLinksGone) {
 }
 
 // ---------------------------------------------------------------------------
+// The link page from the HTML cache.
+
+class ReportServiceHtmlCacheTest : public ReportServiceTest {
+ protected:
+  void SetUp() override {
+    ReportServiceTest::SetUp();
+    cached_ = std::make_unique<ReportService>(*faulty_, *faulty_renderer_, *keys_, clock_, kBaseUrl,
+                                              nullptr, nullptr, &html_cache_);
+  }
+  void TearDown() override {
+    cached_.reset();
+    ReportServiceTest::TearDown();
+  }
+  // The page of `token` as the cached service serves it, and the store calls it made.
+  std::string Page(const std::string& token, std::vector<StoreMethod>* calls = nullptr) {
+    size_t before = faulty_->call_count();
+    auto opened = cached_->OpenLink(token, Visitor{true, {}, {}, LinkFormat::kHtml});
+    EXPECT_TRUE(opened) << (opened ? "" : opened.error().message());
+    if (!opened) return "";
+    std::string html = cached_->LinkHtml(*opened);
+    if (calls) *calls = faulty_->MethodsCalled(before);
+    return html;
+  }
+  // The page a render without any cache gives now.
+  std::string Rendered(const std::string& token) {
+    auto opened = service_->OpenLink(token, false);
+    EXPECT_TRUE(opened);
+    return opened ? service_->RenderHtml(opened->report, kLinkPdfHref) : "";
+  }
+
+  PdfCache html_cache_{1 << 20};
+  std::unique_ptr<ReportService> cached_;
+};
+
+TEST_F(ReportServiceHtmlCacheTest, TheSecondOpenIsServedFromTheCacheWithoutTheBody) {
+  PutA(CompletedReport(318));
+  std::string token = TokenOf(ShareA(318).signed_url);
+  std::vector<StoreMethod> first, second;
+  std::string miss = Page(token, &first);
+  std::string hit = Page(token, &second);
+  EXPECT_EQ(first, (std::vector<StoreMethod>{StoreMethod::kGetLink, StoreMethod::kGetReportHead,
+                                             StoreMethod::kGetReport, StoreMethod::kRecordOpens}));
+  EXPECT_EQ(second, (std::vector<StoreMethod>{StoreMethod::kGetLink, StoreMethod::kGetReportHead,
+                                              StoreMethod::kRecordOpens}));
+  // Byte for byte the page of a render, PDF link included; both opens counted.
+  EXPECT_EQ(miss, Rendered(token));
+  EXPECT_EQ(hit, miss);
+  EXPECT_NE(hit.find("href=\"?format=pdf\""), std::string::npos);
+  EXPECT_EQ(StoredLink(ClaimsOf(token).link_id)->views, 2);
+  EXPECT_EQ(html_cache_.entries(), 1u);
+}
+
+TEST_F(ReportServiceHtmlCacheTest, ANewReportVersionIsRenderedAgain) {
+  PutA(CompletedReport(318));
+  std::string token = TokenOf(ShareA(318).signed_url);
+  std::string old_page = Page(token);
+  ASSERT_NE(old_page.find("Priya Raman"), std::string::npos);
+
+  Report renamed = CompletedReport(318);
+  renamed.name = "Priya <R.>";
+  PutA(renamed);
+  std::string new_page = Page(token);
+  EXPECT_EQ(new_page.find("Priya Raman"), std::string::npos);
+  EXPECT_NE(new_page.find("Priya &lt;R.&gt;"), std::string::npos);
+  EXPECT_EQ(new_page, Rendered(token));
+
+  // A report no longer Completed is gone at once, cache or not.
+  PutA(PendingReport(318));
+  auto gone = cached_->OpenLink(token, Visitor{true, {}, {}, LinkFormat::kHtml});
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code(), Code::kGone);
+}
+
+TEST_F(ReportServiceHtmlCacheTest, TheGeneratedMinuteIsPartOfTheKey) {
+  PutA(CompletedReport(318));
+  std::string token = TokenOf(ShareA(318).signed_url);
+  std::string at_nine = Page(token);
+  clock_.Advance(std::chrono::seconds(59));
+  EXPECT_EQ(Page(token), at_nine);  // 09:00:59 shows 09:00 too
+  clock_.Advance(std::chrono::seconds(1));
+  std::string at_one_past = Page(token);
+  EXPECT_NE(at_one_past, at_nine);
+  EXPECT_NE(at_one_past.find("09:01 UTC"), std::string::npos);
+  EXPECT_EQ(at_one_past, Rendered(token));
+}
+
+TEST_F(ReportServiceHtmlCacheTest, AFailedHeadReadIsUnavailable) {
+  PutA(CompletedReport(318));
+  std::string token = TokenOf(ShareA(318).signed_url);
+  faulty_->FailMethod(StoreMethod::kGetReportHead, 1);
+  auto opened = cached_->OpenLink(token, Visitor{true, {}, {}, LinkFormat::kHtml});
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code(), Code::kUnavailable);
+}
+
+// ---------------------------------------------------------------------------
 // GetReport and report_link.
 
 TEST_F(ReportServiceTest, GetReportLinkIsStableAndOpens) {

@@ -351,6 +351,43 @@ TEST_P(StoreConformanceTest, GetReportOfMissingIdIsNullopt) {
   EXPECT_FALSE(got->has_value());
 }
 
+TEST_P(StoreConformanceTest, GetReportHeadFollowsTheReportWithoutItsBody) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  Result<std::optional<ReportHead>> missing = s.GetReportHead(ReportId{318});
+  ASSERT_OK(missing);
+  EXPECT_FALSE(missing->has_value());
+
+  // An assessment id beyond 2^53 must come back exact (no trip through a double).
+  const int64_t big = int64_t{1} << 62;
+  ASSERT_OK(s.PutReport(acme, MakeReport(318, "Priya Raman"), At(0)));
+  Result<std::optional<ReportHead>> v1 = s.GetReportHead(ReportId{318});
+  ASSERT_OK(v1);
+  ASSERT_TRUE(v1->has_value());
+  EXPECT_EQ((*v1)->company_id, acme);
+  EXPECT_EQ((*v1)->version, 1);
+  EXPECT_TRUE((*v1)->completed());
+  EXPECT_EQ((*v1)->assessment_id, 138);
+
+  Report started = MakeReport(318, "Priya Raman");
+  started.invite_status = InviteStatus::kStarted;
+  started.completed_date.reset();
+  started.assessment_id = big + 1;
+  ASSERT_OK(s.PutReport(acme, started, At(60)));
+  Result<std::optional<ReportHead>> v2 = s.GetReportHead(ReportId{318});
+  ASSERT_OK(v2);
+  ASSERT_TRUE(v2->has_value());
+  EXPECT_EQ((*v2)->version, 2);
+  EXPECT_EQ((*v2)->invite_status, InviteStatus::kStarted);
+  EXPECT_FALSE((*v2)->completed());
+  EXPECT_EQ((*v2)->assessment_id, big + 1);
+  // The same as GetReport says.
+  Result<std::optional<StoredReport>> full = s.GetReport(ReportId{318});
+  ASSERT_OK(full);
+  EXPECT_EQ((*full)->version, (*v2)->version);
+  EXPECT_EQ((*full)->report.assessment_id, (*v2)->assessment_id);
+}
+
 TEST_P(StoreConformanceTest, UnicodeAndMarkupRoundTripByteExact) {
   Store& s = *this->store_;
   const std::string company = "شركة التوظيف 🚀 <b>&amp;</b>";
