@@ -27,6 +27,11 @@ class ReportRenderer {
   // REQUIRES: report.report.completed().
   virtual std::string RenderHtml(const StoredReport& report, Instant generated_at,
                                  std::string_view pdf_href) const = 0;
+
+  // How many PDFs this renderer renders at once to good effect (a bulk
+  // download renders that many ahead in parallel). 1 for an in-process
+  // renderer that serializes; a pool of render workers returns its size.
+  virtual int Parallelism() const { return 1; }
 };
 
 // The renderer: a PDF drawn with Cairo and Pango and a self-contained HTML

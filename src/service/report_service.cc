@@ -5,6 +5,7 @@
 #include "core/bytes.h"
 #include "core/log.h"
 #include "core/rfc3339.h"
+#include "service/bulk_download.h"
 #include "service/client_info.h"
 
 namespace reportshare::service {
@@ -105,7 +106,44 @@ Result<ShareResult> ReportService::Share(const store::Principal& who, ReportId i
                     std::nullopt, 0,  std::nullopt};
   RS_RETURN_IF_ERROR(store_.InsertLink(record));
   counters_.links_minted.fetch_add(1, std::memory_order_relaxed);
-  return ShareResult{UrlFor(token), claims.expires_at, id, stored->report.assessment_id};
+  return ShareResult{*link_id, UrlFor(token), claims.expires_at, id, stored->report.assessment_id};
+}
+
+Result<std::vector<Result<ShareResult>>> ReportService::ShareMany(
+    const store::Principal& who, const std::vector<ReportId>& ids,
+    std::chrono::microseconds lifetime) const {
+  auto ring = keys_.Get();
+  const Instant now = clock_.Now();
+  const Instant expires_at = now + lifetime;
+  std::vector<Result<ShareResult>> entries;
+  std::vector<LinkRecord> records;
+  entries.reserve(ids.size());
+  records.reserve(ids.size());
+  for (ReportId id : ids) {
+    auto stored = LoadShareable(who, id);
+    if (!stored) {
+      Code code = stored.error().code();
+      if (code != Code::kNotFound && code != Code::kFailedPrecondition) return stored.error();
+      entries.push_back(stored.error());
+      continue;
+    }
+    auto link_id = links::NewLinkId();
+    if (!link_id) return link_id.error();
+    std::string token = links::SignToken(*ring, {ring->active().id, *link_id, id, expires_at});
+    records.push_back({*link_id, id, who.company_id, ring->active().id, now, expires_at,
+                       std::nullopt, 0, std::nullopt});
+    entries.push_back(
+        ShareResult{*link_id, UrlFor(token), expires_at, id, stored->report.assessment_id});
+  }
+  RS_RETURN_IF_ERROR(store_.InsertLinks(records));
+  counters_.links_minted.fetch_add(records.size(), std::memory_order_relaxed);
+  return entries;
+}
+
+std::unique_ptr<BulkDownload> ReportService::DownloadMany(const store::Principal& who,
+                                                          std::vector<ReportId> ids) const {
+  return std::make_unique<BulkDownload>(*this, who, std::move(ids), renderer_.Parallelism(),
+                                        clock_.Now());
 }
 
 Result<PdfDocument> ReportService::Download(const store::Principal& who, ReportId id) const {
