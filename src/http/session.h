@@ -89,6 +89,8 @@ struct ReadOutcome {
   Request request;
   // What the client asked for (HTTP version and Connection header).
   bool keep_alive = false;
+  // An HTTP/1.0 request: a streamed response cannot be chunked.
+  bool http10 = false;
   Status error;
 };
 
@@ -99,6 +101,9 @@ struct Exchange {
   std::chrono::steady_clock::time_point started;
   bool head = false;        // a HEAD request: the headers of GET, no body
   bool keep_alive = false;  // "Connection: keep-alive", else "Connection: close"
+  // HTTP/1.0 knows no chunked coding: a streamed body is sent as is and ended
+  // by closing the connection (keep_alive must then be false).
+  bool http10 = false;
 };
 
 // The 431 message for the configured limit: "request header is larger than N
@@ -245,6 +250,7 @@ net::awaitable<ReadOutcome> ReadRequest(Stream& stream, beast::flat_buffer& buff
   const bool faulty_framing =
       head.version() < 11 && head.find(bhttp::field::transfer_encoding) != head.end();
   out.keep_alive = parser.get().keep_alive() && !faulty_framing;
+  out.http10 = head.version() < 11;
   out.kind = ReadOutcome::Kind::kRequest;
   co_return out;
 }
@@ -278,11 +284,11 @@ net::awaitable<boost::system::error_code> WriteResponse(Stream& stream,
 // Write step for a response with a body_source: the header at once with
 // "Transfer-Encoding: chunked" (HEAD: the header alone, the source unread),
 // then each chunk as the source yields it, each write within
-// options.write_timeout, then the last chunk. A failed write (the client went
-// away, or stopped reading) ends it and the source is dropped, so it starts
-// no further work. FinishExchange follows the last chunk, with the body bytes
-// sent. Returns the first write error, or a failure of the source (the
-// connection must then close: the body is incomplete).
+// options.write_timeout, then the last chunk. To an HTTP/1.0 client: no
+// chunked coding, the bytes as they come, ended by the close that follows. A failed write (the
+// client went away, or stopped reading) ends it and the source is dropped, so it starts no further
+// work. FinishExchange follows the last chunk, with the body bytes sent. Returns the first write
+// error, or a failure of the source (the connection must then close: the body is incomplete).
 template <class Stream>
 net::awaitable<boost::system::error_code> WriteStreamedResponse(Stream& stream,
                                                                 const SessionContext& ctx,
@@ -294,8 +300,9 @@ net::awaitable<boost::system::error_code> WriteStreamedResponse(Stream& stream,
   bhttp::response<bhttp::empty_body> out{static_cast<bhttp::status>(res.status), 11};
   for (const auto& h : res.headers) out.set(h.name, h.value);
   out.set("X-Request-Id", exchange.request_id);
-  out.keep_alive(exchange.keep_alive);
-  out.chunked(true);
+  const bool chunked = !exchange.http10;
+  out.keep_alive(exchange.keep_alive && chunked);
+  out.chunked(chunked);
   bhttp::response_serializer<bhttp::empty_body> serializer{out};
   boost::system::error_code ec;
   size_t sent = 0;
@@ -312,13 +319,20 @@ net::awaitable<boost::system::error_code> WriteStreamedResponse(Stream& stream,
     }
     stream.expires_after(options.write_timeout);
     if (!chunk) {
-      co_await net::async_write(stream, bhttp::make_chunk_last(),
-                                net::redirect_error(net::use_awaitable, ec));
+      if (chunked) {
+        co_await net::async_write(stream, bhttp::make_chunk_last(),
+                                  net::redirect_error(net::use_awaitable, ec));
+      }
       break;
     }
     if (chunk->empty()) continue;
-    co_await net::async_write(stream, bhttp::make_chunk(net::buffer(*chunk)),
-                              net::redirect_error(net::use_awaitable, ec));
+    if (chunked) {
+      co_await net::async_write(stream, bhttp::make_chunk(net::buffer(*chunk)),
+                                net::redirect_error(net::use_awaitable, ec));
+    } else {
+      co_await net::async_write(stream, net::buffer(*chunk),
+                                net::redirect_error(net::use_awaitable, ec));
+    }
     if (!ec) sent += chunk->size();
   }
   co_await ReleaseSource(ctx, std::move(source));
@@ -382,8 +396,14 @@ net::awaitable<void> ServeConnection(Stream& stream, const SessionContext& ctx,
       std::string request_id = NewRequestId();
       Response res = co_await Dispatch(ctx, req, request_id);
       // Read after the handler: the drain may have started while it ran.
-      Exchange exchange{std::move(request_id), req.method, started, req.method == "HEAD",
-                        in.keep_alive && !req.body_too_large && !ctx.draining};
+      // A streamed response to HTTP/1.0 ends with the connection.
+      Exchange exchange{
+          std::move(request_id),
+          req.method,
+          started,
+          req.method == "HEAD",
+          in.keep_alive && !req.body_too_large && !ctx.draining && !(in.http10 && res.body_source),
+          in.http10};
       boost::system::error_code ec;
       if (res.body_source) {
         ec = co_await WriteStreamedResponse(stream, ctx, std::move(res), exchange);

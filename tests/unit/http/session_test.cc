@@ -820,6 +820,19 @@ TEST_F(SessionStreamTest, BodySourceIsSentChunkedFromTheWorkersThenTheNextReques
   EXPECT_EQ(access[0].Field("bytes").value_or(""), "7");
 }
 
+TEST_F(SessionStreamTest, Http10GetsTheStreamUnchunkedEndedByTheClose) {
+  TestConnection c;
+  c.Send("POST /stream HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n");
+  c.client.close();
+  c.Start(with_workers);
+  ASSERT_TRUE(c.RunToEnd());
+  EXPECT_TRUE(c.server.closed());
+  std::string out = c.Received();
+  EXPECT_EQ(out.find("Transfer-Encoding"), std::string::npos) << out;
+  EXPECT_NE(out.find("Connection: close\r\n"), std::string::npos) << out;
+  EXPECT_EQ(out.substr(out.size() - 11), "\r\n\r\nabcdefg") << out;
+}
+
 TEST_F(SessionStreamTest, HeadOfAStreamedResponseSendsTheHeaderOnly) {
   TestConnection c;
   c.Send("HEAD /stream HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
