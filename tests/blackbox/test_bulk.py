@@ -156,6 +156,26 @@ class BulkTest(harness.ServerTestCase):
         finally:
             s.close()
 
+    def test_http10_client_gets_the_zip_unchunked_until_the_close(self):
+        body = json.dumps({"report_ids": [318, 9999]}).encode()
+        s = connect(self.server.port)
+        try:
+            s.sendall(b"POST %s HTTP/1.0\r\napiKey: %s\r\nContent-Length: %d\r\n\r\n%s"
+                      % (BULK_DOWNLOAD.encode(), self.key_a.encode(), len(body), body))
+            data = b""
+            while True:
+                piece = s.recv(65536)
+                if not piece:
+                    break
+                data += piece
+        finally:
+            s.close()
+        head, _, payload = data.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
+        self.assertNotIn(b"transfer-encoding", head.lower())
+        self.assertEqual(zipfile.ZipFile(io.BytesIO(payload)).namelist(),
+                         ["report-318.pdf", "errors.json"])
+
     def test_client_gone_mid_stream_leaves_the_server_serving(self):
         ids = COMPLETED + list(range(300000, 300000 + 100))
         body = json.dumps({"report_ids": ids}).encode()
