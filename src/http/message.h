@@ -43,12 +43,12 @@ struct Request {
 };
 
 // A response body produced while it is sent. The session writes the header at
-// once with chunked transfer coding, then each chunk NextChunk returns, until
-// nullopt. NextChunk may block (render, database): the session calls it on
-// the worker pool, one call at a time, never on an I/O thread. The session
-// drops the source (on the worker pool, as its destructor may wait for work
-// in progress) when the body ends, when the client goes away mid-stream, or
-// without a call for HEAD; the destructor must stop whatever the source runs.
+// once with chunked transfer coding (to HTTP/1.0: none, then a close), then
+// each chunk NextChunk returns, until nullopt. NextChunk may block (render, database): the session
+// calls it on the worker pool, one call at a time, never on an I/O thread. The session drops the
+// source (on the worker pool, as its destructor may wait for work in progress) when the body ends,
+// when the client goes away mid-stream, or without a call for HEAD; the destructor must stop
+// whatever the source runs.
 class BodySource {
  public:
   virtual ~BodySource() = default;

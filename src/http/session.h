@@ -285,10 +285,12 @@ net::awaitable<boost::system::error_code> WriteResponse(Stream& stream,
 // "Transfer-Encoding: chunked" (HEAD: the header alone, the source unread),
 // then each chunk as the source yields it, each write within
 // options.write_timeout, then the last chunk. To an HTTP/1.0 client: no
-// chunked coding, the bytes as they come, ended by the close that follows. A failed write (the
-// client went away, or stopped reading) ends it and the source is dropped, so it starts no further
-// work. FinishExchange follows the last chunk, with the body bytes sent. Returns the first write
-// error, or a failure of the source (the connection must then close: the body is incomplete).
+// chunked coding, the bytes as they come, ended by the close that follows.
+// A failed write (the client went away, or stopped reading) ends it, and the
+// source is dropped so it starts no further work. FinishExchange follows the
+// last chunk, with the body bytes sent. Returns the first write error, or a
+// failure of the source (the connection must then close: the body is
+// incomplete).
 template <class Stream>
 net::awaitable<boost::system::error_code> WriteStreamedResponse(Stream& stream,
                                                                 const SessionContext& ctx,

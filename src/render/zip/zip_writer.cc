@@ -5,6 +5,8 @@
 
 #include <chrono>
 
+#include "core/log.h"
+
 namespace reportshare::render {
 
 struct ZipWriter::Impl {
@@ -18,7 +20,12 @@ struct ZipWriter::Impl {
     return static_cast<la_ssize_t>(size);
   }
 
-  Status Fail() {
+  Status Fail(std::string_view op) {
+    if (!failed) {
+      const char* why = a ? archive_error_string(a) : nullptr;
+      core::LogError("render", "ZIP writing failed",
+                     {{"op", op}, {"error", std::string_view(why ? why : "unknown")}});
+    }
     failed = true;
     return Status::Internal("ZIP writing failed");
   }
@@ -32,7 +39,7 @@ ZipWriter::ZipWriter() : impl_(std::make_unique<Impl>()) {
       archive_write_set_options(z.a, "zip:compression=store") != ARCHIVE_OK ||
       archive_write_set_bytes_per_block(z.a, 0) != ARCHIVE_OK ||
       archive_write_open2(z.a, &z, nullptr, &Impl::Write, nullptr, nullptr) != ARCHIVE_OK) {
-    z.failed = true;
+    z.Fail("open");
   }
 }
 
@@ -42,9 +49,9 @@ ZipWriter::~ZipWriter() {
 
 Status ZipWriter::Add(std::string_view name, std::string_view bytes, Instant mtime) {
   Impl& z = *impl_;
-  if (z.failed || z.finished) return z.Fail();
+  if (z.failed || z.finished) return z.Fail("add");
   archive_entry* entry = archive_entry_new();
-  if (!entry) return z.Fail();
+  if (!entry) return z.Fail("entry");
   std::string path(name);
   archive_entry_set_pathname(entry, path.c_str());
   archive_entry_set_size(entry, static_cast<la_int64_t>(bytes.size()));
@@ -54,21 +61,21 @@ Status ZipWriter::Add(std::string_view name, std::string_view bytes, Instant mti
   archive_entry_set_mtime(entry, static_cast<time_t>(us / 1000000), 0);
   int rc = archive_write_header(z.a, entry);
   archive_entry_free(entry);
-  if (rc != ARCHIVE_OK) return z.Fail();
+  if (rc != ARCHIVE_OK) return z.Fail("header");
   while (!bytes.empty()) {
     la_ssize_t n = archive_write_data(z.a, bytes.data(), bytes.size());
-    if (n <= 0) return z.Fail();
+    if (n <= 0) return z.Fail("data");
     bytes.remove_prefix(static_cast<size_t>(n));
   }
-  if (archive_write_finish_entry(z.a) != ARCHIVE_OK) return z.Fail();
+  if (archive_write_finish_entry(z.a) != ARCHIVE_OK) return z.Fail("finish entry");
   return Status::Ok();
 }
 
 Status ZipWriter::Finish() {
   Impl& z = *impl_;
-  if (z.failed || z.finished) return z.Fail();
+  if (z.failed || z.finished) return z.Fail("finish");
   z.finished = true;
-  if (archive_write_close(z.a) != ARCHIVE_OK) return z.Fail();
+  if (archive_write_close(z.a) != ARCHIVE_OK) return z.Fail("close");
   return Status::Ok();
 }
 
