@@ -870,6 +870,31 @@ TEST_F(BulkDownloadPdfTest, PerIdErrorsKeepTheirPlace) {
   EXPECT_FALSE(bulk->Next());
 }
 
+// Renders nothing (every id is missing or another company's), so the threads
+// and the window run under ThreadSanitizer too.
+TEST_F(ReportServiceTest, BulkDownloadOfErrorsOnlyKeepsOrderAcrossItsThreads) {
+  ASSERT_TRUE(service_->PutReport(b_, CompletedReport(320)));
+  faulty_renderer_->SetParallelism(3);
+  std::vector<ReportId> ids;
+  for (int64_t i = 1; i <= 30; ++i) ids.push_back(ReportId{i == 7 ? 320 : 1000 + i});
+  auto bulk = service_->DownloadMany(a_, ids);
+  for (ReportId id : ids) {
+    auto item = bulk->Next();
+    ASSERT_TRUE(item);
+    EXPECT_EQ(item->report_id, id);
+    ASSERT_FALSE(item->pdf);
+    EXPECT_EQ(item->pdf.error(), Status::NotFound("report not found"));
+  }
+  EXPECT_FALSE(bulk->Next());
+  EXPECT_EQ(faulty_->CallsOf(StoreMethod::kGetReport).size(), 30u);
+
+  // Dropped half-way: the threads stop and are joined.
+  auto dropped = service_->DownloadMany(a_, ids);
+  ASSERT_TRUE(dropped->Next());
+  dropped.reset();
+  EXPECT_EQ(faulty_renderer_->pdf_renders(), 0);
+}
+
 TEST_F(ReportServiceTest, ShareManyRecordsNothingWhenTheBatchInsertFails) {
   PutA(CompletedReport(318));
   PutA(CompletedReport(319));
