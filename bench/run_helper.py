@@ -5,14 +5,26 @@
   run_helper.py nginx-conf TEMPLATE DIR PORT BODY_FILE
                                      the nginx config on stdout
   run_helper.py free-port            a free loopback TCP port
+  run_helper.py bulk-zip URL KEY PID FIRST_ID N SINGLES W
+                                     the bulk ZIP scenario: times one
+                                     POST /assessments/reports/download of N
+                                     distinct cold ids from FIRST_ID against
+                                     SINGLES single downloads of other cold
+                                     ids, samples the RSS of PID; JSON on stdout
   run_helper.py summarize RAW META OUT_JSON
                                      the table on stdout and the JSON file
 """
 
+import http.client
+import io
 import json
 import socket
 import statistics
 import sys
+import threading
+import time
+import urllib.parse
+import zipfile
 
 # Report 318 is the demo report of bench/demo_report.h (SPEC §1, 6 sections);
 # the others have the same shape with other numbers and names.
@@ -101,6 +113,86 @@ def cmd_free_port():
         print(s.getsockname()[1])
 
 
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def cmd_bulk_zip(url, key, pid, first_id, n, singles, workers):
+    """One bulk download of n cold reports: time to the response header and
+    to the first body byte, the total, and the server's RSS growth (sampled
+    every 5 ms), against the mean time of one cold single download."""
+    u = urllib.parse.urlsplit(url)
+    first_id, n, singles, workers = int(first_id), int(n), int(singles), int(workers)
+
+    def post(path, body):
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=600)
+        conn.request("POST", path, body=body, headers={"apiKey": key, "Content-Type": "application/json"})
+        return conn, conn.getresponse()
+
+    # One render, cold: ids after the bulk range, each rendered once.
+    single_s = []
+    for i in range(singles):
+        t = time.monotonic()
+        conn, resp = post(f"/assessments/reports/{first_id + n + i}/download", b"")
+        data = resp.read()
+        conn.close()
+        if resp.status != 200 or not data.startswith(b"%PDF-"):
+            sys.exit(f"run_helper: single download failed: {resp.status}")
+        single_s.append(time.monotonic() - t)
+    one = statistics.mean(single_s)
+
+    rss_before = rss_kib(pid)
+    peak = [rss_before]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], rss_kib(pid))
+            time.sleep(0.005)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    body = json.dumps({"report_ids": list(range(first_id, first_id + n))}).encode()
+    t0 = time.monotonic()
+    conn, resp = post("/assessments/reports/download", body)
+    t_header = time.monotonic() - t0
+    first = resp.read(1)
+    t_first = time.monotonic() - t0
+    data = first + resp.read()
+    total = time.monotonic() - t0
+    conn.close()
+    done.set()
+    sampler.join()
+    rss_after = rss_kib(pid)
+    if resp.status != 200:
+        sys.exit(f"run_helper: bulk download failed: {resp.status}")
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    if len(names) != n or "errors.json" in names:
+        sys.exit(f"run_helper: the ZIP holds {len(names)} entries, not {n} PDFs")
+    budget = 1.25 * n * one / workers
+    json.dump({
+        "reports": n,
+        "render_workers": workers,
+        "zip_bytes": len(data),
+        "header_s": round(t_header, 4),
+        "first_byte_s": round(t_first, 4),
+        "total_s": round(total, 3),
+        "one_render_s": round(one, 5),
+        "n_renders_over_w_s": round(n * one / workers, 3),
+        "x_n_renders_over_w": round(total / (n * one / workers), 3),
+        "target_total_s": round(budget, 3),
+        "rss_before_kib": rss_before,
+        "rss_peak_kib": peak[0],
+        "rss_after_kib": rss_after,
+        "rss_growth_kib": peak[0] - rss_before,
+    }, sys.stdout)
+    print()
+
+
 def fmt_ms(us):
     return f"{us / 1000:.2f}"
 
@@ -179,6 +271,13 @@ def cmd_summarize(raw_file, meta_file, out_file):
           f"{meta['seconds_c4']} s (4 conns); CPU from /proc over the 64-connection runs")
     rss = meta["rss_kib"]
     print("RSS at the end (MiB): " + ", ".join(f"{k} {v / 1024:.1f}" for k, v in rss.items()))
+    bulk = meta.get("bulk_zip")
+    if bulk:
+        print(f"bulk ZIP of {bulk['reports']} cold reports: header {bulk['header_s'] * 1000:.1f} ms, "
+              f"first byte {bulk['first_byte_s'] * 1000:.1f} ms, total {bulk['total_s']:.2f} s = "
+              f"{bulk['x_n_renders_over_w']:.2f} × (N × one render {bulk['one_render_s'] * 1000:.1f} ms"
+              f" / W={bulk['render_workers']}), RSS growth "
+              f"{bulk['rss_growth_kib'] / 1024:.1f} MiB (peak {bulk['rss_peak_kib'] / 1024:.1f} MiB)")
 
 
 def main(argv):
@@ -186,6 +285,7 @@ def main(argv):
         "reports": cmd_reports,
         "nginx-conf": cmd_nginx_conf,
         "free-port": cmd_free_port,
+        "bulk-zip": cmd_bulk_zip,
         "summarize": cmd_summarize,
     }
     if len(argv) < 2 or argv[1] not in commands:

@@ -4,11 +4,16 @@
 
 #include <cmath>
 #include <initializer_list>
+#include <memory>
+#include <stdexcept>
+#include <unordered_map>
 
 #include "core/json.h"
 #include "core/rfc3339.h"
 #include "domain/report_json.h"
 #include "http/responses.h"
+#include "render/zip/zip_writer.h"
+#include "service/bulk_download.h"
 
 namespace reportshare::http {
 namespace {
@@ -139,6 +144,118 @@ Result<Lifetime> ParseExpirationHours(const std::optional<json::object>& body) {
   auto us = std::chrono::microseconds(std::llround(hours * 3600.0 * 1e6));
   return Lifetime{us, *v};
 }
+
+// The body of a bulk share or download (SPEC §6): the report ids, 1 to
+// kMaxBulkReports, each like a path id and none twice, and expiration_hours
+// as for one report.
+struct BulkRequest {
+  std::vector<ReportId> ids;
+  Lifetime lifetime;
+};
+
+Result<BulkRequest> ParseBulkBody(const Request& req) {
+  const std::string max = std::to_string(service::kMaxBulkReports);
+  const std::string example = "{\"report_ids\": [318, 319]} with 1 to " + max + " report ids";
+  if (req.body.empty()) return Status::InvalidArgument("request body is required: send " + example);
+  auto value = core::ParseJson(req.body);
+  if (!value || !value->is_object()) {
+    return Status::InvalidArgument("request body must be a JSON object such as " + example);
+  }
+  std::optional<json::object> body(std::move(value->get_object()));
+  auto it = body->find("report_ids");
+  if (it == body->end() || !it->value().is_array()) {
+    return Status::InvalidArgument("report_ids must be an array of 1 to " + max + " report ids");
+  }
+  const json::array& arr = it->value().get_array();
+  if (arr.empty() || arr.size() > service::kMaxBulkReports) {
+    return Status::InvalidArgument("report_ids must hold 1 to " + max + " report ids; it holds " +
+                                   std::to_string(arr.size()));
+  }
+  BulkRequest out;
+  out.ids.reserve(arr.size());
+  std::unordered_map<int64_t, size_t> seen;
+  seen.reserve(arr.size());
+  for (size_t i = 0; i < arr.size(); ++i) {
+    const std::string field = "report_ids[" + std::to_string(i) + "]";
+    if (!arr[i].is_int64() || arr[i].get_int64() < 1) {
+      return Status::InvalidArgument(field + " must be an integer from " + std::string(kIdRange));
+    }
+    int64_t id = arr[i].get_int64();
+    auto [pos, inserted] = seen.emplace(id, i);
+    if (!inserted) {
+      return Status::InvalidArgument(field + " repeats report_ids[" + std::to_string(pos->second) +
+                                     "] (" + std::to_string(id) +
+                                     "); each report id may appear once");
+    }
+    out.ids.push_back(ReportId{id});
+  }
+  auto lifetime = ParseExpirationHours(body);
+  if (!lifetime) return lifetime.error();
+  out.lifetime = std::move(*lifetime);
+  return out;
+}
+
+// A share response (SPEC §2.1) with its link_id (§5).
+json::object ShareJson(const service::ShareResult& shared, const json::value& expiration_hours) {
+  return json::object{{"signed_url", shared.signed_url},
+                      {"expires_at", core::FormatRfc3339Micros(shared.expires_at)},
+                      {"expiration_hours", expiration_hours},
+                      {"report_id", shared.report_id.value},
+                      {"assessment_id", shared.assessment_id},
+                      {"link_id", shared.link_id.ToString()}};
+}
+
+// One id that a bulk operation could not serve: {"report_id", "status",
+// "error"}. The report's own state keeps its status (404, 409); anything else
+// (the database, a render) is 503, for that id alone.
+json::object BulkErrorEntry(ReportId id, const Status& error) {
+  Code code = error.code();
+  bool own = code == Code::kNotFound || code == Code::kFailedPrecondition;
+  std::string message =
+      code == Code::kInternal ? "the PDF could not be rendered; try again later" : error.message();
+  return json::object{{"report_id", id.value},
+                      {"status", own ? HttpStatusFor(code) : 503},
+                      {"error", std::move(message)}};
+}
+
+// The body of a bulk download: a ZIP of report-<id>.pdf, in request order,
+// and errors.json (BulkErrorEntry's) at the end when some id has no PDF. Each
+// chunk is what the ZIP grew by with the next PDF, so memory holds the PDFs
+// rendered ahead (BulkDownload) and one entry.
+class ZipBody final : public BodySource {
+ public:
+  explicit ZipBody(std::unique_ptr<service::BulkDownload> pdfs) : pdfs_(std::move(pdfs)) {}
+
+  std::optional<std::string> NextChunk() override {
+    if (done_) return std::nullopt;
+    const Instant mtime = pdfs_->started_at();
+    while (auto item = pdfs_->Next()) {
+      if (item->pdf) {
+        Check(zip_.Add(item->pdf->filename, item->pdf->bytes, mtime));
+      } else {
+        errors_.push_back(BulkErrorEntry(item->report_id, item->pdf.error()));
+      }
+      std::string out = zip_.TakeOutput();
+      if (!out.empty()) return out;
+    }
+    if (!errors_.empty()) Check(zip_.Add("errors.json", core::WriteJson(errors_), mtime));
+    Check(zip_.Finish());
+    done_ = true;
+    return zip_.TakeOutput();
+  }
+
+ private:
+  // The archive cannot go on (libarchive failed in memory): the session then
+  // ends the connection with the body incomplete, as a client must see it.
+  static void Check(const Status& s) {
+    if (!s.ok()) throw std::runtime_error(s.message());
+  }
+
+  std::unique_ptr<service::BulkDownload> pdfs_;
+  render::ZipWriter zip_;
+  json::array errors_;
+  bool done_ = false;
+};
 
 // SPEC §2.2: every response on the link path.
 void AddLinkSecurityHeaders(Response& res) {
@@ -309,6 +426,15 @@ Response Api::Handle(const Request& req) const {
     res = get ? OpenLink(req, token) : MethodNotAllowed(req, "GET, HEAD");
     AddLinkSecurityHeaders(res);
     res.route = "/assessments/bp/reports/shared/{token}";
+  } else if (Is(segs, {"assessments", "reports", "share"}) ||
+             Is(segs, {"assessments", "reports", "download"})) {
+    const bool share = segs[2] == "share";
+    res = m == "POST" ? Authenticated(req,
+                                      [&](const Principal& who) {
+                                        return share ? BulkShare(req, who) : BulkDownload(req, who);
+                                      })
+                      : MethodNotAllowed(req, "POST");
+    res.route = share ? "/assessments/reports/share" : "/assessments/reports/download";
   } else if (Is(segs, {"assessments", "reports", "*", "links"})) {
     if (m == "GET") {
       res = Authenticated(req, [&](const Principal& who) { return ListLinks(req, who, segs[2]); });
@@ -375,13 +501,36 @@ Response Api::Share(const Request& req, const Principal& who, std::string_view i
   }
   auto shared = service_.Share(who, *id, lifetime->duration);
   if (!shared) return ErrorResponse(shared.error());
-  json::object out;
-  out["signed_url"] = shared->signed_url;
-  out["expires_at"] = core::FormatRfc3339Micros(shared->expires_at);
-  out["expiration_hours"] = lifetime->echo;
-  out["report_id"] = shared->report_id.value;
-  out["assessment_id"] = shared->assessment_id;
-  return JsonResponse(200, out);
+  return JsonResponse(200, ShareJson(*shared, lifetime->echo));
+}
+
+Response Api::BulkShare(const Request& req, const Principal& who) const {
+  if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
+  auto bulk = ParseBulkBody(req);
+  if (!bulk) return ErrorResponse(bulk.error());
+  auto entries = service_.ShareMany(who, bulk->ids, bulk->lifetime.duration);
+  if (!entries) return ErrorResponse(entries.error());
+  json::array links;
+  links.reserve(entries->size());
+  for (size_t i = 0; i < entries->size(); ++i) {
+    const auto& entry = (*entries)[i];
+    links.push_back(entry ? ShareJson(*entry, bulk->lifetime.echo)
+                          : BulkErrorEntry(bulk->ids[i], entry.error()));
+  }
+  return JsonResponse(200, json::object{{"links", std::move(links)}});
+}
+
+Response Api::BulkDownload(const Request& req, const Principal& who) const {
+  if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
+  auto bulk = ParseBulkBody(req);
+  if (!bulk) return ErrorResponse(bulk.error());
+  // From here on the status is 200: what cannot be served is in errors.json.
+  Response res;
+  res.headers.push_back({"Content-Type", "application/zip"});
+  res.headers.push_back({"Content-Disposition", "attachment; filename=\"reports.zip\""});
+  res.headers.push_back({"Cache-Control", "no-store"});
+  res.body_source = std::make_shared<ZipBody>(service_.DownloadMany(who, std::move(bulk->ids)));
+  return res;
 }
 
 Response Api::GetReport(const Request& req, const Principal& who, std::string_view id_text) const {

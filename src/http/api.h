@@ -41,6 +41,8 @@ class Api {
 
   Response Share(const Request& req, const Principal& who, std::string_view id,
                  std::string_view option) const;
+  Response BulkShare(const Request& req, const Principal& who) const;
+  Response BulkDownload(const Request& req, const Principal& who) const;
   Response GetReport(const Request& req, const Principal& who, std::string_view id) const;
   Response PutReport(const Request& req, const Principal& who, std::string_view id) const;
   Response ListLinks(const Request& req, const Principal& who, std::string_view id) const;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,10 +42,30 @@ struct Request {
   std::optional<std::string_view> HeaderValue(std::string_view name) const;
 };
 
+// A response body produced while it is sent. The session writes the header at
+// once with chunked transfer coding (to HTTP/1.0: none, then a close), then
+// each chunk NextChunk returns, until nullopt. NextChunk may block (render, database): the session
+// calls it on the worker pool, one call at a time, never on an I/O thread. The session drops the
+// source (on the worker pool, as its destructor may wait for work in progress) when the body ends,
+// when the client goes away mid-stream, or without a call for HEAD; the destructor must stop
+// whatever the source runs.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  // The next bytes of the body (an empty string is skipped), or nullopt at
+  // its end. Once the header is sent an error can no longer change the status,
+  // so a source reports failures inside its body format; it throws only when
+  // the body cannot be completed at all, and the session then closes the
+  // connection without the last chunk (the client sees it incomplete).
+  virtual std::optional<std::string> NextChunk() = 0;
+};
+
 struct Response {
   int status = 200;
   std::vector<Header> headers;  // Content-Type among them
   std::string body;
+  // When set, the body is streamed from here (chunked) and `body` is unused.
+  std::shared_ptr<BodySource> body_source;
   // The route pattern that handled the request, for logs and metrics; never
   // the raw path (tokens stay out of logs).
   std::string route = "unmatched";

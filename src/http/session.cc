@@ -63,6 +63,38 @@ net::awaitable<Response> Dispatch(const SessionContext& ctx, const Request& requ
       net::use_awaitable);
 }
 
+net::awaitable<std::optional<std::string>> PullChunk(const SessionContext& ctx, BodySource& source,
+                                                     const std::string& request_id, bool& failed) {
+  auto pull = [&]() -> std::optional<std::string> {
+    try {
+      return source.NextChunk();
+    } catch (const std::exception& e) {
+      core::LogError("server", "body source threw",
+                     {{"request_id", request_id}, {"error", e.what()}});
+    } catch (...) {
+      core::LogError("server", "body source threw",
+                     {{"request_id", request_id}, {"error", "non-standard exception"}});
+    }
+    failed = true;
+    return std::nullopt;
+  };
+  if (!ctx.workers) co_return pull();
+  co_return co_await net::co_spawn(
+      ctx.workers, [&]() -> net::awaitable<std::optional<std::string>> { co_return pull(); },
+      net::use_awaitable);
+}
+
+net::awaitable<void> ReleaseSource(const SessionContext& ctx, std::shared_ptr<BodySource> source) {
+  if (!ctx.workers) co_return;  // dropped here, with the last reference
+  co_await net::co_spawn(
+      ctx.workers,
+      [&source]() -> net::awaitable<void> {
+        source.reset();
+        co_return;
+      },
+      net::use_awaitable);
+}
+
 void FinishExchange(const ServerOptions& options, const Exchange& exchange, const Response& res,
                     size_t bytes) {
   auto took = std::chrono::steady_clock::now() - exchange.started;

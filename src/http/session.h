@@ -7,7 +7,9 @@
 //   Dispatch       runs the Handler (on the worker pool unless it is cheap)
 //                  and turns an exception into a 500;
 //   WriteResponse  writes the response under the write timeout, then writes
-//                  the access log record and calls on_response.
+//                  the access log record and calls on_response;
+//                  WriteStreamedResponse does so for a Response with a
+//                  body_source (chunked, the body pulled on the workers).
 // The steps are templates on the stream, so the server runs them over
 // beast::tcp_stream and the session tests over an in-memory stream.
 //
@@ -26,16 +28,21 @@
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <chrono>
 #include <exception>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -82,6 +89,8 @@ struct ReadOutcome {
   Request request;
   // What the client asked for (HTTP version and Connection header).
   bool keep_alive = false;
+  // An HTTP/1.0 request: a streamed response cannot be chunked.
+  bool http10 = false;
   Status error;
 };
 
@@ -92,6 +101,9 @@ struct Exchange {
   std::chrono::steady_clock::time_point started;
   bool head = false;        // a HEAD request: the headers of GET, no body
   bool keep_alive = false;  // "Connection: keep-alive", else "Connection: close"
+  // HTTP/1.0 knows no chunked coding: a streamed body is sent as is and ended
+  // by closing the connection (keep_alive must then be false).
+  bool http10 = false;
 };
 
 // The 431 message for the configured limit: "request header is larger than N
@@ -113,6 +125,16 @@ net::awaitable<Response> Dispatch(const SessionContext& ctx, const Request& requ
 // and options.on_response.
 void FinishExchange(const ServerOptions& options, const Exchange& exchange, const Response& res,
                     size_t bytes);
+
+// The next chunk of `source`, pulled on ctx.workers (inline when there are
+// none); nullopt at the end. An exception from the source is logged (channel
+// "server") and sets `failed`: the body cannot be completed.
+net::awaitable<std::optional<std::string>> PullChunk(const SessionContext& ctx, BodySource& source,
+                                                     const std::string& request_id, bool& failed);
+
+// Drops the last reference to `source` on ctx.workers, since its destructor
+// may wait for work it started.
+net::awaitable<void> ReleaseSource(const SessionContext& ctx, std::shared_ptr<BodySource> source);
 
 // The error record of a session ended by an exception.
 void LogConnectionDropped(const std::exception& e);
@@ -228,6 +250,7 @@ net::awaitable<ReadOutcome> ReadRequest(Stream& stream, beast::flat_buffer& buff
   const bool faulty_framing =
       head.version() < 11 && head.find(bhttp::field::transfer_encoding) != head.end();
   out.keep_alive = parser.get().keep_alive() && !faulty_framing;
+  out.http10 = head.version() < 11;
   out.kind = ReadOutcome::Kind::kRequest;
   co_return out;
 }
@@ -255,6 +278,67 @@ net::awaitable<boost::system::error_code> WriteResponse(Stream& stream,
   stream.expires_after(options.write_timeout);
   co_await bhttp::async_write(stream, out, net::redirect_error(net::use_awaitable, ec));
   FinishExchange(options, exchange, res, exchange.head ? 0 : size);
+  co_return ec;
+}
+
+// Write step for a response with a body_source: the header at once with
+// "Transfer-Encoding: chunked" (HEAD: the header alone, the source unread),
+// then each chunk as the source yields it, each write within
+// options.write_timeout, then the last chunk. To an HTTP/1.0 client: no
+// chunked coding, the bytes as they come, ended by the close that follows.
+// A failed write (the client went away, or stopped reading) ends it, and the
+// source is dropped so it starts no further work. FinishExchange follows the
+// last chunk, with the body bytes sent. Returns the first write error, or a
+// failure of the source (the connection must then close: the body is
+// incomplete).
+template <class Stream>
+net::awaitable<boost::system::error_code> WriteStreamedResponse(Stream& stream,
+                                                                const SessionContext& ctx,
+                                                                Response res,
+                                                                const Exchange& exchange) {
+  namespace bhttp = beast::http;
+  const ServerOptions& options = ctx.options;
+  std::shared_ptr<BodySource> source = std::move(res.body_source);
+  bhttp::response<bhttp::empty_body> out{static_cast<bhttp::status>(res.status), 11};
+  for (const auto& h : res.headers) out.set(h.name, h.value);
+  out.set("X-Request-Id", exchange.request_id);
+  const bool chunked = !exchange.http10;
+  out.keep_alive(exchange.keep_alive && chunked);
+  out.chunked(chunked);
+  bhttp::response_serializer<bhttp::empty_body> serializer{out};
+  boost::system::error_code ec;
+  size_t sent = 0;
+  stream.expires_after(options.write_timeout);
+  co_await bhttp::async_write_header(stream, serializer,
+                                     net::redirect_error(net::use_awaitable, ec));
+  while (!ec && !exchange.head) {
+    bool failed = false;
+    std::optional<std::string> chunk =
+        co_await PullChunk(ctx, *source, exchange.request_id, failed);
+    if (failed) {
+      ec = net::error::operation_aborted;
+      break;
+    }
+    stream.expires_after(options.write_timeout);
+    if (!chunk) {
+      if (chunked) {
+        co_await net::async_write(stream, bhttp::make_chunk_last(),
+                                  net::redirect_error(net::use_awaitable, ec));
+      }
+      break;
+    }
+    if (chunk->empty()) continue;
+    if (chunked) {
+      co_await net::async_write(stream, bhttp::make_chunk(net::buffer(*chunk)),
+                                net::redirect_error(net::use_awaitable, ec));
+    } else {
+      co_await net::async_write(stream, net::buffer(*chunk),
+                                net::redirect_error(net::use_awaitable, ec));
+    }
+    if (!ec) sent += chunk->size();
+  }
+  co_await ReleaseSource(ctx, std::move(source));
+  FinishExchange(options, exchange, res, sent);
   co_return ec;
 }
 
@@ -314,9 +398,20 @@ net::awaitable<void> ServeConnection(Stream& stream, const SessionContext& ctx,
       std::string request_id = NewRequestId();
       Response res = co_await Dispatch(ctx, req, request_id);
       // Read after the handler: the drain may have started while it ran.
-      Exchange exchange{std::move(request_id), req.method, started, req.method == "HEAD",
-                        in.keep_alive && !req.body_too_large && !ctx.draining};
-      auto ec = co_await WriteResponse(stream, options, std::move(res), exchange);
+      // A streamed response to HTTP/1.0 ends with the connection.
+      Exchange exchange{
+          std::move(request_id),
+          req.method,
+          started,
+          req.method == "HEAD",
+          in.keep_alive && !req.body_too_large && !ctx.draining && !(in.http10 && res.body_source),
+          in.http10};
+      boost::system::error_code ec;
+      if (res.body_source) {
+        ec = co_await WriteStreamedResponse(stream, ctx, std::move(res), exchange);
+      } else {
+        ec = co_await WriteResponse(stream, options, std::move(res), exchange);
+      }
       state.busy = false;
       if (ec) break;
       if (!exchange.keep_alive) {

@@ -30,8 +30,9 @@ class ReportRenderer {
   virtual std::string RenderHtml(const StoredReport& report, Instant generated_at,
                                  std::string_view pdf_href) const = 0;
 
-  // How many PDFs it renders at once (callers that render many, such as a
-  // bulk download, keep this many in flight).
+  // How many PDFs this renderer renders at once to good effect (a bulk
+  // download renders that many ahead in parallel). 1 for an in-process
+  // renderer that serializes; a pool of render workers returns its size.
   virtual int Parallelism() const { return 1; }
 };
 

@@ -5,6 +5,7 @@
 #include "core/bytes.h"
 #include "core/log.h"
 #include "core/rfc3339.h"
+#include "service/bulk_download.h"
 #include "service/client_info.h"
 
 namespace reportshare::service {
@@ -111,24 +112,63 @@ std::string ReportService::UrlFor(std::string_view token) const {
   return url;
 }
 
+Result<ReportService::MintedLink> ReportService::MintLink(const links::KeyRing& ring,
+                                                          const store::Principal& who, ReportId id,
+                                                          int64_t assessment_id, Instant now,
+                                                          Instant expires_at) const {
+  auto link_id = links::NewLinkId();
+  if (!link_id) return link_id.error();
+  std::string token = links::SignToken(ring, {ring.active().id, *link_id, id, expires_at});
+  return MintedLink{LinkRecord{*link_id, id, who.company_id, ring.active().id, now, expires_at,
+                               std::nullopt, 0, std::nullopt},
+                    ShareResult{*link_id, UrlFor(token), expires_at, id, assessment_id}};
+}
+
 Result<ShareResult> ReportService::Share(const store::Principal& who, ReportId id,
                                          std::chrono::microseconds lifetime) const {
   // The head, not the report: a share never parses the stored body.
   auto head = LoadShareableHead(who, id);
   if (!head) return head.error();
-  auto link_id = links::NewLinkId();
-  if (!link_id) return link_id.error();
-
   auto ring = keys_.Get();
-  Instant now = clock_.Now();
-  links::LinkClaims claims{ring->active().id, *link_id, id, now + lifetime};
-  std::string token = links::SignToken(*ring, claims);
-
-  LinkRecord record{*link_id,     id, who.company_id, ring->active().id, now, claims.expires_at,
-                    std::nullopt, 0,  std::nullopt};
-  RS_RETURN_IF_ERROR(store_.InsertLink(record));
+  const Instant now = clock_.Now();
+  auto minted = MintLink(*ring, who, id, head->assessment_id, now, now + lifetime);
+  if (!minted) return minted.error();
+  RS_RETURN_IF_ERROR(store_.InsertLink(minted->record));
   counters_.links_minted.fetch_add(1, std::memory_order_relaxed);
-  return ShareResult{UrlFor(token), claims.expires_at, id, head->assessment_id};
+  return std::move(minted->result);
+}
+
+Result<std::vector<Result<ShareResult>>> ReportService::ShareMany(
+    const store::Principal& who, const std::vector<ReportId>& ids,
+    std::chrono::microseconds lifetime) const {
+  auto ring = keys_.Get();
+  const Instant now = clock_.Now();
+  std::vector<Result<ShareResult>> entries;
+  std::vector<LinkRecord> records;
+  entries.reserve(ids.size());
+  records.reserve(ids.size());
+  for (ReportId id : ids) {
+    auto head = LoadShareableHead(who, id);
+    if (!head) {
+      Code code = head.error().code();
+      if (code != Code::kNotFound && code != Code::kFailedPrecondition) return head.error();
+      entries.push_back(head.error());
+      continue;
+    }
+    auto minted = MintLink(*ring, who, id, head->assessment_id, now, now + lifetime);
+    if (!minted) return minted.error();
+    records.push_back(std::move(minted->record));
+    entries.push_back(std::move(minted->result));
+  }
+  RS_RETURN_IF_ERROR(store_.InsertLinks(records));
+  counters_.links_minted.fetch_add(records.size(), std::memory_order_relaxed);
+  return entries;
+}
+
+std::unique_ptr<BulkDownload> ReportService::DownloadMany(const store::Principal& who,
+                                                          std::vector<ReportId> ids) const {
+  return std::make_unique<BulkDownload>(*this, who, std::move(ids), renderer_.Parallelism(),
+                                        clock_.Now());
 }
 
 Result<PdfDocument> ReportService::Download(const store::Principal& who, ReportId id) const {

@@ -34,6 +34,7 @@ inline constexpr std::string_view kSharedLinkPath = "/assessments/bp/reports/sha
 inline constexpr std::string_view kLinkPdfHref = "?format=pdf";
 
 struct ShareResult {
+  LinkId link_id;  // the id the links API uses
   std::string signed_url;
   Instant expires_at;
   ReportId report_id;
@@ -71,6 +72,11 @@ struct OpenedLink {
   std::shared_ptr<const std::string> cached;  // the document of `format`, from a cache
 };
 
+// The most report ids one bulk share or bulk download takes (SPEC §6).
+inline constexpr size_t kMaxBulkReports = 1000;
+
+class BulkDownload;
+
 // The use cases behind the HTTP API and the CLI. Knows nothing of HTTP or SQL.
 // Thread-safe: every method may run concurrently (the store, the renderer and
 // the key ring holder are thread-safe; this class holds no mutable state).
@@ -94,6 +100,21 @@ class ReportService {
   // kNotFound (missing or another company's), kFailedPrecondition (not Completed).
   Result<ShareResult> Share(const store::Principal& who, ReportId id,
                             std::chrono::microseconds lifetime) const;
+
+  // Mints one link per id, in order, all recorded in one transaction: each
+  // entry is the link or, for that id alone, kNotFound or kFailedPrecondition
+  // as Share gives. Any other failure (the database) fails the whole call and
+  // records nothing. REQUIRES: lifetime as Share; ids distinct, at most
+  // kMaxBulkReports (checked at the edge).
+  Result<std::vector<Result<ShareResult>>> ShareMany(const store::Principal& who,
+                                                     const std::vector<ReportId>& ids,
+                                                     std::chrono::microseconds lifetime) const;
+
+  // The PDFs of `ids` (as Download gives each), rendered ahead in parallel
+  // (the renderer's Parallelism()) on the stream's own threads and handed out
+  // in order (service/bulk_download.h). Starts rendering at once.
+  std::unique_ptr<BulkDownload> DownloadMany(const store::Principal& who,
+                                             std::vector<ReportId> ids) const;
 
   // The caller's Completed report as a PDF. Errors as Share.
   Result<PdfDocument> Download(const store::Principal& who, ReportId id) const;
@@ -150,6 +171,13 @@ class ReportService {
   Result<StoredReport> LoadShareable(const store::Principal& who, ReportId id) const;
   // The same checks as LoadShareable, on the head alone.
   Result<store::ReportHead> LoadShareableHead(const store::Principal& who, ReportId id) const;
+  // A new link to report `id`: its row (not yet stored) and the share response.
+  struct MintedLink {
+    LinkRecord record;
+    ShareResult result;
+  };
+  Result<MintedLink> MintLink(const links::KeyRing& ring, const store::Principal& who, ReportId id,
+                              int64_t assessment_id, Instant now, Instant expires_at) const;
   std::string UrlFor(std::string_view token) const;
   void Audit(const links::LinkClaims& claims, const Visitor& visitor, int status, Instant at) const;
   // The document of `format` for this report version at `now`, if cached.

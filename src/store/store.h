@@ -96,6 +96,10 @@ class Store {
   // stable `report_link` of GET is inserted on every call).
   virtual Status InsertLink(const LinkRecord& link) = 0;
 
+  // Records minted links as InsertLink does, all in one transaction (a bulk
+  // share): every row or, on failure, none. An empty batch is Ok.
+  virtual Status InsertLinks(const std::vector<LinkRecord>& links) = 0;
+
   // The link with this id, or nullopt.
   virtual Result<std::optional<LinkRecord>> GetLink(const LinkId& id) = 0;
 

@@ -30,6 +30,16 @@ class FaultyRenderer final : public render::ReportRenderer {
   }
   void Heal() { FailPdf(0); }
 
+  // What Parallelism() answers (the inner renderer's until set).
+  void SetParallelism(int n) {
+    core::MutexLock lock(mu_);
+    parallelism_ = n;
+  }
+  int Parallelism() const override {
+    core::MutexLock lock(mu_);
+    return parallelism_ ? parallelism_ : inner_.Parallelism();
+  }
+
   // RenderPdf calls so far, failed ones included.
   int pdf_renders() const {
     core::MutexLock lock(mu_);
@@ -58,6 +68,7 @@ class FaultyRenderer final : public render::ReportRenderer {
   mutable core::Mutex mu_;
   mutable int pdf_renders_ RS_GUARDED_BY(mu_) = 0;
   mutable int pdf_failures_left_ RS_GUARDED_BY(mu_) = 0;
+  int parallelism_ RS_GUARDED_BY(mu_) = 0;  // 0: the inner renderer's
 };
 
 }  // namespace reportshare::test_support

@@ -34,6 +34,7 @@ enum class StoreMethod {
   kGetReportHead,
   kPutReport,
   kInsertLink,
+  kInsertLinks,
   kGetLink,
   kListLinks,
   kRevokeLink,
@@ -48,9 +49,9 @@ inline constexpr size_t kStoreMethodCount = static_cast<size_t>(StoreMethod::kPi
 // The method's name as store.h spells it ("GetReport").
 inline std::string_view StoreMethodName(StoreMethod method) {
   static constexpr std::array<std::string_view, kStoreMethodCount> kNames = {
-      "EnsureCompany",  "InsertApiKey", "FindApiKey", "ListApiKeys", "RevokeApiKey", "GetReport",
-      "GetReportHead",  "PutReport",    "InsertLink", "GetLink",     "ListLinks",    "RevokeLink",
-      "RevokeAllLinks", "RecordOpens",  "ListOpens",  "HasLinks",    "Ping"};
+      "EnsureCompany", "InsertApiKey",   "FindApiKey",  "ListApiKeys", "RevokeApiKey", "GetReport",
+      "GetReportHead", "PutReport",      "InsertLink",  "InsertLinks", "GetLink",      "ListLinks",
+      "RevokeLink",    "RevokeAllLinks", "RecordOpens", "ListOpens",   "HasLinks",     "Ping"};
   return kNames[static_cast<size_t>(method)];
 }
 inline std::ostream& operator<<(std::ostream& os, StoreMethod method) {
@@ -157,6 +158,10 @@ class FaultyStore final : public store::Store {
   Status InsertLink(const LinkRecord& link) override {
     RS_RETURN_IF_ERROR(Enter(StoreMethod::kInsertLink));
     return inner_.InsertLink(link);
+  }
+  Status InsertLinks(const std::vector<LinkRecord>& links) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kInsertLinks));
+    return inner_.InsertLinks(links);
   }
   Result<std::optional<LinkRecord>> GetLink(const LinkId& id) override {
     RS_RETURN_IF_ERROR(Enter(StoreMethod::kGetLink));

@@ -227,6 +227,20 @@ class SqlStore final : public Base {
     return RunInsert(q);
   }
 
+  Status InsertLinks(const std::vector<LinkRecord>& links) override {
+    constexpr std::string_view op = "InsertLinks";
+    if (links.empty()) return Status::Ok();
+    auto conn = pool_.Acquire();
+    Transaction<Connection> tx(*conn, op);
+    RS_RETURN_IF_ERROR(tx.Begin());
+    for (const LinkRecord& link : links) {
+      Query q(*conn, Sql::kInsertLink, op);
+      BindLink(q, link);
+      RS_RETURN_IF_ERROR(RunInsert(q));
+    }
+    return tx.Commit();
+  }
+
   Result<std::optional<LinkRecord>> GetLink(const LinkId& id) override {
     auto conn = pool_.Acquire();
     Query q(*conn, Sql::kGetLink, "GetLink");

@@ -19,6 +19,7 @@
 #include "support/faulty_store.h"
 #include "support/sample_reports.h"
 #include "support/service_fixture.h"
+#include "support/zip_reader.h"
 
 namespace reportshare::http {
 namespace {
@@ -383,9 +384,200 @@ TEST_F(ApiTest, NotCompletedIs409) {
 }
 
 // ---------------------------------------------------------------------------
+// bulk (SPEC §6).
+
+constexpr std::string_view kBulkShare = "/assessments/reports/share";
+constexpr std::string_view kBulkDownload = "/assessments/reports/download";
+
+std::string IdsBody(const std::vector<int64_t>& ids, std::string_view extra = "") {
+  std::string body = R"({"report_ids": [)";
+  for (size_t i = 0; i < ids.size(); ++i) body += (i ? "," : "") + std::to_string(ids[i]);
+  return body + "]" + std::string(extra) + "}";
+}
+
+// Every chunk of a streamed body, joined.
+std::string DrainBody(const Response& res) {
+  EXPECT_TRUE(res.body_source) << "not streamed";
+  if (!res.body_source) return "";
+  std::string all;
+  while (auto chunk = res.body_source->NextChunk()) all += *chunk;
+  return all;
+}
+
+std::vector<std::string> NamesOf(const std::vector<test_support::ZipEntry>& entries) {
+  std::vector<std::string> names;
+  for (const auto& e : entries) names.push_back(e.name);
+  return names;
+}
+
+TEST_F(ApiTest, BulkShareMintsInRequestOrderWithPerIdErrors) {
+  PutA(CompletedReport(318));
+  PutA(PendingReport(319));
+  PutA(CompletedReport(321));
+  ASSERT_TRUE(service_->PutReport(b_, CompletedReport(320)));
+  size_t before = faulty_->call_count();
+  Response res = Handle(AuthA("POST", std::string(kBulkShare),
+                              IdsBody({321, 9999, 319, 320, 318}, R"(, "expiration_hours": 2)")));
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(HeaderOf(res, "Content-Type").value_or(""), "application/json");
+  // One transaction for every link.
+  EXPECT_EQ(faulty_->CallsOf(StoreMethod::kInsertLinks).size(), 1u);
+  EXPECT_TRUE(faulty_->CallsOf(StoreMethod::kInsertLink).empty());
+  EXPECT_GT(faulty_->call_count(), before);
+  json::value v = ParseBody(res);
+  ASSERT_TRUE(v.is_object());
+  EXPECT_EQ(KeysOf(v.get_object()), std::set<std::string>{"links"});
+  const json::array& links = v.at("links").as_array();
+  ASSERT_EQ(links.size(), 5u);
+  for (size_t i : {size_t{0}, size_t{4}}) {
+    const json::object& o = links[i].as_object();
+    EXPECT_EQ(KeysOf(o), (std::set<std::string>{"signed_url", "expires_at", "expiration_hours",
+                                                "report_id", "assessment_id", "link_id"}));
+    EXPECT_EQ(o.at("report_id").to_number<int64_t>(), i == 0 ? 321 : 318);
+    EXPECT_EQ(o.at("expiration_hours").to_number<int64_t>(), 2);
+    EXPECT_EQ(o.at("expires_at").as_string(), core::FormatRfc3339Micros(clock_.Now() + hours(2)));
+    std::string token = TokenOf(std::string(o.at("signed_url").as_string()));
+    links::LinkClaims claims = ClaimsOf(token);
+    EXPECT_EQ(claims.link_id.ToString(), o.at("link_id").as_string());
+    auto stored = StoredLink(claims.link_id);
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->report_id.value, i == 0 ? 321 : 318);
+    // The link opens like a single share's.
+    EXPECT_EQ(Handle(Req("GET", LinkPath(token))).status, 200);
+  }
+  auto expect_error = [&](size_t i, int64_t id, int status, std::string_view message) {
+    SCOPED_TRACE(i);
+    const json::object& o = links[i].as_object();
+    EXPECT_EQ(KeysOf(o), (std::set<std::string>{"report_id", "status", "error"}));
+    EXPECT_EQ(o.at("report_id").to_number<int64_t>(), id);
+    EXPECT_EQ(o.at("status").to_number<int64_t>(), status);
+    EXPECT_EQ(o.at("error").as_string(), message);
+  };
+  expect_error(1, 9999, 404, "report not found");
+  expect_error(2, 319, 409, "report is not Completed (invite_status is Pending)");
+  expect_error(3, 320, 404, "report not found");  // another company's: as if missing
+  EXPECT_EQ(service_->counters().links_minted.load(), 2u);
+}
+
+TEST_F(ApiTest, BulkBodiesAreValidatedBeforeAnyReport) {
+  std::vector<int64_t> too_many(1001);
+  for (size_t i = 0; i < too_many.size(); ++i) too_many[i] = int64_t(i) + 1;
+  const struct {
+    std::string body;
+    std::string message;
+  } cases[] = {
+      {"", "request body is required: send {\"report_ids\": [318, 319]} with 1 to 1000 report ids"},
+      {"[318]",
+       "request body must be a JSON object such as {\"report_ids\": [318, 319]} with 1 to 1000 "
+       "report ids"},
+      {"{\"report_ids\": ",
+       "request body must be a JSON object such as {\"report_ids\": [318, 319]} with 1 to 1000 "
+       "report ids"},
+      {"{}", "report_ids must be an array of 1 to 1000 report ids"},
+      {R"({"report_ids": 318})", "report_ids must be an array of 1 to 1000 report ids"},
+      {R"({"report_ids": null})", "report_ids must be an array of 1 to 1000 report ids"},
+      {R"({"report_ids": []})", "report_ids must hold 1 to 1000 report ids; it holds 0"},
+      {IdsBody(too_many), "report_ids must hold 1 to 1000 report ids; it holds 1001"},
+      {R"({"report_ids": [318, "319"]})",
+       "report_ids[1] must be an integer from 1 to 9223372036854775807"},
+      {R"({"report_ids": [0]})", "report_ids[0] must be an integer from 1 to 9223372036854775807"},
+      {R"({"report_ids": [318, -4]})",
+       "report_ids[1] must be an integer from 1 to 9223372036854775807"},
+      {R"({"report_ids": [318.5]})",
+       "report_ids[0] must be an integer from 1 to 9223372036854775807"},
+      {R"({"report_ids": [9223372036854775808]})",
+       "report_ids[0] must be an integer from 1 to 9223372036854775807"},
+      {R"({"report_ids": [318, 319, 7, 319]})",
+       "report_ids[3] repeats report_ids[1] (319); each report id may appear once"},
+      {R"({"report_ids": [318], "expiration_hours": 30})",
+       "expiration_hours must be a number of hours from 0.25 (15 minutes) to 24"},
+      {R"({"report_ids": [318], "expiration_hours": "2"})",
+       "expiration_hours must be a number of hours from 0.25 (15 minutes) to 24"},
+  };
+  for (std::string_view path : {kBulkShare, kBulkDownload}) {
+    for (const auto& c : cases) {
+      SCOPED_TRACE(std::string(path) + " " + c.body.substr(0, 60));
+      size_t before = faulty_->call_count();
+      Response res = Handle(AuthA("POST", std::string(path), c.body));
+      EXPECT_EQ(ExpectJsonError(res, 400), c.message);
+      EXPECT_FALSE(res.body_source);
+      // Only the key was looked up.
+      EXPECT_EQ(faulty_->MethodsCalled(before), std::vector<StoreMethod>{StoreMethod::kFindApiKey});
+    }
+  }
+}
+
+TEST_F(ApiTest, BulkEndpointsCheckKeyThenSizeAndTakeOnlyPost) {
+  for (std::string_view path : {kBulkShare, kBulkDownload}) {
+    SCOPED_TRACE(path);
+    Request no_key = Req("POST", std::string(path), {}, "not json");
+    EXPECT_EQ(ExpectJsonError(Handle(no_key), 401), "missing apiKey header");
+    Request big = AuthA("POST", std::string(path));
+    big.body_too_large = true;
+    EXPECT_EQ(ExpectJsonError(Handle(big), 413), "request body is larger than 65536 bytes");
+    for (const char* method : {"GET", "HEAD", "PUT", "DELETE"}) {
+      Response res = Handle(AuthA(method, std::string(path)));
+      EXPECT_EQ(res.status, 405);
+      EXPECT_EQ(HeaderOf(res, "Allow").value_or(""), "POST");
+    }
+  }
+}
+
+TEST_F(ApiPdfTest, BulkDownloadStreamsAZipOfTheSinglePdfsAndErrors) {
+  PutA(CompletedReport(318));
+  PutA(PendingReport(319));
+  PutA(CompletedReport(321));
+  ASSERT_TRUE(service_->PutReport(b_, CompletedReport(320)));
+  Response res =
+      Handle(AuthA("POST", std::string(kBulkDownload), IdsBody({321, 9999, 319, 320, 318})));
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(HeaderOf(res, "Content-Type").value_or(""), "application/zip");
+  EXPECT_EQ(HeaderOf(res, "Content-Disposition").value_or(""),
+            "attachment; filename=\"reports.zip\"");
+  EXPECT_EQ(HeaderOf(res, "Cache-Control").value_or(""), "no-store");
+  EXPECT_FALSE(HeaderOf(res, "Content-Length"));
+  std::string zip = DrainBody(res);
+  EXPECT_EQ(zip.rfind("PK\x03\x04", 0), 0u);
+  EXPECT_FALSE(res.body_source->NextChunk());  // stays ended
+  auto entries = test_support::ReadZip(zip);
+  ASSERT_EQ(NamesOf(entries),
+            (std::vector<std::string>{"report-321.pdf", "report-318.pdf", "errors.json"}));
+  for (int64_t id : {321, 318}) {
+    Response single =
+        Handle(AuthA("POST", "/assessments/reports/" + std::to_string(id) + "/download"));
+    ASSERT_EQ(single.status, 200);
+    EXPECT_EQ(entries[id == 321 ? 0 : 1].bytes, single.body) << id;
+    // STORED: the PDF's own bytes are in the archive as they are.
+    EXPECT_NE(zip.find(single.body.substr(0, 4096)), std::string::npos);
+  }
+  EXPECT_EQ(
+      entries[2].bytes,
+      R"([{"report_id":9999,"status":404,"error":"report not found"},)"
+      R"j({"report_id":319,"status":409,"error":"report is not Completed (invite_status is Pending)"},)j"
+      R"({"report_id":320,"status":404,"error":"report not found"}])");
+}
+
+TEST_F(ApiPdfTest, BulkDownloadWithoutErrorsHasNoErrorsJson) {
+  PutA(CompletedReport(318));
+  Response res = Handle(AuthA("POST", std::string(kBulkDownload), IdsBody({318})));
+  auto entries = test_support::ReadZip(DrainBody(res));
+  EXPECT_EQ(NamesOf(entries), std::vector<std::string>{"report-318.pdf"});
+}
+
+// No PDF is rendered: this one also runs under ThreadSanitizer.
+TEST_F(ApiTest, BulkDownloadOfOnlyErrorsIsAZipWithErrorsJson) {
+  Response res = Handle(AuthA("POST", std::string(kBulkDownload), IdsBody({5, 6})));
+  ASSERT_EQ(res.status, 200);
+  auto entries = test_support::ReadZip(DrainBody(res));
+  ASSERT_EQ(NamesOf(entries), std::vector<std::string>{"errors.json"});
+  EXPECT_EQ(entries[0].bytes, R"([{"report_id":5,"status":404,"error":"report not found"},)"
+                              R"({"report_id":6,"status":404,"error":"report not found"}])");
+}
+
+// ---------------------------------------------------------------------------
 // share.
 
-TEST_F(ApiTest, ShareResponseHasTheFiveFields) {
+TEST_F(ApiTest, ShareResponseHasTheFiveFieldsAndLinkId) {
   PutA(CompletedReport(318));
   Instant minted = clock_.Now();
   Response res = Handle(AuthA("POST", "/assessments/reports/318/share"));
@@ -395,8 +587,9 @@ TEST_F(ApiTest, ShareResponseHasTheFiveFields) {
   ASSERT_TRUE(v.is_object());
   const json::object& o = v.get_object();
   EXPECT_EQ(KeysOf(o), (std::set<std::string>{"signed_url", "expires_at", "expiration_hours",
-                                              "report_id", "assessment_id"}));
+                                              "report_id", "assessment_id", "link_id"}));
   std::string url(o.at("signed_url").as_string());
+  EXPECT_EQ(o.at("link_id").as_string(), ClaimsOf(TokenOf(url)).link_id.ToString());
   EXPECT_EQ(url.rfind("https://reports.example.com/assessments/bp/reports/shared/", 0), 0u) << url;
   EXPECT_EQ(o.at("expires_at").as_string(), core::FormatRfc3339Micros(minted + hours(1)));
   EXPECT_EQ(o.at("expires_at").as_string(), "2025-07-10T10:00:00.000000Z");
@@ -1036,6 +1229,8 @@ TEST_F(ApiFaultPdfTest, EveryStoreCallOfEveryEndpointFailsAs503) {
       {AuthA("POST", "/assessments/reports/318/share"),
        {M::kFindApiKey, M::kGetReportHead, M::kInsertLink}},
       {AuthA("POST", "/assessments/reports/318/download"), {M::kFindApiKey, M::kGetReport}},
+      {AuthA("POST", "/assessments/reports/share", R"({"report_ids": [318, 9999]})"),
+       {M::kFindApiKey, M::kGetReportHead, M::kGetReportHead, M::kInsertLinks}},
       {AuthA("GET", "/assessments/report/318"),
        {M::kFindApiKey, M::kGetReport, M::kGetLink, M::kInsertLink}},
       {AuthA("GET", "/assessments/report/318"), {M::kFindApiKey, M::kGetReport, M::kGetLink}},
@@ -1095,6 +1290,48 @@ TEST_F(ApiFaultPdfTest, EveryStoreCallOfEveryEndpointFailsAs503) {
   for (const std::string& secret : {key_a_, key_b_, token, revoked_token}) {
     EXPECT_FALSE(Contains(logged, secret)) << logged;
   }
+}
+
+TEST_F(ApiFaultPdfTest, BulkDownloadFailsWholeBeforeStreamingAndPerIdAfter) {
+  PutA(CompletedReport(318));
+  PutA(CompletedReport(319));
+  PutA(CompletedReport(320));
+  const std::string body = IdsBody({318, 319, 320});
+  // Authentication is before the stream: an ordinary 503.
+  faulty_->FailMethod(StoreMethod::kFindApiKey, 1);
+  Response before = Handle(AuthA("POST", std::string(kBulkDownload), body));
+  ExpectUnavailable(before);
+  EXPECT_FALSE(before.body_source);
+
+  // The database goes away at the second report: that one and the rest are
+  // 503 entries, and the store is not asked again once it failed.
+  size_t first = faulty_->call_count();
+  faulty_->FailCall(3, 100);  // FindApiKey, GetReport(318), then GetReport(319) fails
+  Response res = Handle(AuthA("POST", std::string(kBulkDownload), body));
+  ASSERT_EQ(res.status, 200);
+  auto entries = test_support::ReadZip(DrainBody(res));
+  faulty_->Heal();
+  EXPECT_EQ(faulty_->MethodsCalled(first),
+            (std::vector<StoreMethod>{StoreMethod::kFindApiKey, StoreMethod::kGetReport,
+                                      StoreMethod::kGetReport}));
+  ASSERT_EQ(NamesOf(entries), (std::vector<std::string>{"report-318.pdf", "errors.json"}));
+  EXPECT_EQ(entries[1].bytes, R"([{"report_id":319,"status":503,"error":"database unavailable"},)"
+                              R"({"report_id":320,"status":503,"error":"database unavailable"}])");
+  ExpectNoSecret(res);
+}
+
+TEST_F(ApiFaultPdfTest, BulkDownloadRenderFailureIsA503EntryWithoutTheRenderersMessage) {
+  PutA(CompletedReport(318));
+  PutA(CompletedReport(319));
+  faulty_renderer_->FailPdf(1);
+  Response res = Handle(AuthA("POST", std::string(kBulkDownload), IdsBody({318, 319})));
+  std::string zip = DrainBody(res);
+  auto entries = test_support::ReadZip(zip);
+  ASSERT_EQ(NamesOf(entries), (std::vector<std::string>{"report-319.pdf", "errors.json"}));
+  EXPECT_EQ(
+      entries[1].bytes,
+      R"([{"report_id":318,"status":503,"error":"the PDF could not be rendered; try again later"}])");
+  EXPECT_FALSE(Contains(zip, test_support::FaultyRenderer::kFailureMessage));
 }
 
 TEST_F(ApiFaultTest, ReadyzIs503WhenTheDatabaseIsDown) {

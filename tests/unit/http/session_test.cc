@@ -729,5 +729,160 @@ TEST_F(SessionTest, HandlersRunOnTheWorkersUnlessInline) {
   EXPECT_EQ(ParseResponses(c.Received()).size(), 2u);
 }
 
+// A streamed body: the chunks given, then the end, recording the thread of
+// every call and of its destruction.
+class TestSource final : public BodySource {
+ public:
+  struct Log {
+    core::Mutex mu;
+    std::vector<std::thread::id> calls RS_GUARDED_BY(mu);
+    std::optional<std::thread::id> destroyed_on RS_GUARDED_BY(mu);
+    size_t Calls() {
+      core::MutexLock lock(mu);
+      return calls.size();
+    }
+  };
+  // `endless`: every call yields another chunk of 1000 bytes.
+  TestSource(std::vector<std::string> chunks, std::shared_ptr<Log> log, bool endless = false)
+      : chunks_(std::move(chunks)), log_(std::move(log)), endless_(endless) {}
+  ~TestSource() override {
+    core::MutexLock lock(log_->mu);
+    log_->destroyed_on = std::this_thread::get_id();
+  }
+  std::optional<std::string> NextChunk() override {
+    {
+      core::MutexLock lock(log_->mu);
+      log_->calls.push_back(std::this_thread::get_id());
+    }
+    if (endless_) return std::string(1000, 'x');
+    if (next_ == chunks_.size()) return std::nullopt;
+    return chunks_[next_++];
+  }
+
+ private:
+  std::vector<std::string> chunks_;
+  size_t next_ = 0;
+  std::shared_ptr<Log> log_;
+  bool endless_;
+};
+
+class SessionStreamTest : public SessionTest {
+ protected:
+  SessionStreamTest() {
+    handler = [this](const Request& req) {
+      if (req.target != "/stream") return Handle(req);
+      Response res;
+      res.SetHeader("Content-Type", "application/zip");
+      res.route = "stream";
+      res.body_source =
+          std::make_shared<TestSource>(std::vector<std::string>{"abc", "", "defg"}, log, endless);
+      return res;
+    };
+  }
+  ~SessionStreamTest() override {
+    guard.reset();
+    if (worker.joinable()) worker.join();
+  }
+
+  std::shared_ptr<TestSource::Log> log = std::make_shared<TestSource::Log>();
+  bool endless = false;
+  net::io_context workers;
+  net::executor_work_guard<net::io_context::executor_type> guard = net::make_work_guard(workers);
+  std::thread worker{[this] { workers.run(); }};
+  SessionContext with_workers{options, handler, workers.get_executor(), draining};
+};
+
+TEST_F(SessionStreamTest, BodySourceIsSentChunkedFromTheWorkersThenTheNextRequest) {
+  TestConnection c;
+  c.Send("POST /stream HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n" + std::string(kGetClose));
+  c.client.close();
+  c.Start(with_workers);
+  ASSERT_TRUE(c.RunToEnd());
+  std::string out = c.Received();
+  EXPECT_NE(out.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("Content-Length"), out.rfind("Content-Length")) << "only the echo's";
+  // The empty chunk is skipped: an empty chunk would end the body.
+  EXPECT_NE(out.find("\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n"), std::string::npos) << out;
+  auto responses = ParseResponses(out);
+  ASSERT_EQ(responses.size(), 2u);
+  EXPECT_EQ(responses[0].body(), "abcdefg");
+  EXPECT_TRUE(responses[0].keep_alive());
+  EXPECT_EQ(responses[1].body(), "GET /a  192.0.2.7");
+  {
+    core::MutexLock lock(log->mu);
+    ASSERT_EQ(log->calls.size(), 4u);
+    for (auto id : log->calls) EXPECT_EQ(id, worker.get_id());
+    EXPECT_EQ(log->destroyed_on, worker.get_id());
+  }
+  auto access = sink->OnChannel("access");
+  ASSERT_EQ(access.size(), 2u);
+  EXPECT_EQ(access[0].Field("route").value_or(""), "stream");
+  EXPECT_EQ(access[0].Field("bytes").value_or(""), "7");
+}
+
+TEST_F(SessionStreamTest, Http10GetsTheStreamUnchunkedEndedByTheClose) {
+  TestConnection c;
+  c.Send("POST /stream HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n");
+  c.client.close();
+  c.Start(with_workers);
+  ASSERT_TRUE(c.RunToEnd());
+  EXPECT_TRUE(c.server.closed());
+  std::string out = c.Received();
+  EXPECT_EQ(out.find("Transfer-Encoding"), std::string::npos) << out;
+  EXPECT_NE(out.find("Connection: close\r\n"), std::string::npos) << out;
+  EXPECT_EQ(out.substr(out.size() - 11), "\r\n\r\nabcdefg") << out;
+}
+
+TEST_F(SessionStreamTest, HeadOfAStreamedResponseSendsTheHeaderOnly) {
+  TestConnection c;
+  c.Send("HEAD /stream HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  c.client.close();
+  c.Start(with_workers);
+  ASSERT_TRUE(c.RunToEnd());
+  std::string out = c.Received();
+  EXPECT_NE(out.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << out;
+  EXPECT_EQ(out.substr(out.size() - 4), "\r\n\r\n") << out;
+  EXPECT_EQ(out.find("abc"), std::string::npos);
+  EXPECT_EQ(log->Calls(), 0u);
+  core::MutexLock lock(log->mu);
+  EXPECT_TRUE(log->destroyed_on);
+}
+
+TEST_F(SessionStreamTest, ClientGoneMidStreamStopsPullingAndDropsTheSource) {
+  endless = true;
+  beast::test::fail_count fc(3);  // the header, one chunk, then the write fails
+  TestConnection c;
+  c.server.FailWrites(&fc);
+  c.Send("POST /stream HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+  c.Start(with_workers);
+  ASSERT_TRUE(c.RunToEnd());
+  EXPECT_TRUE(c.server.closed());
+  EXPECT_FALSE(c.server.wrote_after_failure());
+  EXPECT_EQ(log->Calls(), 2u);
+  {
+    core::MutexLock lock(log->mu);
+    EXPECT_EQ(log->destroyed_on, worker.get_id());
+  }
+  auto access = sink->OnChannel("access");
+  ASSERT_EQ(access.size(), 1u);
+  EXPECT_EQ(access[0].Field("bytes").value_or(""), "1000");
+}
+
+TEST_F(SessionStreamTest, StalledReaderIsCutOffByTheWriteTimeoutPerChunk) {
+  endless = true;
+  options.write_timeout = 50ms;
+  TestConnection c;
+  c.server.StallWritesAfter(5000);
+  c.Send("POST /stream HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+  c.Start(with_workers);
+  auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(c.RunToEnd());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  EXPECT_TRUE(c.server.closed());
+  EXPECT_LE(log->Calls(), 6u);
+  core::MutexLock lock(log->mu);
+  EXPECT_TRUE(log->destroyed_on);
+}
+
 }  // namespace
 }  // namespace reportshare::http

@@ -8,13 +8,16 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "core/log.h"
 #include "core/rfc3339.h"
 #include "links/key_ring.h"
 #include "links/token.h"
+#include "service/bulk_download.h"
 #include "support/capturing_log_sink.h"
+#include "support/eventually.h"
 #include "support/fake_clock.h"
 #include "support/service_fixture.h"
 
@@ -896,6 +899,117 @@ TEST_F(ReportServiceTest, RevokeAllOnReportWithoutLinksIsZero) {
 TEST_F(ReportServiceTest, ReadyWhenDatabaseAnswers) { EXPECT_TRUE(service_->Ready().ok()); }
 
 TEST_F(ReportServiceTest, PublicBaseUrlIsKept) { EXPECT_EQ(service_->public_base_url(), kBaseUrl); }
+
+// ---------------------------------------------------------------------------
+// Bulk download: rendering ahead in a bounded window.
+
+class BulkDownloadPdfTest : public ServiceFixture {
+ protected:
+  std::vector<ReportId> PutCompleted(int n) {
+    std::vector<ReportId> ids;
+    for (int i = 0; i < n; ++i) {
+      PutA(CompletedReport(400 + i));
+      ids.push_back(ReportId{400 + i});
+    }
+    return ids;
+  }
+};
+
+TEST_F(BulkDownloadPdfTest, RendersAtMostTheRenderersParallelismAheadAndHandsOutInOrder) {
+  std::vector<ReportId> ids = PutCompleted(5);
+  faulty_renderer_->SetParallelism(2);
+  auto bulk = service_->DownloadMany(a_, ids);
+  ASSERT_EQ(bulk->size(), 5u);
+  // Rendering starts at once, two at a time, and waits for the consumer.
+  EXPECT_TRUE(test_support::Eventually([&] { return faulty_renderer_->pdf_renders() == 2; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(faulty_renderer_->pdf_renders(), 2);
+  for (ReportId id : ids) {
+    auto item = bulk->Next();
+    ASSERT_TRUE(item);
+    EXPECT_EQ(item->report_id, id);
+    ASSERT_TRUE(item->pdf) << item->pdf.error().message();
+    EXPECT_EQ(item->pdf->filename, "report-" + std::to_string(id.value) + ".pdf");
+    EXPECT_EQ(item->pdf->bytes.rfind("%PDF-", 0), 0u);
+    EXPECT_LE(faulty_renderer_->pdf_renders(), static_cast<int>(id.value - 400) + 3);
+  }
+  EXPECT_FALSE(bulk->Next());
+  EXPECT_EQ(faulty_renderer_->pdf_renders(), 5);
+}
+
+TEST_F(BulkDownloadPdfTest, DestroyingItMidwayStartsNoFurtherRender) {
+  std::vector<ReportId> ids = PutCompleted(6);
+  auto bulk = service_->DownloadMany(a_, ids);
+  ASSERT_TRUE(bulk->Next());
+  bulk.reset();  // the client went away: joins the thread
+  int renders = faulty_renderer_->pdf_renders();
+  EXPECT_LE(renders, 2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(faulty_renderer_->pdf_renders(), renders);
+}
+
+TEST_F(BulkDownloadPdfTest, PerIdErrorsKeepTheirPlace) {
+  PutA(CompletedReport(318));
+  PutA(PendingReport(319));
+  ASSERT_TRUE(service_->PutReport(b_, CompletedReport(320)));
+  faulty_renderer_->SetParallelism(3);
+  auto bulk = service_->DownloadMany(a_, {ReportId{320}, ReportId{318}, ReportId{319}});
+  auto foreign = bulk->Next();
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ(foreign->pdf.error(), Status::NotFound("report not found"));
+  auto ok = bulk->Next();
+  ASSERT_TRUE(ok && ok->pdf);
+  EXPECT_EQ(ok->report_id, ReportId{318});
+  auto pending = bulk->Next();
+  ASSERT_TRUE(pending);
+  EXPECT_EQ(pending->pdf.error().code(), Code::kFailedPrecondition);
+  EXPECT_FALSE(bulk->Next());
+}
+
+// Renders nothing (every id is missing or another company's), so the threads
+// and the window run under ThreadSanitizer too.
+TEST_F(ReportServiceTest, BulkDownloadOfErrorsOnlyKeepsOrderAcrossItsThreads) {
+  ASSERT_TRUE(service_->PutReport(b_, CompletedReport(320)));
+  faulty_renderer_->SetParallelism(3);
+  std::vector<ReportId> ids;
+  for (int64_t i = 1; i <= 30; ++i) ids.push_back(ReportId{i == 7 ? 320 : 1000 + i});
+  auto bulk = service_->DownloadMany(a_, ids);
+  for (ReportId id : ids) {
+    auto item = bulk->Next();
+    ASSERT_TRUE(item);
+    EXPECT_EQ(item->report_id, id);
+    ASSERT_FALSE(item->pdf);
+    EXPECT_EQ(item->pdf.error(), Status::NotFound("report not found"));
+  }
+  EXPECT_FALSE(bulk->Next());
+  EXPECT_EQ(faulty_->CallsOf(StoreMethod::kGetReport).size(), 30u);
+
+  // Dropped half-way: the threads stop and are joined.
+  auto dropped = service_->DownloadMany(a_, ids);
+  ASSERT_TRUE(dropped->Next());
+  dropped.reset();
+  EXPECT_EQ(faulty_renderer_->pdf_renders(), 0);
+}
+
+TEST_F(ReportServiceTest, ShareManyRecordsNothingWhenTheBatchInsertFails) {
+  PutA(CompletedReport(318));
+  PutA(CompletedReport(319));
+  faulty_->FailMethod(StoreMethod::kInsertLinks, 1);
+  auto failed = service_->ShareMany(a_, {ReportId{318}, ReportId{319}}, hours(1));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error(), store::DatabaseUnavailable());
+  EXPECT_EQ(service_->counters().links_minted.load(), 0u);
+  auto links = store_->ListLinks(a_.company_id, ReportId{318});
+  ASSERT_TRUE(links);
+  EXPECT_TRUE(links->empty());
+
+  auto shared = service_->ShareMany(a_, {ReportId{319}, ReportId{318}}, hours(1));
+  ASSERT_TRUE(shared);
+  ASSERT_EQ(shared->size(), 2u);
+  EXPECT_EQ((*shared)[0]->report_id, ReportId{319});
+  EXPECT_EQ(ClaimsOf(TokenOf((*shared)[1]->signed_url)).link_id, (*shared)[1]->link_id);
+  EXPECT_EQ(service_->counters().links_minted.load(), 2u);
+}
 
 }  // namespace
 }  // namespace reportshare::service

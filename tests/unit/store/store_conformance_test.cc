@@ -488,6 +488,34 @@ TEST_P(StoreConformanceTest, InsertingAnExistingLinkIdIsANoOp) {
   EXPECT_EQ(links->size(), 1u);
 }
 
+TEST_P(StoreConformanceTest, InsertLinksRecordsABatchOrNothing) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  EXPECT_OK(s.InsertLinks({}));
+  ASSERT_OK(s.InsertLink(MakeLink(1, acme, ReportId{318}, At(100))));
+  // An existing id in the batch is a no-op, as for InsertLink.
+  ASSERT_OK(s.InsertLinks({MakeLink(2, acme, ReportId{318}, At(200)),
+                           MakeLink(1, acme, ReportId{318}, At(500)),
+                           MakeLink(3, acme, ReportId{319}, At(300))}));
+  Result<std::vector<LinkRecord>> links = s.ListLinks(acme, ReportId{318});
+  ASSERT_OK(links);
+  ASSERT_EQ(links->size(), 2u);
+  EXPECT_EQ((*links)[0].link_id, MakeLinkId(2));
+  EXPECT_EQ((*links)[1].created_at, At(100));
+  Result<std::optional<LinkRecord>> third = s.GetLink(MakeLinkId(3));
+  ASSERT_OK(third);
+  ASSERT_TRUE(third->has_value());
+  EXPECT_EQ((*third)->report_id, ReportId{319});
+
+  // A row that cannot be inserted (an unknown company) rolls the batch back.
+  Status bad = s.InsertLinks({MakeLink(4, acme, ReportId{318}, At(400)),
+                              MakeLink(5, CompanyId{987654}, ReportId{1}, At(400))});
+  EXPECT_FALSE(bad.ok());
+  Result<std::optional<LinkRecord>> rolled_back = s.GetLink(MakeLinkId(4));
+  ASSERT_OK(rolled_back);
+  EXPECT_FALSE(rolled_back->has_value());
+}
+
 TEST_P(StoreConformanceTest, RevokeOneTwiceAndAll) {
   Store& s = *this->store_;
   CompanyId acme = this->Company("acme");
