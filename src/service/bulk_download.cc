@@ -49,7 +49,7 @@ void BulkDownload::Work() {
     Result<PdfDocument> pdf = store::DatabaseUnavailable();
     if (!skip) {
       try {
-        pdf = service_.Download(who_, ids_[i]);
+        pdf = service_.Download(who_, ids_[i], ReportService::CacheFill::kLookUpOnly);
       } catch (const std::exception& e) {
         // A bug in one render fails that entry, not the process.
         core::LogError("service", "bulk download render threw",

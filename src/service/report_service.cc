@@ -171,10 +171,11 @@ std::unique_ptr<BulkDownload> ReportService::DownloadMany(const store::Principal
                                         clock_.Now());
 }
 
-Result<PdfDocument> ReportService::Download(const store::Principal& who, ReportId id) const {
+Result<PdfDocument> ReportService::Download(const store::Principal& who, ReportId id,
+                                            CacheFill fill) const {
   auto stored = LoadShareable(who, id);
   if (!stored) return stored.error();
-  return RenderPdf(*stored);
+  return RenderPdf(*stored, fill);
 }
 
 Result<ReportWithLink> ReportService::GetReport(const store::Principal& who, ReportId id) const {
@@ -289,7 +290,7 @@ Result<OpenedLink> ReportService::OpenLink(std::string_view token, const Visitor
   return OpenedLink{*claims, std::move(**stored), nullptr};
 }
 
-Result<PdfDocument> ReportService::RenderPdf(const StoredReport& report) const {
+Result<PdfDocument> ReportService::RenderPdf(const StoredReport& report, CacheFill fill) const {
   const ReportId id = report.report.report_id;
   if (pdf_cache_) {
     if (auto cached = pdf_cache_->Get(id, report.version)) {
@@ -300,7 +301,9 @@ Result<PdfDocument> ReportService::RenderPdf(const StoredReport& report) const {
   auto bytes = renderer_.RenderPdf(report, clock_.Now());
   if (!bytes) return bytes.error();
   counters_.pdfs_rendered.fetch_add(1, std::memory_order_relaxed);
-  if (pdf_cache_) pdf_cache_->Put(id, report.version, std::make_shared<const std::string>(*bytes));
+  if (pdf_cache_ && fill == CacheFill::kFill) {
+    pdf_cache_->Put(id, report.version, std::make_shared<const std::string>(*bytes));
+  }
   return PdfDocument{std::move(*bytes), PdfFilename(id)};
 }
 

@@ -110,14 +110,20 @@ class ReportService {
                                                      const std::vector<ReportId>& ids,
                                                      std::chrono::microseconds lifetime) const;
 
-  // The PDFs of `ids` (as Download gives each), rendered ahead in parallel
+  // The PDFs of `ids` (as Download gives each, from the PDF cache when there,
+  // without filling it), rendered ahead in parallel
   // (the renderer's Parallelism()) on the stream's own threads and handed out
   // in order (service/bulk_download.h). Starts rendering at once.
   std::unique_ptr<BulkDownload> DownloadMany(const store::Principal& who,
                                              std::vector<ReportId> ids) const;
 
-  // The caller's Completed report as a PDF. Errors as Share.
-  Result<PdfDocument> Download(const store::Principal& who, ReportId id) const;
+  // The caller's Completed report as a PDF. Errors as Share. With kLookUpOnly
+  // a PDF rendered here is not added to the cache (a bulk download: a
+  // thousand PDFs asked for once must not evict the ones links keep asking
+  // for, nor grow the server by the cache's whole budget).
+  enum class CacheFill { kFill, kLookUpOnly };
+  Result<PdfDocument> Download(const store::Principal& who, ReportId id,
+                               CacheFill fill = CacheFill::kFill) const;
 
   // The caller's report and, when Completed, its stable report_link.
   Result<ReportWithLink> GetReport(const store::Principal& who, ReportId id) const;
@@ -138,7 +144,8 @@ class ReportService {
   }
 
   // PDF of a report, from the cache when this version was rendered before.
-  Result<PdfDocument> RenderPdf(const StoredReport& report) const;
+  Result<PdfDocument> RenderPdf(const StoredReport& report,
+                                CacheFill fill = CacheFill::kFill) const;
   // HTML page of an opened link's report, with a PDF link to `pdf_href`.
   std::string RenderHtml(const StoredReport& report, std::string_view pdf_href) const;
   // The documents of an opened link: from `link.cached` when it is set, else

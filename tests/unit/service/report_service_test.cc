@@ -937,6 +937,28 @@ TEST_F(BulkDownloadPdfTest, RendersAtMostTheRenderersParallelismAheadAndHandsOut
   EXPECT_EQ(faulty_renderer_->pdf_renders(), 5);
 }
 
+TEST_F(BulkDownloadPdfTest, ReadsThePdfCacheButDoesNotFillIt) {
+  std::vector<ReportId> ids = PutCompleted(2);
+  PdfCache cache(1 << 20);
+  ReportService cached(*faulty_, *faulty_renderer_, *keys_, clock_, kBaseUrl, &cache);
+  auto single = cached.Download(a_, ids[0]);  // fills the cache
+  ASSERT_TRUE(single);
+  ASSERT_EQ(faulty_renderer_->pdf_renders(), 1);
+  auto bulk = cached.DownloadMany(a_, ids);
+  for (ReportId id : ids) {
+    auto item = bulk->Next();
+    ASSERT_TRUE(item && item->pdf) << id.value;
+    if (id == ids[0]) {
+      EXPECT_EQ(item->pdf->bytes, single->bytes);
+    }
+  }
+  bulk.reset();
+  EXPECT_EQ(faulty_renderer_->pdf_renders(), 2);  // ids[0] came from the cache
+  EXPECT_EQ(cache.entries(), 1u);                 // ids[1] was not added
+  ASSERT_TRUE(cached.Download(a_, ids[1]));
+  EXPECT_EQ(faulty_renderer_->pdf_renders(), 3);
+}
+
 TEST_F(BulkDownloadPdfTest, DestroyingItMidwayStartsNoFurtherRender) {
   std::vector<ReportId> ids = PutCompleted(6);
   auto bulk = service_->DownloadMany(a_, ids);
