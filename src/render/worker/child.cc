@@ -21,13 +21,16 @@ int RunRenderWorker(int fd) {
   std::signal(SIGTERM, SIG_IGN);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // Subsetting a large font (CJK) allocates tens of MiB for a moment. A fixed
+  // mmap threshold makes such blocks mappings of their own, returned to the
+  // system when freed, instead of heap that stays resident (glibc raises the
+  // threshold by itself after the first big free otherwise).
+  ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  ::mallopt(M_TRIM_THRESHOLD, 4 << 20);
   WarmUpRenderThread();
   std::unique_ptr<ReportRenderer> renderer = MakeBasicRenderer();
   if (!WriteFrame(fd, "").ok()) return 1;  // ready
   while (true) {
-    // Subsetting a large font (CJK) allocates tens of MiB for a moment; give
-    // them back between renders rather than keep them resident.
-    ::malloc_trim(0);
     auto frame = ReadFrame(fd, kMaxRequestBytes);
     if (!frame) return frame.error().code() == Code::kNotFound ? 0 : 1;
     auto request = DecodeRequest(*frame);
