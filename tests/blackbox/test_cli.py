@@ -136,6 +136,18 @@ class KeysCliTest(CliBase):
         for flag in ("--listen", "--db", "--public-url", "--threads", "--demo"):
             self.assertIn(flag, text, "serve --help should document %s" % flag)
 
+    def test_render_worker_is_internal(self):
+        # Not listed in --help; run by hand (no socket on fd 3) it says who
+        # starts it and fails, instead of waiting or rendering.
+        top = run_cli(["--help"], timeout=10)
+        self.assertNotIn("render-worker", (top.stdout + top.stderr).decode())
+        proc = run_cli(["render-worker"], timeout=10)
+        self.assertEqual(proc.returncode, 2, cli_describe(proc))
+        self.assertIn("reportshare serve", proc.stderr.decode())
+        text = (run_cli(["serve", "--help"]).stdout).decode()
+        for flag in ("--render-workers", "--render-timeout"):
+            self.assertIn(flag, text, "serve --help should document %s" % flag)
+
     def test_unknown_subcommand_and_option_fail(self):
         for args in (["frobnicate"], ["serve", "--no-such-flag"], ["keys", "create"]):
             with self.subTest(args=args):

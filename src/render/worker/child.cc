@@ -2,9 +2,11 @@
 
 #include <malloc.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
 
 #include "core/log.h"
 #include "render/renderer.h"
@@ -13,6 +15,13 @@
 namespace reportshare::render::worker {
 
 int RunRenderWorker(int fd) {
+  int type = 0;
+  socklen_t size = sizeof type;
+  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &size) != 0) {
+    std::fprintf(stderr,
+                 "render-worker is started by `reportshare serve`, with its socket on fd %d\n", fd);
+    return 2;
+  }
   // Die with the server, whatever kills it; and if it is already gone (we
   // were reparented before the call), stop now.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
