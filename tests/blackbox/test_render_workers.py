@@ -4,8 +4,10 @@ JSON) and is replaced, and a render that lost its fonts is never served or
 cached (issue: broken PDFs after a descriptor storm)."""
 
 import os
+import resource
 import shutil
 import signal
+import socket
 import tempfile
 import time
 import unittest
@@ -184,6 +186,73 @@ class LostFontsTest(harness.ServerTestCase):
         link_pdf = self.open_link(token, query="?format=pdf")
         self.assertStatus(link_pdf, 200)
         self.assertIn(FONT_FILE_MARK, link_pdf.body)
+
+
+class ConnectionStormAtStartupTest(harness.ServerTestCase):
+    """Issue 10's probe: a server with few descriptors, flooded with
+    connections right after its "listening" line, while its render workers
+    warm up their fonts. Before the workers, the server's own renders lost
+    their fonts (every glyph a box) and cached such PDFs for everyone."""
+
+    NOFILE = 256
+
+    @classmethod
+    def setUpClass(cls):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        # The server (and its workers) inherit the lowered limit; this test
+        # process gets its own back at once.
+        cls.flood = []
+        resource.setrlimit(resource.RLIMIT_NOFILE, (cls.NOFILE, hard))
+        try:
+            cls.server = harness.Server()
+            cls.key_a = cls.server.create_key(cls.company_a)
+            cls.key_b = cls.server.create_key(cls.company_b)
+            cls.server.start(cls.server_args)
+        except BaseException:
+            cls.server.cleanup()
+            raise
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        # The storm lasts through the workers' font warm-up, then ends: the
+        # old failure outlived it (a font map that failed to load stayed so).
+        cls.flood_now()
+        time.sleep(1.5)
+        cls.flood_count = len(cls.flood)
+        for s in cls.flood:
+            s.close()
+        cls.flood = []
+        # The server drains the closed flood from its accept queue first.
+        def answers():
+            try:
+                return cls.server.request("GET", "/healthz", timeout=2).status == 200
+            except OSError:
+                return False
+        cls.recovered = wait_for(answers, 20)
+        cls.put_report(make_report(318, name="Priya Raman"))
+
+    @classmethod
+    def flood_now(cls):
+        for _ in range(cls.NOFILE + 150):
+            try:
+                cls.flood.append(socket.create_connection(("127.0.0.1", cls.server.port), timeout=2))
+            except OSError:
+                break
+
+    @classmethod
+    def tearDownClass(cls):
+        for s in cls.flood:
+            s.close()
+        super().tearDownClass()
+
+    def test_pdfs_keep_their_fonts_through_the_storm(self):
+        self.assertGreater(self.flood_count, self.NOFILE, "the flood did not exceed the limit")
+        self.assertTrue(self.recovered, "the server did not answer /healthz after the storm")
+        for _ in range(3):
+            resp = self.call("POST", "/assessments/reports/318/download")
+            self.assertStatus(resp, 200)
+            self.assertIn(FONT_FILE_MARK, resp.body)
+        self.assertNotIn("Pango-WARNING", self.server.stderr())
+        self.assertNotIn("lost its fonts", self.server.stderr())
 
 
 if __name__ == "__main__":
