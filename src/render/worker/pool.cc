@@ -1,7 +1,6 @@
 #include "render/worker/pool.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -24,7 +23,7 @@ extern char** environ;
 namespace reportshare::render::worker {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = FrameClock;
 
 struct Worker {
   pid_t pid = -1;
@@ -32,48 +31,6 @@ struct Worker {
   bool ready = false;  // its ready frame was read
   bool alive() const { return pid > 0; }
 };
-
-// Waits until `fd` is ready for `events` or `deadline` passes.
-Status WaitFor(int fd, short events, Clock::time_point deadline) {
-  while (true) {
-    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return Status::Unavailable("timed out");
-    pollfd p{fd, events, 0};
-    int n = ::poll(&p, 1, static_cast<int>(left));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::Internal("poll failed");
-    if (n > 0) return Status::Ok();
-  }
-}
-
-Status SendAll(int fd, std::string_view bytes, Clock::time_point deadline) {
-  while (!bytes.empty()) {
-    ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      bytes.remove_prefix(static_cast<size_t>(n));
-    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      if (Status s = WaitFor(fd, POLLOUT, deadline); !s.ok()) return s;
-    } else {
-      return Status::Internal("the worker closed its socket");
-    }
-  }
-  return Status::Ok();
-}
-
-Status ReceiveAll(int fd, char* out, size_t size, Clock::time_point deadline) {
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n = ::read(fd, out + done, size - done);
-    if (n > 0) {
-      done += static_cast<size_t>(n);
-    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      if (Status s = WaitFor(fd, POLLIN, deadline); !s.ok()) return s;
-    } else {
-      return Status::Internal("the worker exited");
-    }
-  }
-  return Status::Ok();
-}
 
 // "exit status 1", "killed by signal 11".
 std::string DescribeExit(int wstatus) {
@@ -203,10 +160,11 @@ class WorkerPool final : public ReportRenderer {
   // start-up is not counted against the render's time limit.
   static Status AwaitReady(Worker& w) {
     if (w.ready) return Status::Ok();
-    unsigned char header[4];
-    Status s = ReceiveAll(w.fd, reinterpret_cast<char*>(header), 4, Clock::now() + kStartupLimit);
-    if (!s.ok()) return s.code() == Code::kUnavailable ? Status::Unavailable("did not start") : s;
-    if (FrameLength(header) != 0) return Status::Internal("no ready frame");
+    auto frame = ReadFrame(w.fd, 0, Clock::now() + kStartupLimit);
+    if (!frame) {
+      return frame.error().code() == Code::kUnavailable ? Status::Unavailable("did not start")
+                                                        : frame.error();
+    }
     w.ready = true;
     return Status::Ok();
   }
@@ -214,20 +172,13 @@ class WorkerPool final : public ReportRenderer {
   Result<std::string> Exchange(Worker& w, std::string_view request) const {
     if (Status s = AwaitReady(w); !s.ok()) return s;
     const auto deadline = Clock::now() + options_.timeout;
-    if (Status s = SendAll(w.fd, FrameHeader(request.size()), deadline); !s.ok()) return s;
-    if (Status s = SendAll(w.fd, request, deadline); !s.ok()) return s;
-    unsigned char header[4];
-    if (Status s = ReceiveAll(w.fd, reinterpret_cast<char*>(header), 4, deadline); !s.ok()) {
-      return s.code() == Code::kUnavailable
-                 ? Status::Unavailable("timed out after " +
-                                       std::to_string(options_.timeout.count()) + " ms")
-                 : s;
+    if (Status s = WriteFrame(w.fd, request, deadline); !s.ok()) return s;
+    auto reply = ReadFrame(w.fd, kMaxReplyBytes, deadline);
+    if (!reply && reply.error().code() == Code::kUnavailable) {
+      return Status::Unavailable("timed out after " + std::to_string(options_.timeout.count()) +
+                                 " ms");
     }
-    uint32_t size = FrameLength(header);
-    if (size > kMaxReplyBytes) return Status::Internal("reply too large");
-    std::string payload(size, '\0');
-    if (Status s = ReceiveAll(w.fd, payload.data(), size, deadline); !s.ok()) return s;
-    return payload;
+    return reply;
   }
 
   Result<Worker> Spawn() const {

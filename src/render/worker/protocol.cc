@@ -1,10 +1,14 @@
 #include "render/worker/protocol.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cerrno>
+#include <climits>
+#include <cstdint>
 
 #include "core/json.h"
 #include "domain/report_json.h"
@@ -88,58 +92,83 @@ std::optional<Result<std::string>> DecodeReply(std::string_view payload) {
   }
 }
 
+namespace {
+
 std::string FrameHeader(size_t size) {
   std::string h(4, '\0');
   for (int i = 0; i < 4; ++i) h[i] = static_cast<char>((size >> (8 * i)) & 0xff);
   return h;
 }
 
-uint32_t FrameLength(const unsigned char header[4]) {
-  return uint32_t{header[0]} | uint32_t{header[1]} << 8 | uint32_t{header[2]} << 16 |
-         uint32_t{header[3]} << 24;
+// Waits until `fd` is ready for `events`; kUnavailable once `deadline` passes
+// (never for FrameDeadline::max(), where a blocking socket never gets here).
+Status WaitFor(int fd, short events, FrameDeadline deadline) {
+  while (true) {
+    int timeout = -1;
+    if (deadline != FrameDeadline::max()) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - FrameClock::now());
+      if (left.count() <= 0) return Status::Unavailable("timed out");
+      timeout = static_cast<int>(std::min<int64_t>(left.count(), INT32_MAX));
+    }
+    pollfd p{fd, events, 0};
+    int n = ::poll(&p, 1, timeout);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::Internal("poll failed");
+    if (n > 0) return Status::Ok();
+  }
 }
 
-namespace {
-
-Status WriteAll(int fd, std::string_view bytes) {
+Status WriteAll(int fd, std::string_view bytes, FrameDeadline deadline) {
   while (!bytes.empty()) {
     ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Status::Internal("render worker socket write failed");
-    bytes.remove_prefix(static_cast<size_t>(n));
+    if (n > 0) {
+      bytes.remove_prefix(static_cast<size_t>(n));
+    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      if (Status s = WaitFor(fd, POLLOUT, deadline); !s.ok()) return s;
+    } else {
+      return Status::Internal("the peer closed the render socket");
+    }
   }
   return Status::Ok();
 }
 
 // Reads exactly `size` bytes; `*got_any` tells a clean end from a cut one.
-Status ReadAll(int fd, char* out, size_t size, bool* got_any) {
+Status ReadAll(int fd, char* out, size_t size, FrameDeadline deadline, bool* got_any) {
   size_t done = 0;
   while (done < size) {
     ssize_t n = ::read(fd, out + done, size - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n == 0 && done == 0 && !*got_any) return Status::NotFound("end of stream");
-    if (n <= 0) return Status::Internal("render worker socket read failed");
-    done += static_cast<size_t>(n);
-    *got_any = true;
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+      *got_any = true;
+    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      if (Status s = WaitFor(fd, POLLIN, deadline); !s.ok()) return s;
+    } else if (n == 0 && !*got_any) {
+      return Status::NotFound("end of stream");
+    } else {
+      return Status::Internal("the peer closed the render socket mid-frame");
+    }
   }
   return Status::Ok();
 }
 
 }  // namespace
 
-Status WriteFrame(int fd, std::string_view payload) {
-  if (Status s = WriteAll(fd, FrameHeader(payload.size())); !s.ok()) return s;
-  return WriteAll(fd, payload);
+Status WriteFrame(int fd, std::string_view payload, FrameDeadline deadline) {
+  if (Status s = WriteAll(fd, FrameHeader(payload.size()), deadline); !s.ok()) return s;
+  return WriteAll(fd, payload, deadline);
 }
 
-Result<std::string> ReadFrame(int fd, size_t max_bytes) {
+Result<std::string> ReadFrame(int fd, size_t max_bytes, FrameDeadline deadline) {
   unsigned char header[4];
   bool got_any = false;
-  if (Status s = ReadAll(fd, reinterpret_cast<char*>(header), 4, &got_any); !s.ok()) return s;
-  uint32_t size = FrameLength(header);
+  if (Status s = ReadAll(fd, reinterpret_cast<char*>(header), 4, deadline, &got_any); !s.ok()) {
+    return s;
+  }
+  uint32_t size = uint32_t{header[0]} | uint32_t{header[1]} << 8 | uint32_t{header[2]} << 16 |
+                  uint32_t{header[3]} << 24;
   if (size > max_bytes) return Status::Internal("render frame too large");
   std::string payload(size, '\0');
-  if (Status s = ReadAll(fd, payload.data(), size, &got_any); !s.ok()) return s;
+  if (Status s = ReadAll(fd, payload.data(), size, deadline, &got_any); !s.ok()) return s;
   return payload;
 }
 

@@ -43,14 +43,14 @@ std::string EncodeReply(const Result<std::string>& pdf);
 // broken and must be replaced).
 std::optional<Result<std::string>> DecodeReply(std::string_view payload);
 
-// The 4-byte length prefix of a frame of `size` bytes, and its inverse.
-std::string FrameHeader(size_t size);
-uint32_t FrameLength(const unsigned char header[4]);
-
-// Blocking frame I/O on a connected stream socket, used by the worker's loop
-// (the server side polls with deadlines, pool.cc). ReadFrame returns
-// kNotFound on a clean end of stream before a frame, kInternal otherwise.
-Status WriteFrame(int fd, std::string_view payload);
-Result<std::string> ReadFrame(int fd, size_t max_bytes);
+// Frame I/O on a connected stream socket, blocking or non-blocking. With a
+// deadline other than FrameDeadline::max() a call that is still waiting when
+// it passes returns kUnavailable. ReadFrame returns kNotFound on a clean end
+// of stream before a frame, kInternal on a cut frame or one over `max_bytes`.
+using FrameClock = std::chrono::steady_clock;
+using FrameDeadline = FrameClock::time_point;
+Status WriteFrame(int fd, std::string_view payload, FrameDeadline deadline = FrameDeadline::max());
+Result<std::string> ReadFrame(int fd, size_t max_bytes,
+                              FrameDeadline deadline = FrameDeadline::max());
 
 }  // namespace reportshare::render::worker
