@@ -21,7 +21,7 @@ void RenderPdf(benchmark::State& state, const StoredReport& report) {
   auto renderer = render::MakeBasicRenderer();
   size_t bytes = 0;
   for (auto _ : state) {
-    Result<std::string> pdf = renderer->RenderPdf(report, kGenerated);
+    Result<std::string> pdf = renderer->RenderPdf(report, kGenerated, {});
     if (!pdf.has_value()) {
       state.SkipWithError("RenderPdf failed");
       return;
@@ -43,7 +43,8 @@ void BM_RenderHtmlDemo(benchmark::State& state) {
   StoredReport report = DemoReport();
   size_t bytes = 0;
   for (auto _ : state) {
-    std::string html = renderer->RenderHtml(report, kGenerated, "/r/token?format=pdf");
+    std::string html =
+        renderer->RenderHtml(report, kGenerated, render::PageOptions("/r/token?format=pdf"));
     bytes = html.size();
     benchmark::DoNotOptimize(html);
   }

@@ -37,12 +37,12 @@ int Run(int renders) {
   for (int i = 1; i <= renders; ++i) {
     // The generation time varies so no two documents are the same bytes.
     Instant at = generated + std::chrono::seconds(i);
-    Result<std::string> pdf = renderer->RenderPdf(i % 10 == 0 ? big : demo, at);
+    Result<std::string> pdf = renderer->RenderPdf(i % 10 == 0 ? big : demo, at, {});
     if (!pdf.has_value()) {
       std::fprintf(stderr, "render %d failed\n", i);
       return 1;
     }
-    std::string html = renderer->RenderHtml(demo, at, "/r/token?format=pdf");
+    std::string html = renderer->RenderHtml(demo, at, render::PageOptions("/r/token?format=pdf"));
     if (i == 100) {
       after_100 = ResidentKiB();
       std::printf("after %5d renders: RSS %6ld KiB\n", i, after_100);

@@ -35,7 +35,7 @@ render::ReportRenderer& PoolOf(int workers) {
     auto made = render::worker::MakeWorkerPoolRenderer(options);
     if (!made) std::abort();
     pool = std::move(*made);
-    for (int i = 0; i < 2 * workers; ++i) (void)pool->RenderPdf(DemoReport(), kGenerated);
+    for (int i = 0; i < 2 * workers; ++i) (void)pool->RenderPdf(DemoReport(), kGenerated, {});
   }
   return *pool;
 }
@@ -48,7 +48,7 @@ void BM_DistinctPdfs(benchmark::State& state) {
   StoredReport report = DemoReport();
   for (auto _ : state) {
     report.report.report_id = ReportId{next_id++};
-    Result<std::string> pdf = pool.RenderPdf(report, kGenerated);
+    Result<std::string> pdf = pool.RenderPdf(report, kGenerated, {});
     if (!pdf) {
       state.SkipWithError("render failed");
       return;

@@ -10,13 +10,14 @@ namespace {
 // number of threads may call them at once.
 class BasicRenderer final : public ReportRenderer {
  public:
-  Result<std::string> RenderPdf(const StoredReport& report, Instant generated_at) const override {
-    return pdf::RenderReportPdf(MakeReportView(report, generated_at), generated_at);
+  Result<std::string> RenderPdf(const StoredReport& report, Instant generated_at,
+                                const RenderOptions& options) const override {
+    return pdf::RenderReportPdf(MakeReportView(report, generated_at, options), generated_at);
   }
 
   std::string RenderHtml(const StoredReport& report, Instant generated_at,
-                         std::string_view pdf_href) const override {
-    return html::RenderReportHtml(MakeReportView(report, generated_at), pdf_href);
+                         const RenderOptions& options) const override {
+    return html::RenderReportHtml(MakeReportView(report, generated_at, options));
   }
 };
 

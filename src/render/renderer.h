@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "domain/report.h"
+#include "render/view.h"
 
 namespace reportshare::render {
 
@@ -17,18 +18,19 @@ class ReportRenderer {
  public:
   virtual ~ReportRenderer() = default;
 
-  // The report as a PDF (bytes). Same input and `generated_at` → same bytes.
+  // The report as a PDF (bytes), in `options.language`, with its watermark
+  // if any. Same input, options and `generated_at` → same bytes.
   // kInternal if Cairo fails, kUnavailable if the fonts could not be loaded
   // (a document of glyph boxes is never returned) or a render worker failed.
   // REQUIRES: report.report.completed().
-  virtual Result<std::string> RenderPdf(const StoredReport& report, Instant generated_at) const = 0;
+  virtual Result<std::string> RenderPdf(const StoredReport& report, Instant generated_at,
+                                        const RenderOptions& options) const = 0;
 
   // The report as one self-contained HTML page (no script, nothing loaded
-  // from elsewhere, every report string escaped). `pdf_href` is the
-  // "Download PDF" link target, used as given (escaped).
+  // from elsewhere, every report string escaped), as `options` ask.
   // REQUIRES: report.report.completed().
   virtual std::string RenderHtml(const StoredReport& report, Instant generated_at,
-                                 std::string_view pdf_href) const = 0;
+                                 const RenderOptions& options) const = 0;
 
   // How many PDFs this renderer renders at once to good effect (a bulk
   // download renders that many ahead in parallel). 1 for an in-process

@@ -61,9 +61,26 @@ std::string FormatDuration(std::chrono::microseconds d) {
   return std::string(buf, static_cast<size_t>(n));
 }
 
-ReportView MakeReportView(const StoredReport& stored, Instant generated_at) {
+ReportView MakeReportView(const StoredReport& stored, Instant generated_at,
+                          const RenderOptions& options) {
   const Report& r = stored.report;
   ReportView v;
+  v.language = options.language;
+  v.right_to_left = domain::IsRightToLeft(options.language);
+  v.allow_download = options.allow_download;
+  v.pdf_href = options.pdf_href;
+  if (options.watermark) {
+    const Watermark& w = *options.watermark;
+    v.watermark_text = (w.recipient.empty() ? std::string("Shared link") : w.recipient) + " · " +
+                       w.link_id + " · " + FormatUtcMinutes(w.viewed_at);
+  }
+  if (options.language_links) {
+    for (Language l : domain::kLanguages) {
+      if (l == options.language) continue;
+      v.language_links.push_back(
+          {std::string(domain::LanguageTag(l)), "?lang=" + std::string(domain::LanguageTag(l))});
+    }
+  }
   v.title = "Assessment report — " + r.name;
   v.company_name = stored.company_name;
   v.assessment_name = r.assessment_name;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "domain/language.h"
 #include "domain/report.h"
 
 namespace reportshare::render {
@@ -35,6 +36,34 @@ struct SectionView {
 
 enum class Verdict { kNone, kPassed, kBelowCutOff };
 
+// The watermark of one view of a link (SPEC §5): drawn diagonally on every
+// page of the PDF and tiled over the page, as real text.
+struct Watermark {
+  std::string recipient;  // empty: the link has none ("Shared link", translated)
+  std::string link_id;    // the link's public id (22 characters)
+  Instant viewed_at;      // the time of this view, shown in UTC
+};
+
+// How one view shows a report: what the page and the PDF of a link differ by.
+// The defaults give the report as `POST …/download` and `reportshare render`
+// produce it. (An anonymized view is a different StoredReport, not an option:
+// see domain/link_options.h.)
+struct RenderOptions {
+  Language language = Language::kEn;
+  std::optional<Watermark> watermark;
+  // The page only (the PDF ignores these):
+  bool allow_download = true;            // show the "Download PDF" control
+  std::string pdf_href = "?format=pdf";  // its target, used as given (escaped)
+  bool language_links = false;           // link to the other languages as "?lang=<tag>"
+};
+
+// The default options with the page's "Download PDF" link pointing at `pdf_href`.
+inline RenderOptions PageOptions(std::string pdf_href) {
+  RenderOptions options;
+  options.pdf_href = std::move(pdf_href);
+  return options;
+}
+
 struct ReportView {
   std::string title;  // "Assessment report — <candidate name>"
   std::string company_name;
@@ -56,11 +85,21 @@ struct ReportView {
   std::vector<SectionView> sections;
   std::string report_id_text;  // "Report ID 318"
   std::string generated_text;  // "Generated 2025-07-09 07:00 UTC"
+
+  // How this view shows it (from RenderOptions).
+  Language language = Language::kEn;
+  bool right_to_left = false;
+  std::string watermark_text;  // empty: no watermark
+  bool allow_download = true;  // the page's "Download PDF" control
+  std::string pdf_href;        // its target
+  // The page's links to the other languages: {native name, "?lang=<tag>"}.
+  std::vector<LabeledValue> language_links;
 };
 
-// Builds the view of `report` as generated at `generated_at`.
+// Builds the view of `report` as generated at `generated_at`, as `options` ask.
 // REQUIRES: report.report.completed().
-ReportView MakeReportView(const StoredReport& report, Instant generated_at);
+ReportView MakeReportView(const StoredReport& report, Instant generated_at,
+                          const RenderOptions& options = {});
 
 // "80%", "72.5%", "0%": at most `digits` decimals, trailing zeros dropped,
 // locale-independent.

@@ -298,7 +298,7 @@ Result<PdfDocument> ReportService::RenderPdf(const StoredReport& report, CacheFi
       return PdfDocument{*cached, PdfFilename(id)};
     }
   }
-  auto bytes = renderer_.RenderPdf(report, clock_.Now());
+  auto bytes = renderer_.RenderPdf(report, clock_.Now(), {});
   if (!bytes) return bytes.error();
   counters_.pdfs_rendered.fetch_add(1, std::memory_order_relaxed);
   if (pdf_cache_ && fill == CacheFill::kFill) {
@@ -308,7 +308,7 @@ Result<PdfDocument> ReportService::RenderPdf(const StoredReport& report, CacheFi
 }
 
 std::string ReportService::RenderHtml(const StoredReport& report, std::string_view pdf_href) const {
-  return renderer_.RenderHtml(report, clock_.Now(), pdf_href);
+  return renderer_.RenderHtml(report, clock_.Now(), render::PageOptions(std::string(pdf_href)));
 }
 
 std::shared_ptr<const std::string> ReportService::CachedDocument(ReportId id, int64_t version,
@@ -335,7 +335,8 @@ std::string ReportService::LinkHtml(const OpenedLink& link) const {
   if (link.cached) return *link.cached;
   // One instant for the page and its key, so the key's minute is the page's.
   const Instant now = clock_.Now();
-  std::string html = renderer_.RenderHtml(link.report, now, kLinkPdfHref);
+  std::string html =
+      renderer_.RenderHtml(link.report, now, render::PageOptions(std::string(kLinkPdfHref)));
   if (html_cache_) {
     html_cache_->Put(link.claims.report_id, HtmlCacheVersion(link.report.version, now),
                      std::make_shared<const std::string>(html));

@@ -46,7 +46,8 @@ class FaultyRenderer final : public render::ReportRenderer {
     return pdf_renders_;
   }
 
-  Result<std::string> RenderPdf(const StoredReport& report, Instant generated_at) const override {
+  Result<std::string> RenderPdf(const StoredReport& report, Instant generated_at,
+                                const render::RenderOptions& options) const override {
     {
       core::MutexLock lock(mu_);
       ++pdf_renders_;
@@ -55,12 +56,12 @@ class FaultyRenderer final : public render::ReportRenderer {
         return Status::Internal(std::string(kFailureMessage));
       }
     }
-    return inner_.RenderPdf(report, generated_at);
+    return inner_.RenderPdf(report, generated_at, options);
   }
 
   std::string RenderHtml(const StoredReport& report, Instant generated_at,
-                         std::string_view pdf_href) const override {
-    return inner_.RenderHtml(report, generated_at, pdf_href);
+                         const render::RenderOptions& options) const override {
+    return inner_.RenderHtml(report, generated_at, options);
   }
 
  private:

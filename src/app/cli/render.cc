@@ -32,11 +32,12 @@ int Render(const RenderFlags& flags) {
   }
   auto renderer = render::MakeBasicRenderer();
   Instant now = SystemClock().Now();
-  auto pdf = renderer->RenderPdf(**found, now);
+  auto pdf = renderer->RenderPdf(**found, now, {});
   if (!pdf) return Fail(pdf.error());
   if (Status s = WriteFile(flags.output, *pdf); !s.ok()) return Fail(s);
   if (!flags.html_output.empty()) {
-    Status s = WriteFile(flags.html_output, renderer->RenderHtml(**found, now, "#"));
+    Status s =
+        WriteFile(flags.html_output, renderer->RenderHtml(**found, now, render::PageOptions("#")));
     if (!s.ok()) return Fail(s);
   }
   std::fprintf(stderr, "wrote %s (%zu bytes)\n", flags.output.c_str(), pdf->size());

@@ -178,17 +178,19 @@ void AppendHead(std::string& out, std::string_view title, std::string_view extra
 
 }  // namespace
 
-std::string RenderReportHtml(const ReportView& v, std::string_view pdf_href) {
+std::string RenderReportHtml(const ReportView& v) {
   std::string out;
   out.reserve(8192 + v.sections.size() * 2048);
   AppendHead(out, v.title, kReportCss);
   out += "<body><main><header class=\"top\"><div class=\"company\">";
   Append(out, v.company_name);
-  out +=
-      "</div><div class=\"kind\">CANDIDATE ASSESSMENT REPORT</div><a class=\"download\" "
-      "href=\"";
-  Append(out, pdf_href);
-  out += "\" download>Download PDF</a></header><h1>";
+  out += "</div><div class=\"kind\">CANDIDATE ASSESSMENT REPORT</div>";
+  if (v.allow_download) {
+    out += "<a class=\"download\" href=\"";
+    Append(out, v.pdf_href);
+    out += "\" download>Download PDF</a>";
+  }
+  out += "</header><h1>";
   Append(out, v.candidate_name);
   out += "</h1><p class=\"sub\">";
   Append(out, v.subtitle);

@@ -43,8 +43,9 @@ int RunRenderWorker(int fd) {
     auto frame = ReadFrame(fd, kMaxRequestBytes);
     if (!frame) return frame.error().code() == Code::kNotFound ? 0 : 1;
     auto request = DecodeRequest(*frame);
-    Result<std::string> pdf = request ? renderer->RenderPdf(request->report, request->generated_at)
-                                      : Result<std::string>(request.error());
+    Result<std::string> pdf =
+        request ? renderer->RenderPdf(request->report, request->generated_at, request->options)
+                : Result<std::string>(request.error());
     if (!WriteFrame(fd, EncodeReply(pdf)).ok()) return 1;
     if (!pdf && pdf.error().code() == Code::kUnavailable) {
       core::LogWarning("render", "render worker lost its fonts; exiting to be replaced");

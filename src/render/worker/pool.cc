@@ -60,8 +60,9 @@ class WorkerPool final : public ReportRenderer {
     return Status::Ok();
   }
 
-  Result<std::string> RenderPdf(const StoredReport& report, Instant generated_at) const override {
-    const std::string request = EncodeRequest(report, generated_at);
+  Result<std::string> RenderPdf(const StoredReport& report, Instant generated_at,
+                                const RenderOptions& options) const override {
+    const std::string request = EncodeRequest(report, generated_at, options);
     Worker w = Take();
     if (w.alive() && HasExited(w)) {
       // It died between renders (killed, out of memory): no request was
@@ -95,8 +96,8 @@ class WorkerPool final : public ReportRenderer {
   }
 
   std::string RenderHtml(const StoredReport& report, Instant generated_at,
-                         std::string_view pdf_href) const override {
-    return in_process_->RenderHtml(report, generated_at, pdf_href);
+                         const RenderOptions& options) const override {
+    return in_process_->RenderHtml(report, generated_at, options);
   }
 
   int Parallelism() const override { return options_.workers; }

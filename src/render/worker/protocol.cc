@@ -22,8 +22,15 @@ constexpr Code kLastCode = Code::kInternal;
 
 }  // namespace
 
-std::string EncodeRequest(const StoredReport& report, Instant generated_at) {
+std::string EncodeRequest(const StoredReport& report, Instant generated_at,
+                          const RenderOptions& options) {
   json::object o;
+  o["language"] = domain::LanguageTag(options.language);
+  if (const auto& w = options.watermark) {
+    o["watermark"] = json::object{{"recipient", w->recipient},
+                                  {"link_id", w->link_id},
+                                  {"viewed_at", w->viewed_at.time_since_epoch().count()}};
+  }
   o["company_id"] = report.company_id.value;
   o["company_name"] = report.company_name;
   o["version"] = report.version;
@@ -48,9 +55,27 @@ Result<RenderRequest> DecodeRequest(std::string_view payload) {
       !version->is_int64() || !at || !at->is_int64() || !report || !id || !id->is_int64()) {
     return bad;
   }
+  const json::value* language = o.if_contains("language");
+  std::optional<Language> lang;
+  if (language && language->is_string()) lang = domain::ParseLanguageTag(language->get_string());
+  if (!lang) return bad;
+  RenderRequest out;
+  out.options.language = *lang;
+  if (const json::value* w = o.if_contains("watermark")) {
+    const json::object* wo = w->if_object();
+    const json::value* recipient = wo ? wo->if_contains("recipient") : nullptr;
+    const json::value* link = wo ? wo->if_contains("link_id") : nullptr;
+    const json::value* viewed = wo ? wo->if_contains("viewed_at") : nullptr;
+    if (!recipient || !recipient->is_string() || !link || !link->is_string() || !viewed ||
+        !viewed->is_int64()) {
+      return bad;
+    }
+    out.options.watermark =
+        Watermark{std::string(recipient->get_string()), std::string(link->get_string()),
+                  Instant(Instant::duration(viewed->get_int64()))};
+  }
   auto parsed = domain::ParseReport(*report, ReportId{id->get_int64()});
   if (!parsed) return parsed.error();
-  RenderRequest out;
   out.report.company_id = CompanyId{company->get_int64()};
   out.report.company_name = std::string(name->get_string());
   out.report.version = version->get_int64();

@@ -6,6 +6,8 @@
 // that many bytes. A request is a JSON object (the stored report and the
 // generation time); a reply is one status byte (core::Code) and either the
 // PDF or the error message.
+// A request carries the PDF's render options (language, watermark); the
+// page-only options stay behind (pages are rendered in the server).
 
 #include <chrono>
 #include <cstddef>
@@ -17,6 +19,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "domain/report.h"
+#include "render/view.h"
 
 namespace reportshare::render::worker {
 
@@ -33,9 +36,11 @@ inline constexpr std::chrono::seconds kStartupLimit{30};
 struct RenderRequest {
   StoredReport report;
   Instant generated_at;
+  RenderOptions options;  // the PDF's: language and watermark
 };
 
-std::string EncodeRequest(const StoredReport& report, Instant generated_at);
+std::string EncodeRequest(const StoredReport& report, Instant generated_at,
+                          const RenderOptions& options);
 Result<RenderRequest> DecodeRequest(std::string_view payload);
 
 std::string EncodeReply(const Result<std::string>& pdf);

@@ -15,7 +15,8 @@ using test_support::ManySections;
 using test_support::SpecExample;
 
 std::string Html(const StoredReport& s, std::string_view href = "/r/tok?format=pdf") {
-  return MakeBasicRenderer()->RenderHtml(s, At("2025-07-09T07:00:00Z"), href);
+  return MakeBasicRenderer()->RenderHtml(s, At("2025-07-09T07:00:00Z"),
+                                         PageOptions(std::string(href)));
 }
 
 TEST(EscapeHtmlTest, EscapesTheFiveCharacters) {

@@ -25,7 +25,7 @@ using test_support::SpecExample;
 const Instant kGenerated = At("2025-07-09T07:00:00Z");
 
 std::string Pdf(const StoredReport& s, Instant generated_at = kGenerated) {
-  Result<std::string> pdf = MakeBasicRenderer()->RenderPdf(s, generated_at);
+  Result<std::string> pdf = MakeBasicRenderer()->RenderPdf(s, generated_at, {});
   EXPECT_TRUE(pdf.has_value());
   return pdf.has_value() ? *pdf : std::string();
 }
@@ -346,7 +346,7 @@ TEST(RenderPdfTest, ConcurrentRendersGiveIdenticalBytes) {
   for (size_t i = 0; i < results.size(); ++i) {
     threads.emplace_back([&, i] {
       for (int round = 0; round < 3; ++round) {
-        Result<std::string> pdf = MakeBasicRenderer()->RenderPdf(s, kGenerated);
+        Result<std::string> pdf = MakeBasicRenderer()->RenderPdf(s, kGenerated, {});
         if (pdf.has_value()) results[i] = *pdf;
       }
     });
@@ -361,7 +361,7 @@ TEST(RenderPdfTest, WarmUpOnAFreshThreadThenRenderTheSameBytes) {
   std::thread worker([&] {
     WarmUpRenderThread();
     WarmUpRenderThread();  // harmless twice
-    Result<std::string> pdf = MakeBasicRenderer()->RenderPdf(SpecExample(), kGenerated);
+    Result<std::string> pdf = MakeBasicRenderer()->RenderPdf(SpecExample(), kGenerated, {});
     if (pdf.has_value()) got = *pdf;
   });
   worker.join();

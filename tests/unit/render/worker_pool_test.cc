@@ -80,7 +80,7 @@ std::set<pid_t> WorkerPids() {
 bool Exists(pid_t pid) { return kill(pid, 0) == 0; }
 
 std::string InProcessPdf(const StoredReport& report) {
-  auto pdf = MakeBasicRenderer()->RenderPdf(report, kGenerated);
+  auto pdf = MakeBasicRenderer()->RenderPdf(report, kGenerated, {});
   EXPECT_TRUE(pdf.has_value());
   return pdf ? *pdf : "";
 }
@@ -93,13 +93,13 @@ TEST(RenderWorkerPdfTest, RendersTheSameBytesAsInProcess) {
   EXPECT_EQ(pool->Parallelism(), 2);
   EXPECT_EQ(WorkerPids().size(), 2u);
   for (const StoredReport& report : {SpecExample(), ManySections(12, 6)}) {
-    auto pdf = pool->RenderPdf(report, kGenerated);
+    auto pdf = pool->RenderPdf(report, kGenerated, {});
     ASSERT_TRUE(pdf.has_value()) << pdf.error().message();
     EXPECT_EQ(*pdf, InProcessPdf(report));
   }
   // The HTML page is drawn in this process, as the basic renderer draws it.
-  EXPECT_EQ(pool->RenderHtml(SpecExample(), kGenerated, "x.pdf"),
-            MakeBasicRenderer()->RenderHtml(SpecExample(), kGenerated, "x.pdf"));
+  EXPECT_EQ(pool->RenderHtml(SpecExample(), kGenerated, PageOptions("x.pdf")),
+            MakeBasicRenderer()->RenderHtml(SpecExample(), kGenerated, PageOptions("x.pdf")));
 }
 
 TEST(RenderWorkerPdfTest, ConcurrentRendersEachGetTheirOwnDocument) {
@@ -115,7 +115,7 @@ TEST(RenderWorkerPdfTest, ConcurrentRendersEachGetTheirOwnDocument) {
   std::vector<std::thread> threads;
   for (size_t t = 0; t < got.size(); ++t) {
     threads.emplace_back([&, t] {
-      auto pdf = pool->RenderPdf(reports[t % reports.size()], kGenerated);
+      auto pdf = pool->RenderPdf(reports[t % reports.size()], kGenerated, {});
       got[t] = pdf ? *pdf : "error: " + pdf.error().message();
     });
   }
@@ -126,7 +126,7 @@ TEST(RenderWorkerPdfTest, ConcurrentRendersEachGetTheirOwnDocument) {
 TEST(RenderWorkerPdfTest, AWorkerKilledMidRenderFailsThatRenderAndIsReplaced) {
   auto pool = Pool(RealWorkers(1));
   ASSERT_NE(pool, nullptr);
-  ASSERT_TRUE(pool->RenderPdf(SpecExample(), kGenerated).has_value());
+  ASSERT_TRUE(pool->RenderPdf(SpecExample(), kGenerated, {}).has_value());
   std::set<pid_t> before = WorkerPids();
   ASSERT_EQ(before.size(), 1u);
   pid_t victim = *before.begin();
@@ -136,12 +136,12 @@ TEST(RenderWorkerPdfTest, AWorkerKilledMidRenderFailsThatRenderAndIsReplaced) {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     kill(victim, SIGKILL);
   });
-  auto failed = pool->RenderPdf(SpecExample(), kGenerated);
+  auto failed = pool->RenderPdf(SpecExample(), kGenerated, {});
   killer.join();
   ASSERT_FALSE(failed.has_value());
   EXPECT_EQ(failed.error().code(), Code::kUnavailable);
   EXPECT_FALSE(Exists(victim)) << "the dead worker was not reaped";
-  auto again = pool->RenderPdf(SpecExample(), kGenerated);
+  auto again = pool->RenderPdf(SpecExample(), kGenerated, {});
   ASSERT_TRUE(again.has_value()) << again.error().message();
   EXPECT_EQ(*again, InProcessPdf(SpecExample()));
   std::set<pid_t> after = WorkerPids();
@@ -152,18 +152,18 @@ TEST(RenderWorkerPdfTest, AWorkerKilledMidRenderFailsThatRenderAndIsReplaced) {
 TEST(RenderWorkerPdfTest, ARenderPastTheTimeLimitIsKilledAndReplaced) {
   auto pool = Pool(RealWorkers(1, std::chrono::milliseconds(400)));
   ASSERT_NE(pool, nullptr);
-  ASSERT_TRUE(pool->RenderPdf(SpecExample(), kGenerated).has_value());  // warm
+  ASSERT_TRUE(pool->RenderPdf(SpecExample(), kGenerated, {}).has_value());  // warm
   pid_t stuck = *WorkerPids().begin();
   ASSERT_EQ(kill(stuck, SIGSTOP), 0);
   auto start = std::chrono::steady_clock::now();
-  auto failed = pool->RenderPdf(SpecExample(), kGenerated);
+  auto failed = pool->RenderPdf(SpecExample(), kGenerated, {});
   auto took = std::chrono::steady_clock::now() - start;
   ASSERT_FALSE(failed.has_value());
   EXPECT_EQ(failed.error().code(), Code::kUnavailable);
   EXPECT_GE(took, std::chrono::milliseconds(400));
   EXPECT_LT(took, std::chrono::seconds(3));
   EXPECT_FALSE(Exists(stuck));
-  auto again = pool->RenderPdf(SpecExample(), kGenerated);
+  auto again = pool->RenderPdf(SpecExample(), kGenerated, {});
   EXPECT_TRUE(again.has_value()) << again.error().message();
 }
 
@@ -178,7 +178,7 @@ TEST(RenderWorkerPdfTest, ARenderWithoutFontsFailsAndTheWorkerRecovers) {
   ASSERT_EQ(setenv("FONTCONFIG_FILE", conf.c_str(), 1), 0);
   auto pool = Pool(RealWorkers(1));
   ASSERT_NE(pool, nullptr);
-  auto failed = pool->RenderPdf(SpecExample(), kGenerated);
+  auto failed = pool->RenderPdf(SpecExample(), kGenerated, {});
   ASSERT_EQ(unsetenv("FONTCONFIG_FILE"), 0);
   ASSERT_FALSE(failed.has_value()) << "a PDF without fonts was returned";
   EXPECT_EQ(failed.error().code(), Code::kUnavailable);
@@ -187,7 +187,7 @@ TEST(RenderWorkerPdfTest, ARenderWithoutFontsFailsAndTheWorkerRecovers) {
   // one after it has fonts again. Never a document of boxes in between.
   Result<std::string> pdf = Status::Internal("not tried");
   for (int attempt = 0; attempt < 3 && !pdf; ++attempt) {
-    pdf = pool->RenderPdf(SpecExample(), kGenerated);
+    pdf = pool->RenderPdf(SpecExample(), kGenerated, {});
     if (!pdf) {
       EXPECT_EQ(pdf.error().code(), Code::kUnavailable);
     }
@@ -208,7 +208,7 @@ TEST(RenderWorkerPoolTest, ManyThreadsShareFewWorkers) {
       for (int i = 0; i < 10; ++i) {
         StoredReport r = SpecExample();
         r.report.report_id = ReportId{1000 * t + i + 1};
-        auto echoed = pool->RenderPdf(r, kGenerated);
+        auto echoed = pool->RenderPdf(r, kGenerated, {});
         if (!echoed) {
           ++wrong[t];
           continue;
@@ -226,7 +226,7 @@ TEST(RenderWorkerPoolTest, AWorkerThatExitsFailsTheRenderAndTheNextOneIsFresh) {
   auto pool = Pool(FakeWorkers(1, "exit"));
   ASSERT_NE(pool, nullptr);
   for (int i = 0; i < 3; ++i) {
-    auto r = pool->RenderPdf(SpecExample(), kGenerated);
+    auto r = pool->RenderPdf(SpecExample(), kGenerated, {});
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error().code(), Code::kUnavailable);
     EXPECT_EQ(r.error().message(), "PDF rendering failed; try again");
@@ -236,7 +236,7 @@ TEST(RenderWorkerPoolTest, AWorkerThatExitsFailsTheRenderAndTheNextOneIsFresh) {
 TEST(RenderWorkerPoolTest, AMalformedReplyFailsTheRender) {
   auto pool = Pool(FakeWorkers(1, "garbage"));
   ASSERT_NE(pool, nullptr);
-  auto r = pool->RenderPdf(SpecExample(), kGenerated);
+  auto r = pool->RenderPdf(SpecExample(), kGenerated, {});
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), Code::kUnavailable);
 }
