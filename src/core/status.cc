@@ -24,6 +24,8 @@ std::string_view CodeName(Code code) {
       return "FailedPrecondition";
     case Code::kGone:
       return "Gone";
+    case Code::kPermissionDenied:
+      return "PermissionDenied";
     case Code::kPayloadTooLarge:
       return "PayloadTooLarge";
     case Code::kRateLimited:

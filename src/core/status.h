@@ -19,6 +19,7 @@ enum class Code {
   kConflict,            // owned by someone else / state clash (409)
   kFailedPrecondition,  // resource in the wrong state, e.g. report not Completed (409)
   kGone,                // expired or revoked (410)
+  kPermissionDenied,    // known, but not allowed for this caller, e.g. a disabled download (403)
   kPayloadTooLarge,     // body over the cap (413)
   kRateLimited,         // over the caller's rate (429)
   kHeaderTooLarge,      // request header over the cap (431)
@@ -47,6 +48,9 @@ class Status {
     return {Code::kFailedPrecondition, std::move(msg)};
   }
   static Status Gone(std::string msg) { return {Code::kGone, std::move(msg)}; }
+  static Status PermissionDenied(std::string msg) {
+    return {Code::kPermissionDenied, std::move(msg)};
+  }
   static Status PayloadTooLarge(std::string msg) {
     return {Code::kPayloadTooLarge, std::move(msg)};
   }

@@ -5,6 +5,7 @@
 
 #include "core/clock.h"
 #include "domain/ids.h"
+#include "domain/link_options.h"
 
 namespace reportshare::domain {
 
@@ -19,6 +20,11 @@ struct LinkRecord {
   std::optional<Instant> revoked_at;
   int64_t views = 0;
   std::optional<Instant> last_viewed_at;
+  LinkOptions options;     // SPEC §5, fixed at minting
+  int64_t views_used = 0;  // views taken against options.max_views (Store::ClaimView)
+
+  // True once a link with a view limit has had all its views.
+  bool views_exhausted() const { return options.max_views && views_used >= *options.max_views; }
 };
 
 // One opening of a link, as the audit keeps it. Holds no full IP address

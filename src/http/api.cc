@@ -10,7 +10,9 @@
 
 #include "core/json.h"
 #include "core/rfc3339.h"
+#include "domain/link_options.h"
 #include "domain/report_json.h"
+#include "http/query.h"
 #include "http/responses.h"
 #include "render/zip/zip_writer.h"
 #include "service/bulk_download.h"
@@ -151,7 +153,14 @@ Result<Lifetime> ParseExpirationHours(const std::optional<json::object>& body) {
 struct BulkRequest {
   std::vector<ReportId> ids;
   Lifetime lifetime;
+  LinkOptions options;
 };
+
+// The link options of a share body (SPEC §5); the defaults without a body.
+Result<LinkOptions> ParseOptions(const std::optional<json::object>& body) {
+  if (!body) return LinkOptions{};
+  return domain::ParseLinkOptions(*body);
+}
 
 Result<BulkRequest> ParseBulkBody(const Request& req) {
   const std::string max = std::to_string(service::kMaxBulkReports);
@@ -192,10 +201,14 @@ Result<BulkRequest> ParseBulkBody(const Request& req) {
   auto lifetime = ParseExpirationHours(body);
   if (!lifetime) return lifetime.error();
   out.lifetime = std::move(*lifetime);
+  auto options = ParseOptions(body);
+  if (!options) return options.error();
+  out.options = std::move(*options);
   return out;
 }
 
-// A share response (SPEC §2.1) with its link_id (§5).
+// A share response (SPEC §2.1) with its link_id (§5). The options are not
+// echoed: the response keeps the seed's shape; the links list shows them.
 json::object ShareJson(const service::ShareResult& shared, const json::value& expiration_hours) {
   return json::object{{"signed_url", shared.signed_url},
                       {"expires_at", core::FormatRfc3339Micros(shared.expires_at)},
@@ -303,12 +316,63 @@ Response LinkErrorPage(const Status& status) {
                                          "whole address, or ask the sender for a new link."));
     case Code::kInvalidArgument:
       return HtmlResponse(code, render::RenderNoticePage("Bad request", status.message()));
+    case Code::kPermissionDenied:
+      return HtmlResponse(
+          code, render::RenderNoticePage("Downloads are disabled for this link",
+                                         "The sender has not allowed downloading this report. "
+                                         "You can still read it on its page."));
     default:
       return HtmlResponse(code, render::RenderNoticePage(
                                     "Temporarily unavailable",
                                     "The report cannot be shown right now. Please try again in "
                                     "a few minutes."));
   }
+}
+
+// The links list's filters (SPEC §5): ?recipient= (exact) and ?state=.
+Result<service::LinkFilter> ParseLinkFilter(std::string_view query) {
+  auto params = ParseQuery(query, {"recipient", "state"});
+  if (!params) return params.error();
+  service::LinkFilter filter;
+  for (auto& [key, value] : *params) {
+    if (key == "recipient") {
+      RS_RETURN_IF_ERROR(domain::CheckRecipient(value));
+      filter.recipient = std::move(value);
+    } else {
+      filter.state = service::ParseLinkState(value);
+      if (!filter.state) {
+        return Status::InvalidArgument("state must be one of live, expired, revoked");
+      }
+    }
+  }
+  return filter;
+}
+
+// The query of a link (SPEC §2.2, §5): format=pdf|html and lang=<tag>.
+struct LinkQuery {
+  bool pdf = false;
+  std::optional<Language> language;
+};
+
+Result<LinkQuery> ParseLinkQuery(std::string_view query) {
+  auto params = ParseQuery(query, {"format", "lang"});
+  if (!params) return params.error();
+  LinkQuery out;
+  for (const auto& [key, value] : *params) {
+    if (key == "format") {
+      if (value != "pdf" && value != "html") {
+        return Status::InvalidArgument("format must be pdf or html");
+      }
+      out.pdf = value == "pdf";
+    } else {
+      out.language = domain::ParseLanguageTag(value);
+      if (!out.language) {
+        return Status::InvalidArgument("lang must be one of " +
+                                       std::string(domain::SupportedLanguageTags()));
+      }
+    }
+  }
+  return out;
 }
 
 json::value OptionalTime(const std::optional<Instant>& t) {
@@ -493,13 +557,16 @@ Response Api::Share(const Request& req, const Principal& who, std::string_view i
   if (!body) return ErrorResponse(body.error());
   auto lifetime = ParseExpirationHours(*body);
   if (!lifetime) return ErrorResponse(lifetime.error());
+  // Validated for download too, like expiration_hours, and ignored there.
+  auto options = ParseOptions(*body);
+  if (!options) return ErrorResponse(options.error());
 
   if (option == "download") {
     auto pdf = service_.Download(who, *id);
     if (!pdf) return ErrorResponse(pdf.error());
     return PdfResponse(std::move(*pdf));
   }
-  auto shared = service_.Share(who, *id, lifetime->duration);
+  auto shared = service_.Share(who, *id, lifetime->duration, *options);
   if (!shared) return ErrorResponse(shared.error());
   return JsonResponse(200, ShareJson(*shared, lifetime->echo));
 }
@@ -508,7 +575,7 @@ Response Api::BulkShare(const Request& req, const Principal& who) const {
   if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
   auto bulk = ParseBulkBody(req);
   if (!bulk) return ErrorResponse(bulk.error());
-  auto entries = service_.ShareMany(who, bulk->ids, bulk->lifetime.duration);
+  auto entries = service_.ShareMany(who, bulk->ids, bulk->lifetime.duration, bulk->options);
   if (!entries) return ErrorResponse(entries.error());
   json::array links;
   links.reserve(entries->size());
@@ -563,16 +630,20 @@ Response Api::ListLinks(const Request& req, const Principal& who, std::string_vi
   auto id = ParsePathReportId(id_text);
   if (!id) return ErrorResponse(id.error());
   if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
-  auto links = service_.ListLinks(who, *id);
+  auto filter = ParseLinkFilter(req.query());
+  if (!filter) return ErrorResponse(filter.error());
+  auto links = service_.ListLinks(who, *id, *filter);
   if (!links) return ErrorResponse(links.error());
   json::array arr;
   for (const LinkRecord& l : *links) {
-    arr.push_back(json::object{{"link_id", l.link_id.ToString()},
-                               {"created_at", core::FormatRfc3339Micros(l.created_at)},
-                               {"expires_at", core::FormatRfc3339Micros(l.expires_at)},
-                               {"revoked_at", OptionalTime(l.revoked_at)},
-                               {"views", l.views},
-                               {"last_viewed_at", OptionalTime(l.last_viewed_at)}});
+    json::object entry{{"link_id", l.link_id.ToString()},
+                       {"created_at", core::FormatRfc3339Micros(l.created_at)},
+                       {"expires_at", core::FormatRfc3339Micros(l.expires_at)},
+                       {"revoked_at", OptionalTime(l.revoked_at)},
+                       {"views", l.views},
+                       {"last_viewed_at", OptionalTime(l.last_viewed_at)}};
+    domain::AppendLinkOptionsJson(l.options, entry);
+    arr.push_back(std::move(entry));
   }
   return JsonResponse(200, json::object{{"links", std::move(arr)}});
 }
@@ -618,20 +689,17 @@ Response Api::OpenLink(const Request& req, std::string_view token) const {
   bool wants_json = PrefersJson(req.HeaderValue("Accept").value_or(""));
   auto fail = [&](const Status& s) { return wants_json ? ErrorResponse(s) : LinkErrorPage(s); };
 
-  std::string_view query = req.query();
-  bool pdf = false;
-  if (query == "format=pdf") {
-    pdf = true;
-  } else if (!query.empty() && query != "format=html") {
-    return fail(
-        Status::InvalidArgument("this link takes no query other than format=pdf or format=html"));
-  }
+  auto query = ParseLinkQuery(req.query());
+  if (!query) return fail(query.error());
+  const bool pdf = query->pdf;
   using service::LinkFormat;
-  service::Visitor visitor{req.method == "GET", req.HeaderValue("User-Agent").value_or(""),
-                           req.remote_address,
-                           pdf          ? LinkFormat::kPdf
-                           : wants_json ? LinkFormat::kJson
-                                        : LinkFormat::kHtml};
+  service::Visitor visitor;
+  visitor.wants_view = req.method == "GET";
+  visitor.user_agent = req.HeaderValue("User-Agent").value_or("");
+  visitor.remote_address = req.remote_address;
+  visitor.format = pdf ? LinkFormat::kPdf : wants_json ? LinkFormat::kJson : LinkFormat::kHtml;
+  visitor.language = query->language;
+  visitor.browser_language = NegotiateLanguage(req.HeaderValue("Accept-Language").value_or(""));
   auto opened = service_.OpenLink(token, visitor);
   if (!opened) return fail(opened.error());
   if (pdf) {

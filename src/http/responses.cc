@@ -24,6 +24,8 @@ int HttpStatusFor(Code code) {
       return 409;
     case Code::kGone:
       return 410;
+    case Code::kPermissionDenied:
+      return 403;
     case Code::kPayloadTooLarge:
       return 413;
     case Code::kRateLimited:

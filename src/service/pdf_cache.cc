@@ -2,32 +2,32 @@
 
 namespace reportshare::service {
 
-std::shared_ptr<const std::string> PdfCache::Get(ReportId id, int64_t version) {
+std::shared_ptr<const std::string> PdfCache::Get(Key key, int64_t version) {
   if (budget_ == 0) return nullptr;
   core::MutexLock lock(mu_);
-  auto it = by_report_.find(id.value);
-  if (it == by_report_.end() || it->second->version != version) return nullptr;
+  auto it = by_key_.find(key);
+  if (it == by_key_.end() || it->second->version != version) return nullptr;
   lru_.splice(lru_.begin(), lru_, it->second);
   return it->second->pdf;
 }
 
-void PdfCache::Put(ReportId id, int64_t version, std::shared_ptr<const std::string> pdf) {
+void PdfCache::Put(Key key, int64_t version, std::shared_ptr<const std::string> pdf) {
   if (budget_ == 0 || !pdf || pdf->size() > budget_) return;
   core::MutexLock lock(mu_);
-  if (auto it = by_report_.find(id.value); it != by_report_.end()) {
+  if (auto it = by_key_.find(key); it != by_key_.end()) {
     // Keep the newer version when two renders race.
     if (it->second->version > version) return;
     EraseLocked(it->second);
   }
   bytes_ += pdf->size();
-  lru_.push_front(Entry{id, version, std::move(pdf)});
-  by_report_[id.value] = lru_.begin();
+  lru_.push_front(Entry{key, version, std::move(pdf)});
+  by_key_[key] = lru_.begin();
   while (bytes_ > budget_) EraseLocked(std::prev(lru_.end()));
 }
 
 void PdfCache::EraseLocked(List::iterator it) {
   bytes_ -= it->pdf->size();
-  by_report_.erase(it->id.value);
+  by_key_.erase(it->key);
   lru_.erase(it);
 }
 

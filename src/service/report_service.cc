@@ -53,6 +53,20 @@ int64_t HtmlCacheVersion(int64_t version, Instant now) {
   return version * (int64_t{1} << 32) + static_cast<int64_t>(minute & 0xffffffff);
 }
 
+// What a cached document of a link depends on beside the report version: the
+// language (bits 0–2), anonymized (bit 3) and, for a page, a hidden download
+// control (bit 4) and a language asked for in the query (bit 5: the PDF link
+// then carries it). The PDF of POST …/download is variant 0 (English, full).
+uint32_t DocumentVariant(const OpenedLink& link, LinkFormat format) {
+  uint32_t v = static_cast<uint32_t>(link.language);
+  if (link.link.options.variant == Variant::kAnonymized) v |= 1u << 3;
+  if (format == LinkFormat::kHtml && !link.link.options.allow_download) v |= 1u << 4;
+  if (format == LinkFormat::kHtml && link.language_asked) v |= 1u << 5;
+  return v;
+}
+
+Status ViewLimitReached() { return Status::Gone("this link has reached its view limit"); }
+
 // True if `claims` are those of a report_link (GET's derived link).
 bool IsReportLink(const links::KeyRing& ring, const links::LinkClaims& claims) {
   const links::SigningKey* key = ring.Find(claims.key_id);
@@ -112,26 +126,60 @@ std::string ReportService::UrlFor(std::string_view token) const {
   return url;
 }
 
+std::string_view LinkStateName(LinkState state) {
+  switch (state) {
+    case LinkState::kLive:
+      return "live";
+    case LinkState::kExpired:
+      return "expired";
+    case LinkState::kRevoked:
+      return "revoked";
+  }
+  return "live";
+}
+
+std::optional<LinkState> ParseLinkState(std::string_view name) {
+  for (LinkState s : {LinkState::kLive, LinkState::kExpired, LinkState::kRevoked}) {
+    if (LinkStateName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+LinkState LinkStateAt(const LinkRecord& link, Instant now) {
+  if (link.revoked_at) return LinkState::kRevoked;
+  if (link.expires_at <= now || link.views_exhausted()) return LinkState::kExpired;
+  return LinkState::kLive;
+}
+
 Result<ReportService::MintedLink> ReportService::MintLink(const links::KeyRing& ring,
                                                           const store::Principal& who, ReportId id,
                                                           int64_t assessment_id, Instant now,
-                                                          Instant expires_at) const {
+                                                          Instant expires_at,
+                                                          const LinkOptions& options) const {
   auto link_id = links::NewLinkId();
   if (!link_id) return link_id.error();
   std::string token = links::SignToken(ring, {ring.active().id, *link_id, id, expires_at});
-  return MintedLink{LinkRecord{*link_id, id, who.company_id, ring.active().id, now, expires_at,
-                               std::nullopt, 0, std::nullopt},
-                    ShareResult{*link_id, UrlFor(token), expires_at, id, assessment_id}};
+  LinkRecord record;
+  record.link_id = *link_id;
+  record.report_id = id;
+  record.company_id = who.company_id;
+  record.signing_key_id = ring.active().id;
+  record.created_at = now;
+  record.expires_at = expires_at;
+  record.options = options;
+  return MintedLink{std::move(record),
+                    ShareResult{*link_id, UrlFor(token), expires_at, id, assessment_id, options}};
 }
 
 Result<ShareResult> ReportService::Share(const store::Principal& who, ReportId id,
-                                         std::chrono::microseconds lifetime) const {
+                                         std::chrono::microseconds lifetime,
+                                         const LinkOptions& options) const {
   // The head, not the report: a share never parses the stored body.
   auto head = LoadShareableHead(who, id);
   if (!head) return head.error();
   auto ring = keys_.Get();
   const Instant now = clock_.Now();
-  auto minted = MintLink(*ring, who, id, head->assessment_id, now, now + lifetime);
+  auto minted = MintLink(*ring, who, id, head->assessment_id, now, now + lifetime, options);
   if (!minted) return minted.error();
   RS_RETURN_IF_ERROR(store_.InsertLink(minted->record));
   counters_.links_minted.fetch_add(1, std::memory_order_relaxed);
@@ -140,7 +188,7 @@ Result<ShareResult> ReportService::Share(const store::Principal& who, ReportId i
 
 Result<std::vector<Result<ShareResult>>> ReportService::ShareMany(
     const store::Principal& who, const std::vector<ReportId>& ids,
-    std::chrono::microseconds lifetime) const {
+    std::chrono::microseconds lifetime, const LinkOptions& options) const {
   auto ring = keys_.Get();
   const Instant now = clock_.Now();
   std::vector<Result<ShareResult>> entries;
@@ -155,7 +203,7 @@ Result<std::vector<Result<ShareResult>>> ReportService::ShareMany(
       entries.push_back(head.error());
       continue;
     }
-    auto minted = MintLink(*ring, who, id, head->assessment_id, now, now + lifetime);
+    auto minted = MintLink(*ring, who, id, head->assessment_id, now, now + lifetime, options);
     if (!minted) return minted.error();
     records.push_back(std::move(minted->record));
     entries.push_back(std::move(minted->result));
@@ -190,9 +238,13 @@ Result<ReportWithLink> ReportService::GetReport(const store::Principal& who, Rep
     auto existing = store_.GetLink(link_id);
     if (!existing) return existing.error();
     if (!*existing) {
-      LinkRecord record{link_id,      id,         who.company_id, ring->active().id,
-                        clock_.Now(), expires_at, std::nullopt,   0,
-                        std::nullopt};
+      LinkRecord record;
+      record.link_id = link_id;
+      record.report_id = id;
+      record.company_id = who.company_id;
+      record.signing_key_id = ring->active().id;
+      record.created_at = clock_.Now();
+      record.expires_at = expires_at;
       RS_RETURN_IF_ERROR(store_.InsertLink(record));
     }
     out.report_link = UrlFor(links::SignToken(*ring, {ring->active().id, link_id, id, expires_at}));
@@ -205,15 +257,11 @@ Result<store::PutOutcome> ReportService::PutReport(const store::Principal& who,
   return store_.PutReport(who.company_id, report, clock_.Now());
 }
 
-void ReportService::Audit(const links::LinkClaims& claims, const Visitor& visitor, int status,
-                          Instant at) const {
-  ClientInfo client = DescribeClient(visitor.user_agent, visitor.remote_address);
-  LinkOpen open{claims.link_id,
-                at,
-                status,
-                std::move(client.family),
-                std::move(client.network),
-                status == 200 && visitor.wants_view && !client.scanner};
+void ReportService::Audit(const links::LinkClaims& claims, const Visitor& visitor,
+                          const ClientInfo& client, int status, Instant at) const {
+  LinkOpen open{claims.link_id, at,
+                status,         client.family,
+                client.network, status == 200 && visitor.wants_view && !client.scanner};
   if (opens_) {
     opens_->Record(std::move(open));
   } else if (Status s = store_.RecordOpens({open}); !s.ok()) {
@@ -224,134 +272,224 @@ void ReportService::Audit(const links::LinkClaims& claims, const Visitor& visito
   }
 }
 
+Result<StoredReport> ReportService::AsShown(StoredReport stored, const LinkRecord& link) const {
+  if (link.options.variant != Variant::kAnonymized) return stored;
+  std::array<uint8_t, 32> fresh;
+  if (!core::RandomBytes(fresh)) return Status::Internal("random generator failed");
+  auto key = store_.PseudonymKey(stored.company_id, fresh);
+  if (!key) return key.error();
+  std::string pseudonym = domain::Pseudonym(*key, stored.report.report_id);
+  return domain::Anonymize(std::move(stored), std::move(pseudonym));
+}
+
 Result<OpenedLink> ReportService::OpenLink(std::string_view token, const Visitor& visitor) const {
   auto ring = keys_.Get();
   auto claims = links::VerifyToken(*ring, token);
   if (!claims) return Status::NotFound("link not found");
   Instant now = clock_.Now();
+  const ClientInfo client = DescribeClient(visitor.user_agent, visitor.remote_address);
+  const bool scanner = client.scanner;
   // Expiry needs no database: the signed claims say it.
   if (links::IsExpired(*claims, now)) {
-    Audit(*claims, visitor, 410, now);
+    Audit(*claims, visitor, client, 410, now);
     return Status::Gone("this link has expired");
   }
 
-  auto link = store_.GetLink(claims->link_id);
-  if (!link) return link.error();
-  if (!*link || (*link)->report_id != claims->report_id) return Status::NotFound("link not found");
-  if ((*link)->revoked_at) {
-    Audit(*claims, visitor, 410, now);
-    return Status::Gone("this link has been revoked");
+  auto found = store_.GetLink(claims->link_id);
+  if (!found) return found.error();
+  if (!*found || (*found)->report_id != claims->report_id) {
+    return Status::NotFound("link not found");
   }
+  OpenedLink out;
+  out.claims = *claims;
+  out.link = std::move(**found);
+  const LinkRecord& link = out.link;
+  const LinkOptions& options = link.options;
+  auto refuse = [&](int status, Status why) -> Result<OpenedLink> {
+    Audit(*claims, visitor, client, status, now);
+    return why;
+  };
+  if (link.revoked_at) return refuse(410, Status::Gone("this link has been revoked"));
+  if (link.views_exhausted()) return refuse(410, ViewLimitReached());
+  if (visitor.format == LinkFormat::kPdf && !options.allow_download) {
+    return refuse(403, Status::PermissionDenied("downloads are disabled for this link"));
+  }
+  out.language_asked = visitor.language.has_value();
+  out.language = visitor.language           ? *visitor.language
+                 : options.language         ? *options.language
+                 : visitor.browser_language ? *visitor.browser_language
+                                            : Language::kEn;
+  // The last check before a 200: a view of a link with a limit is taken from
+  // the database, one conditional update, so no node can hand out more.
+  auto take_view = [&]() -> Status {
+    if (!options.max_views || !visitor.wants_view || scanner) return Status::Ok();
+    auto taken = store_.ClaimView(link.link_id);
+    if (!taken) return taken.error();
+    if (!*taken) return ViewLimitReached();
+    out.view_taken = true;
+    return Status::Ok();
+  };
+  auto serve = [&]() -> Result<OpenedLink> {
+    if (Status s = take_view(); !s.ok()) {
+      if (s.code() == Code::kGone) return refuse(410, s);
+      return s;
+    }
+    Audit(*claims, visitor, client, 200, now);
+    counters_.links_opened.fetch_add(1, std::memory_order_relaxed);
+    return std::move(out);
+  };
 
   // A page or PDF that a cache holds needs only the report's head. (A
   // report_link's expiry follows the completed_date: those read the body.)
-  const bool cacheable = (visitor.format == LinkFormat::kHtml && html_cache_) ||
-                         (visitor.format == LinkFormat::kPdf && pdf_cache_);
+  const bool cacheable =
+      !options.watermark && ((visitor.format == LinkFormat::kHtml && html_cache_) ||
+                             (visitor.format == LinkFormat::kPdf && pdf_cache_));
   if (cacheable && !IsReportLink(*ring, *claims)) {
     auto head = store_.GetReportHead(claims->report_id);
     if (!head) return head.error();
-    if (!*head || (*head)->company_id != (*link)->company_id) {
+    if (!*head || (*head)->company_id != link.company_id) {
       return Status::NotFound("link not found");
     }
     if (!(*head)->completed()) {
-      Audit(*claims, visitor, 410, now);
-      return Status::Gone("this report is no longer available");
+      return refuse(410, Status::Gone("this report is no longer available"));
     }
-    if (auto doc = CachedDocument(claims->report_id, (*head)->version, visitor.format, now)) {
-      Audit(*claims, visitor, 200, now);
-      counters_.links_opened.fetch_add(1, std::memory_order_relaxed);
-      OpenedLink out{*claims, {}, std::move(doc)};
+    const uint32_t variant = DocumentVariant(out, visitor.format);
+    if (auto doc =
+            CachedDocument(claims->report_id, variant, (*head)->version, visitor.format, now)) {
+      out.cached = std::move(doc);
       out.report.company_id = (*head)->company_id;
       out.report.version = (*head)->version;
       out.report.report.report_id = claims->report_id;
-      return out;
+      return serve();
     }
   }
 
   auto stored = store_.GetReport(claims->report_id);
   if (!stored) return stored.error();
-  if (!*stored || (*stored)->company_id != (*link)->company_id) {
+  if (!*stored || (*stored)->company_id != link.company_id) {
     return Status::NotFound("link not found");
   }
   if (!(*stored)->report.completed()) {
-    Audit(*claims, visitor, 410, now);
-    return Status::Gone("this report is no longer available");
+    return refuse(410, Status::Gone("this report is no longer available"));
   }
   // A report_link follows the report's completed_date (SPEC §2.3): once the
   // report is replaced with another date, links derived from the old one expire.
   const auto& completed = (*stored)->report.completed_date;
   if (IsReportLink(*ring, *claims) &&
       (!completed || ReportLinkExpiry(*completed) != claims->expires_at)) {
-    Audit(*claims, visitor, 410, now);
-    return Status::Gone("this link has expired");
+    return refuse(410, Status::Gone("this link has expired"));
   }
-  Audit(*claims, visitor, 200, now);
-  counters_.links_opened.fetch_add(1, std::memory_order_relaxed);
-  return OpenedLink{*claims, std::move(**stored), nullptr};
+  auto shown = AsShown(std::move(**stored), link);
+  if (!shown) return shown.error();
+  out.report = std::move(*shown);
+  return serve();
 }
 
 Result<PdfDocument> ReportService::RenderPdf(const StoredReport& report, CacheFill fill) const {
+  return RenderPdfAs(report, fill, 0, {});
+}
+
+Result<PdfDocument> ReportService::RenderPdfAs(const StoredReport& report, CacheFill fill,
+                                               uint32_t variant,
+                                               const render::RenderOptions& options) const {
   const ReportId id = report.report.report_id;
-  if (pdf_cache_) {
-    if (auto cached = pdf_cache_->Get(id, report.version)) {
+  // A watermark names one view: such a PDF is never cached nor served twice.
+  PdfCache* cache = options.watermark ? nullptr : pdf_cache_;
+  const PdfCache::Key key(id, variant);
+  if (cache) {
+    if (auto cached = cache->Get(key, report.version)) {
       counters_.pdf_cache_hits.fetch_add(1, std::memory_order_relaxed);
       return PdfDocument{*cached, PdfFilename(id)};
     }
   }
-  auto bytes = renderer_.RenderPdf(report, clock_.Now(), {});
+  auto bytes = renderer_.RenderPdf(report, clock_.Now(), options);
   if (!bytes) return bytes.error();
   counters_.pdfs_rendered.fetch_add(1, std::memory_order_relaxed);
-  if (pdf_cache_ && fill == CacheFill::kFill) {
-    pdf_cache_->Put(id, report.version, std::make_shared<const std::string>(*bytes));
+  if (cache && fill == CacheFill::kFill) {
+    cache->Put(key, report.version, std::make_shared<const std::string>(*bytes));
   }
   return PdfDocument{std::move(*bytes), PdfFilename(id)};
 }
 
-std::string ReportService::RenderHtml(const StoredReport& report, std::string_view pdf_href) const {
-  return renderer_.RenderHtml(report, clock_.Now(), render::PageOptions(std::string(pdf_href)));
-}
-
-std::shared_ptr<const std::string> ReportService::CachedDocument(ReportId id, int64_t version,
-                                                                 LinkFormat format,
+std::shared_ptr<const std::string> ReportService::CachedDocument(ReportId id, uint32_t variant,
+                                                                 int64_t version, LinkFormat format,
                                                                  Instant now) const {
+  const PdfCache::Key key(id, variant);
   if (format == LinkFormat::kHtml && html_cache_) {
-    return html_cache_->Get(id, HtmlCacheVersion(version, now));
+    return html_cache_->Get(key, HtmlCacheVersion(version, now));
   }
   if (format == LinkFormat::kPdf && pdf_cache_) {
-    auto pdf = pdf_cache_->Get(id, version);
+    auto pdf = pdf_cache_->Get(key, version);
     if (pdf) counters_.pdf_cache_hits.fetch_add(1, std::memory_order_relaxed);
     return pdf;
   }
   return nullptr;
 }
 
+render::RenderOptions ReportService::LinkRenderOptions(const OpenedLink& link) const {
+  const LinkOptions& o = link.link.options;
+  render::RenderOptions options;
+  options.language = link.language;
+  if (o.watermark) {
+    options.watermark =
+        render::Watermark{o.recipient.value_or(""), link.link.link_id.ToString(), clock_.Now()};
+  }
+  options.allow_download = o.allow_download;
+  // The PDF is in the page's language: a browser sends the same
+  // Accept-Language for it, so only a language from the query is repeated.
+  options.pdf_href = std::string(kLinkPdfHref);
+  if (link.language_asked) options.pdf_href += "&lang=" + std::string(LanguageTag(link.language));
+  options.language_links = true;
+  return options;
+}
+
 Result<PdfDocument> ReportService::LinkPdf(const OpenedLink& link) const {
   const ReportId id = link.claims.report_id;
   if (link.cached) return PdfDocument{*link.cached, PdfFilename(id)};
-  return RenderPdf(link.report);
+  const uint32_t variant = DocumentVariant(link, LinkFormat::kPdf);
+  auto pdf = RenderPdfAs(link.report, CacheFill::kFill, variant, LinkRenderOptions(link));
+  if (!pdf && link.view_taken) {
+    // Not served, so not a view: the visitor may try again within the limit.
+    if (Status s = store_.ReturnView(link.link.link_id); !s.ok()) {
+      core::LogWarning("service", "could not give back the view of a failed render",
+                       {{"report_id", id.value}, {"error", s.message()}});
+    }
+  }
+  return pdf;
 }
 
 std::string ReportService::LinkHtml(const OpenedLink& link) const {
   if (link.cached) return *link.cached;
   // One instant for the page and its key, so the key's minute is the page's.
   const Instant now = clock_.Now();
-  std::string html =
-      renderer_.RenderHtml(link.report, now, render::PageOptions(std::string(kLinkPdfHref)));
-  if (html_cache_) {
-    html_cache_->Put(link.claims.report_id, HtmlCacheVersion(link.report.version, now),
+  render::RenderOptions options = LinkRenderOptions(link);
+  if (options.watermark) options.watermark->viewed_at = now;
+  std::string html = renderer_.RenderHtml(link.report, now, options);
+  if (html_cache_ && !options.watermark) {
+    const uint32_t variant = DocumentVariant(link, LinkFormat::kHtml);
+    html_cache_->Put(PdfCache::Key(link.claims.report_id, variant),
+                     HtmlCacheVersion(link.report.version, now),
                      std::make_shared<const std::string>(html));
   }
   return html;
 }
 
-Result<std::vector<LinkRecord>> ReportService::ListLinks(const store::Principal& who,
-                                                         ReportId id) const {
+Result<std::vector<LinkRecord>> ReportService::ListLinks(const store::Principal& who, ReportId id,
+                                                         const LinkFilter& filter) const {
   auto stored = LoadOwned(who, id);
   if (!stored) return stored.error();
   // Read our own writes: views still queued on this node go in first. A
   // failed flush keeps them queued; the list is then a moment behind.
   if (opens_) opens_->Flush();
-  return store_.ListLinks(who.company_id, id);
+  auto links = store_.ListLinks(who.company_id, id);
+  if (!links) return links;
+  if (!filter.recipient && !filter.state) return links;
+  const Instant now = clock_.Now();
+  std::erase_if(*links, [&](const LinkRecord& l) {
+    return (filter.recipient && l.options.recipient != filter.recipient) ||
+           (filter.state && LinkStateAt(l, now) != *filter.state);
+  });
+  return links;
 }
 
 Result<std::vector<LinkOpen>> ReportService::ListOpens(const store::Principal& who, ReportId id,

@@ -9,10 +9,13 @@
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "domain/language.h"
+#include "domain/link_options.h"
 #include "domain/link_record.h"
 #include "domain/report.h"
 #include "links/token.h"
 #include "render/renderer.h"
+#include "service/client_info.h"
 #include "service/counters.h"
 #include "service/key_ring_holder.h"
 #include "service/open_recorder.h"
@@ -30,7 +33,9 @@ inline constexpr std::chrono::microseconds kReportLinkLifetime = std::chrono::ho
 
 // Path of the signed link under the public base URL.
 inline constexpr std::string_view kSharedLinkPath = "/assessments/bp/reports/shared/";
-// The "Download PDF" target of a link's page: the same link as a PDF.
+// The "Download PDF" target of a link's page: the same link as a PDF (with
+// "&lang=<tag>" when the page's language came from its query, so the PDF is
+// in the page's language).
 inline constexpr std::string_view kLinkPdfHref = "?format=pdf";
 
 struct ShareResult {
@@ -39,6 +44,20 @@ struct ShareResult {
   Instant expires_at;
   ReportId report_id;
   int64_t assessment_id = 0;
+  LinkOptions options;  // in force for this link
+};
+
+// Which links of a report the links list shows (SPEC §5 filters).
+enum class LinkState { kLive, kExpired, kRevoked };
+std::string_view LinkStateName(LinkState state);  // "live", "expired", "revoked"
+std::optional<LinkState> ParseLinkState(std::string_view name);
+// A link's state at `now`: revoked; else expired (past its expiry, or out of
+// views); else live (it would open).
+LinkState LinkStateAt(const LinkRecord& link, Instant now);
+
+struct LinkFilter {
+  std::optional<std::string> recipient;  // exact match
+  std::optional<LinkState> state;
 };
 
 struct PdfDocument {
@@ -61,15 +80,29 @@ struct Visitor {
   std::string_view user_agent;      // the User-Agent header
   std::string_view remote_address;  // the peer's IP address as text
   LinkFormat format = LinkFormat::kJson;
+  std::optional<Language> language;          // asked for explicitly (?lang=)
+  std::optional<Language> browser_language;  // the best match of Accept-Language
+
+  // A GET of the page (HTML), as a browser sends it.
+  static Visitor Page() {
+    Visitor v;
+    v.format = LinkFormat::kHtml;
+    return v;
+  }
 };
 
 // A link that verified and whose report may be shown.
 struct OpenedLink {
   links::LinkClaims claims;
-  // When `cached` is set, only company_id, version and report.report_id are
-  // filled: the document came from a cache and the body was not read.
+  LinkRecord link;                    // its row: the options in force
+  Language language = Language::kEn;  // what the documents are shown in
+  bool language_asked = false;        // from the query (?lang=), not the link or browser
+  // The report as shown (anonymized when the link says so). When `cached` is
+  // set, only company_id, version and report.report_id are filled: the
+  // document came from a cache and the body was not read.
   StoredReport report;
   std::shared_ptr<const std::string> cached;  // the document of `format`, from a cache
+  bool view_taken = false;                    // a view was taken against the link's max_views
 };
 
 // The most report ids one bulk share or bulk download takes (SPEC §6).
@@ -99,16 +132,19 @@ class ReportService {
   // REQUIRES: kMinLinkLifetime <= lifetime <= kMaxLinkLifetime (checked at the edge).
   // kNotFound (missing or another company's), kFailedPrecondition (not Completed).
   Result<ShareResult> Share(const store::Principal& who, ReportId id,
-                            std::chrono::microseconds lifetime) const;
+                            std::chrono::microseconds lifetime,
+                            const LinkOptions& options = {}) const;
 
   // Mints one link per id, in order, all recorded in one transaction: each
   // entry is the link or, for that id alone, kNotFound or kFailedPrecondition
   // as Share gives. Any other failure (the database) fails the whole call and
   // records nothing. REQUIRES: lifetime as Share; ids distinct, at most
   // kMaxBulkReports (checked at the edge).
+  // Every link gets `options`.
   Result<std::vector<Result<ShareResult>>> ShareMany(const store::Principal& who,
                                                      const std::vector<ReportId>& ids,
-                                                     std::chrono::microseconds lifetime) const;
+                                                     std::chrono::microseconds lifetime,
+                                                     const LinkOptions& options = {}) const;
 
   // The PDFs of `ids` (as Download gives each, from the PDF cache when there,
   // without filling it), rendered ahead in parallel
@@ -133,31 +169,39 @@ class ReportService {
 
   // Verifies `token` and loads what it points to. kNotFound for a malformed,
   // forged or unknown link (checked before any database work when the
-  // signature is bad), kGone for an expired or revoked one or a report that
-  // is no longer Completed. Audits the open of a known link (served or 410),
-  // counting a view when `visitor.wants_view` and the client is not a link
-  // scanner (service/client_info.h).
+  // signature is bad), kGone for an expired or revoked one, one out of views
+  // (SPEC §5 max_views) or a report that is no longer Completed,
+  // kPermissionDenied for the PDF of a link with downloads disabled. Audits
+  // the open of a known link (served, 403 or 410), counting a view when
+  // `visitor.wants_view` and the client is not a link scanner
+  // (service/client_info.h); a link with max_views takes that view from the
+  // database at once (Store::ClaimView), so the limit holds on every node.
+  // The documents are in visitor.language, else the link's language, else
+  // visitor.browser_language, else English.
   Result<OpenedLink> OpenLink(std::string_view token, const Visitor& visitor) const;
   // Shorthand for tests and tools: a person (or HEAD when !count_view).
   Result<OpenedLink> OpenLink(std::string_view token, bool count_view) const {
-    return OpenLink(token, Visitor{count_view, {}, {}});
+    Visitor visitor;
+    visitor.wants_view = count_view;
+    return OpenLink(token, visitor);
   }
 
   // PDF of a report, from the cache when this version was rendered before.
   Result<PdfDocument> RenderPdf(const StoredReport& report,
                                 CacheFill fill = CacheFill::kFill) const;
-  // HTML page of an opened link's report, with a PDF link to `pdf_href`.
-  std::string RenderHtml(const StoredReport& report, std::string_view pdf_href) const;
-  // The documents of an opened link: from `link.cached` when it is set, else
-  // rendered (the page through the HTML cache, keyed on the report version and
-  // the minute its "Generated" line shows, so a cached page is byte for byte
-  // the one a render would give; its PDF link is kLinkPdfHref).
+  // The documents of an opened link, in its language and with its options:
+  // from `link.cached` when it is set, else rendered (the page through the
+  // HTML cache, keyed on the report version, the variant and the minute its
+  // "Generated" line shows, so a cached page is byte for byte the one a
+  // render would give). A watermarked document is rendered for each view and
+  // never cached. A PDF that fails to render gives back the view it took.
   Result<PdfDocument> LinkPdf(const OpenedLink& link) const;
   std::string LinkHtml(const OpenedLink& link) const;
 
-  // Links of the caller's report, newest first, with views recorded so far on
-  // this node. kNotFound for another company's report.
-  Result<std::vector<LinkRecord>> ListLinks(const store::Principal& who, ReportId id) const;
+  // Links of the caller's report that pass `filter`, newest first, with views
+  // recorded so far on this node. kNotFound for another company's report.
+  Result<std::vector<LinkRecord>> ListLinks(const store::Principal& who, ReportId id,
+                                            const LinkFilter& filter = {}) const;
   // The audit of one link of the caller's report, newest first (at most `limit`).
   // kNotFound for another company's report or an unknown link.
   Result<std::vector<LinkOpen>> ListOpens(const store::Principal& who, ReportId id,
@@ -184,12 +228,21 @@ class ReportService {
     ShareResult result;
   };
   Result<MintedLink> MintLink(const links::KeyRing& ring, const store::Principal& who, ReportId id,
-                              int64_t assessment_id, Instant now, Instant expires_at) const;
+                              int64_t assessment_id, Instant now, Instant expires_at,
+                              const LinkOptions& options) const;
   std::string UrlFor(std::string_view token) const;
-  void Audit(const links::LinkClaims& claims, const Visitor& visitor, int status, Instant at) const;
-  // The document of `format` for this report version at `now`, if cached.
-  std::shared_ptr<const std::string> CachedDocument(ReportId id, int64_t version, LinkFormat format,
-                                                    Instant now) const;
+  void Audit(const links::LinkClaims& claims, const Visitor& visitor, const ClientInfo& client,
+             int status, Instant at) const;
+  // The document of `format` of this variant of this report version at
+  // `now`, if cached.
+  std::shared_ptr<const std::string> CachedDocument(ReportId id, uint32_t variant, int64_t version,
+                                                    LinkFormat format, Instant now) const;
+  // `stored` as link `link` shows it: anonymized when its variant says so.
+  Result<StoredReport> AsShown(StoredReport stored, const LinkRecord& link) const;
+  // A PDF through the cache under `variant` (unless it has a watermark).
+  Result<PdfDocument> RenderPdfAs(const StoredReport& report, CacheFill fill, uint32_t variant,
+                                  const render::RenderOptions& options) const;
+  render::RenderOptions LinkRenderOptions(const OpenedLink& link) const;
 
   store::Store& store_;
   const render::ReportRenderer& renderer_;

@@ -115,6 +115,23 @@ class Store {
   // company's report; returns how many.
   virtual Result<int64_t> RevokeAllLinks(CompanyId company, ReportId report, Instant at) = 0;
 
+  // Takes one view against the view limit of link `id` (SPEC §5 max_views),
+  // atomically across threads and nodes: true if one was left and is now
+  // taken, false if the limit is reached or the link has none.
+  virtual Result<bool> ClaimView(const LinkId& id) = 0;
+
+  // Gives back a view ClaimView took, for a view that could not be served
+  // (the render failed). Never goes below zero.
+  virtual Status ReturnView(const LinkId& id) = 0;
+
+  // --- anonymized reports ---
+
+  // The company's pseudonym key (SPEC §5 "anonymized"): the first call for a
+  // company stores `fresh` (32 random bytes), every call returns the stored
+  // key, so all nodes derive the same pseudonyms. REQUIRES: `company` exists.
+  virtual Result<std::array<uint8_t, 32>> PseudonymKey(CompanyId company,
+                                                       const std::array<uint8_t, 32>& fresh) = 0;
+
   // Appends `opens` to the audit and adds the counted ones to their links'
   // views and last_viewed_at (which keeps the latest instant), all in one
   // transaction. Opens of link ids that do not exist are skipped.

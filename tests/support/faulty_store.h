@@ -39,6 +39,9 @@ enum class StoreMethod {
   kListLinks,
   kRevokeLink,
   kRevokeAllLinks,
+  kClaimView,
+  kReturnView,
+  kPseudonymKey,
   kRecordOpens,
   kListOpens,
   kHasLinks,
@@ -49,9 +52,10 @@ inline constexpr size_t kStoreMethodCount = static_cast<size_t>(StoreMethod::kPi
 // The method's name as store.h spells it ("GetReport").
 inline std::string_view StoreMethodName(StoreMethod method) {
   static constexpr std::array<std::string_view, kStoreMethodCount> kNames = {
-      "EnsureCompany", "InsertApiKey",   "FindApiKey",  "ListApiKeys", "RevokeApiKey", "GetReport",
-      "GetReportHead", "PutReport",      "InsertLink",  "InsertLinks", "GetLink",      "ListLinks",
-      "RevokeLink",    "RevokeAllLinks", "RecordOpens", "ListOpens",   "HasLinks",     "Ping"};
+      "EnsureCompany", "InsertApiKey",   "FindApiKey", "ListApiKeys", "RevokeApiKey", "GetReport",
+      "GetReportHead", "PutReport",      "InsertLink", "InsertLinks", "GetLink",      "ListLinks",
+      "RevokeLink",    "RevokeAllLinks", "ClaimView",  "ReturnView",  "PseudonymKey", "RecordOpens",
+      "ListOpens",     "HasLinks",       "Ping"};
   return kNames[static_cast<size_t>(method)];
 }
 inline std::ostream& operator<<(std::ostream& os, StoreMethod method) {
@@ -179,6 +183,19 @@ class FaultyStore final : public store::Store {
   Result<int64_t> RevokeAllLinks(CompanyId company, ReportId report, Instant at) override {
     RS_RETURN_IF_ERROR(Enter(StoreMethod::kRevokeAllLinks));
     return inner_.RevokeAllLinks(company, report, at);
+  }
+  Result<bool> ClaimView(const LinkId& id) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kClaimView));
+    return inner_.ClaimView(id);
+  }
+  Status ReturnView(const LinkId& id) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kReturnView));
+    return inner_.ReturnView(id);
+  }
+  Result<std::array<uint8_t, 32>> PseudonymKey(CompanyId company,
+                                               const std::array<uint8_t, 32>& fresh) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kPseudonymKey));
+    return inner_.PseudonymKey(company, fresh);
   }
   Status RecordOpens(const std::vector<LinkOpen>& opens) override {
     RS_RETURN_IF_ERROR(Enter(StoreMethod::kRecordOpens));

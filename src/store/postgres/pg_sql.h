@@ -51,7 +51,8 @@ struct Sql {
   // or check still fails.
   static constexpr std::string_view kInsertLink =
       "INSERT INTO links (" RS_LINK_COLUMNS
-      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (link_id) DO NOTHING";
+      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) "
+      "ON CONFLICT (link_id) DO NOTHING";
   static constexpr std::string_view kGetLink =
       "SELECT " RS_LINK_COLUMNS " FROM links WHERE link_id = $1";
   // bytea compares bytewise, as SQLite's BLOB: the same tie-break.
@@ -66,6 +67,17 @@ struct Sql {
   static constexpr std::string_view kRevokeAllLinks =
       "UPDATE links SET revoked_at = $1 "
       "WHERE company_id = $2 AND report_id = $3 AND revoked_at IS NULL AND expires_at > $1";
+  // One view taken against a view limit, or none when the limit is reached
+  // (the row lock makes concurrent claims on every node wait their turn).
+  static constexpr std::string_view kClaimView =
+      "UPDATE links SET views_used = views_used + 1 "
+      "WHERE link_id = $1 AND max_views IS NOT NULL AND views_used < max_views";
+  static constexpr std::string_view kReturnView =
+      "UPDATE links SET views_used = views_used - 1 WHERE link_id = $1 AND views_used > 0";
+  static constexpr std::string_view kSetPseudonymKey =
+      "UPDATE companies SET pseudonym_key = $1 WHERE id = $2 AND pseudonym_key IS NULL";
+  static constexpr std::string_view kGetPseudonymKey =
+      "SELECT pseudonym_key FROM companies WHERE id = $1";
   static constexpr std::string_view kListOpens =
       "SELECT at, status, client, network, counted FROM link_opens WHERE link_id = $1 "
       "ORDER BY at DESC, id DESC LIMIT $2";

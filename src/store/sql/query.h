@@ -106,6 +106,18 @@ class QueryBase {
     self().BindNull();
     return self();
   }
+  // An integer or text, or NULL (named apart: an optional overload of Bind
+  // would make Bind(std::string) ambiguous).
+  Q& BindOptional(std::optional<int64_t> value) {
+    if (value) return Bind(*value);
+    self().BindNull();
+    return self();
+  }
+  Q& BindOptional(std::optional<std::string_view> text) {
+    if (text) return Bind(*text);
+    self().BindNull();
+    return self();
+  }
   Q& Bind(std::string_view text) {
     self().BindText(text);
     return self();

@@ -27,13 +27,15 @@ namespace reportshare::store::sql {
 // The columns of a links row as BindLink binds and ReadLinkRow reads them.
 #define RS_LINK_COLUMNS                                                                  \
   "link_id, report_id, company_id, signing_key_id, created_at, expires_at, revoked_at, " \
-  "views, last_viewed_at"
+  "views, last_viewed_at, recipient, allow_download, max_views, watermark, variant, "    \
+  "language, views_used"
 
 inline std::span<const uint8_t> Bytes(const LinkId& id) { return id.bytes; }
 
-// Binds the nine RS_LINK_COLUMNS of `link`, in order.
+// Binds the sixteen RS_LINK_COLUMNS of `link`, in order.
 template <class Query>
 void BindLink(Query& q, const LinkRecord& link) {
+  const LinkOptions& o = link.options;
   q.Bind(Bytes(link.link_id))
       .Bind(link.report_id.value)
       .Bind(link.company_id.value)
@@ -42,7 +44,15 @@ void BindLink(Query& q, const LinkRecord& link) {
       .Bind(link.expires_at)
       .Bind(link.revoked_at)
       .Bind(link.views)
-      .Bind(link.last_viewed_at);
+      .Bind(link.last_viewed_at)
+      .BindOptional(o.recipient ? std::optional<std::string_view>(*o.recipient) : std::nullopt)
+      .Bind(int64_t{o.allow_download})
+      .BindOptional(o.max_views ? std::optional<int64_t>(*o.max_views) : std::nullopt)
+      .Bind(int64_t{o.watermark})
+      .Bind(domain::VariantName(o.variant))
+      .BindOptional(o.language ? std::optional<std::string_view>(domain::LanguageTag(*o.language))
+                               : std::nullopt)
+      .Bind(link.views_used);
 }
 
 // A links row selected as RS_LINK_COLUMNS.
@@ -58,6 +68,16 @@ LinkRecord ReadLinkRow(const Query& q) {
   link.revoked_at = q.OptionalAt(6);
   link.views = q.Int(7);
   link.last_viewed_at = q.OptionalAt(8);
+  // Written by BindLink from valid options; a value this build does not know
+  // reads as the default.
+  LinkOptions& o = link.options;
+  if (!q.IsNull(9)) o.recipient = q.Text(9);
+  o.allow_download = q.Int(10) != 0;
+  if (!q.IsNull(11)) o.max_views = static_cast<int32_t>(q.Int(11));
+  o.watermark = q.Int(12) != 0;
+  o.variant = domain::ParseVariant(q.Text(13)).value_or(Variant::kFull);
+  if (!q.IsNull(14)) o.language = domain::ParseLanguageTag(q.Text(14));
+  link.views_used = q.Int(15);
   return link;
 }
 

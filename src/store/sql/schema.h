@@ -134,9 +134,36 @@ inline constexpr std::string_view kV2Postgres[] = {
     "CREATE INDEX link_opens_by_link ON link_opens (link_id, at)",
 };
 
+// Link options (SPEC §5) and the per-company key anonymized reports derive
+// their pseudonyms from. `views_used` counts the views taken against
+// `max_views` by one conditional update each (Store::ClaimView); `views`
+// stays the audit's count, written in batches. Booleans are 0 or 1.
+inline constexpr std::string_view kV3Sqlite[] = {
+    "ALTER TABLE links ADD COLUMN recipient TEXT",
+    "ALTER TABLE links ADD COLUMN allow_download INTEGER NOT NULL DEFAULT 1",
+    "ALTER TABLE links ADD COLUMN max_views INTEGER",
+    "ALTER TABLE links ADD COLUMN watermark INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE links ADD COLUMN variant TEXT NOT NULL DEFAULT 'full'",
+    "ALTER TABLE links ADD COLUMN language TEXT",
+    "ALTER TABLE links ADD COLUMN views_used INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE companies ADD COLUMN pseudonym_key BLOB CHECK (length(pseudonym_key) = 32)",
+};
+
+inline constexpr std::string_view kV3Postgres[] = {
+    "ALTER TABLE links ADD COLUMN recipient TEXT",
+    "ALTER TABLE links ADD COLUMN allow_download INTEGER NOT NULL DEFAULT 1",
+    "ALTER TABLE links ADD COLUMN max_views INTEGER",
+    "ALTER TABLE links ADD COLUMN watermark INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE links ADD COLUMN variant TEXT NOT NULL DEFAULT 'full'",
+    "ALTER TABLE links ADD COLUMN language TEXT",
+    "ALTER TABLE links ADD COLUMN views_used BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE companies ADD COLUMN pseudonym_key BYTEA CHECK (length(pseudonym_key) = 32)",
+};
+
 inline constexpr Migration kAllMigrations[] = {
     {1, "initial schema", kV1Sqlite, kV1Postgres},
     {2, "link open audit", kV2Sqlite, kV2Postgres},
+    {3, "link options", kV3Sqlite, kV3Postgres},
 };
 
 // The bookkeeping table itself; created (if absent) before any migration runs.

@@ -279,6 +279,42 @@ class SqlStore final : public Base {
     return q.Changes();
   }
 
+  Result<bool> ClaimView(const LinkId& id) override {
+    auto conn = pool_.Acquire();
+    Query q(*conn, Sql::kClaimView, "ClaimView");
+    q.Bind(Bytes(id));
+    RS_RETURN_IF_ERROR(q.Run());
+    return q.Changes() == 1;
+  }
+
+  Status ReturnView(const LinkId& id) override {
+    auto conn = pool_.Acquire();
+    Query q(*conn, Sql::kReturnView, "ReturnView");
+    q.Bind(Bytes(id));
+    return q.Run();
+  }
+
+  Result<std::array<uint8_t, 32>> PseudonymKey(CompanyId company,
+                                               const std::array<uint8_t, 32>& fresh) override {
+    constexpr std::string_view op = "PseudonymKey";
+    auto conn = pool_.Acquire();
+    {
+      Query set(*conn, Sql::kSetPseudonymKey, op);
+      set.Bind(std::span<const uint8_t>(fresh)).Bind(company.value);
+      RS_RETURN_IF_ERROR(set.Run());
+    }
+    Query get(*conn, Sql::kGetPseudonymKey, op);
+    get.Bind(company.value);
+    auto key = ReadOptional(get, [](const Query& r) {
+      std::array<uint8_t, 32> out;
+      r.Blob(0, out);
+      return std::make_pair(r.IsNull(0), out);
+    });
+    if (!key) return key.error();
+    if (!*key || (*key)->first) return get.Fail("company has no pseudonym key");
+    return (*key)->second;
+  }
+
   Status RecordOpens(const std::vector<LinkOpen>& opens) override {
     if (opens.empty()) return Status::Ok();
     auto conn = pool_.Acquire();

@@ -51,7 +51,7 @@ struct Sql {
   // a no-op; a broken foreign key or check still fails.
   static constexpr std::string_view kInsertLink =
       "INSERT INTO links (" RS_LINK_COLUMNS
-      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (link_id) DO NOTHING";
+      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (link_id) DO NOTHING";
   static constexpr std::string_view kGetLink =
       "SELECT " RS_LINK_COLUMNS " FROM links WHERE link_id = ?";
   static constexpr std::string_view kListLinks =
@@ -65,6 +65,16 @@ struct Sql {
   static constexpr std::string_view kRevokeAllLinks =
       "UPDATE links SET revoked_at = ?1 "
       "WHERE company_id = ?2 AND report_id = ?3 AND revoked_at IS NULL AND expires_at > ?1";
+  // One view taken against a view limit, or none when the limit is reached.
+  static constexpr std::string_view kClaimView =
+      "UPDATE links SET views_used = views_used + 1 "
+      "WHERE link_id = ? AND max_views IS NOT NULL AND views_used < max_views";
+  static constexpr std::string_view kReturnView =
+      "UPDATE links SET views_used = views_used - 1 WHERE link_id = ? AND views_used > 0";
+  static constexpr std::string_view kSetPseudonymKey =
+      "UPDATE companies SET pseudonym_key = ? WHERE id = ? AND pseudonym_key IS NULL";
+  static constexpr std::string_view kGetPseudonymKey =
+      "SELECT pseudonym_key FROM companies WHERE id = ?";
   static constexpr std::string_view kListOpens =
       "SELECT at, status, client, network, counted FROM link_opens WHERE link_id = ? "
       "ORDER BY at DESC, id DESC LIMIT ?";

@@ -893,7 +893,7 @@ TEST_F(ApiTest, LinkNeedsNoApiKeyAndIgnoresABadOne) {
 // ---------------------------------------------------------------------------
 // Links management.
 
-TEST_F(ApiTest, LinksListNewestFirstWithSixFields) {
+TEST_F(ApiTest, LinksListNewestFirstWithSixFieldsAndTheOptions) {
   PutA(CompletedReport(318));
   std::string first = ShareToken(318);
   clock_.Advance(minutes(1));
@@ -918,8 +918,17 @@ TEST_F(ApiTest, LinksListNewestFirstWithSixFields) {
   for (size_t i = 0; i < 3; ++i) {
     SCOPED_TRACE(i);
     const json::object& l = links[i].as_object();
-    EXPECT_EQ(KeysOf(l), (std::set<std::string>{"link_id", "created_at", "expires_at", "revoked_at",
-                                                "views", "last_viewed_at"}));
+    EXPECT_EQ(KeysOf(l),
+              (std::set<std::string>{"link_id", "created_at", "expires_at", "revoked_at", "views",
+                                     "last_viewed_at", "recipient", "allow_download", "max_views",
+                                     "watermark", "variant", "language"}));
+    // The defaults of SPEC §5.
+    EXPECT_TRUE(l.at("recipient").is_null());
+    EXPECT_EQ(l.at("allow_download"), json::value(true));
+    EXPECT_TRUE(l.at("max_views").is_null());
+    EXPECT_EQ(l.at("watermark"), json::value(false));
+    EXPECT_EQ(l.at("variant"), json::value("full"));
+    EXPECT_TRUE(l.at("language").is_null());
     EXPECT_EQ(l.at("link_id").as_string(), expected_order[i]);
     EXPECT_EQ(l.at("link_id").as_string().size(), 22u);
     EXPECT_TRUE(l.at("revoked_at").is_null());

@@ -562,7 +562,7 @@ class ReportServiceHtmlCacheTest : public ReportServiceTest {
   // The page of `token` as the cached service serves it, and the store calls it made.
   std::string Page(const std::string& token, std::vector<StoreMethod>* calls = nullptr) {
     size_t before = faulty_->call_count();
-    auto opened = cached_->OpenLink(token, Visitor{true, {}, {}, LinkFormat::kHtml});
+    auto opened = cached_->OpenLink(token, Visitor::Page());
     EXPECT_TRUE(opened) << (opened ? "" : opened.error().message());
     if (!opened) return "";
     std::string html = cached_->LinkHtml(*opened);
@@ -573,7 +573,7 @@ class ReportServiceHtmlCacheTest : public ReportServiceTest {
   std::string Rendered(const std::string& token) {
     auto opened = service_->OpenLink(token, false);
     EXPECT_TRUE(opened);
-    return opened ? service_->RenderHtml(opened->report, kLinkPdfHref) : "";
+    return opened ? service_->LinkHtml(*opened) : "";
   }
 
   PdfCache html_cache_{1 << 20};
@@ -614,7 +614,7 @@ TEST_F(ReportServiceHtmlCacheTest, ANewReportVersionIsRenderedAgain) {
 
   // A report no longer Completed is gone at once, cache or not.
   PutA(PendingReport(318));
-  auto gone = cached_->OpenLink(token, Visitor{true, {}, {}, LinkFormat::kHtml});
+  auto gone = cached_->OpenLink(token, Visitor::Page());
   ASSERT_FALSE(gone);
   EXPECT_EQ(gone.error().code(), Code::kGone);
 }
@@ -636,7 +636,7 @@ TEST_F(ReportServiceHtmlCacheTest, AFailedHeadReadIsUnavailable) {
   PutA(CompletedReport(318));
   std::string token = TokenOf(ShareA(318).signed_url);
   faulty_->FailMethod(StoreMethod::kGetReportHead, 1);
-  auto opened = cached_->OpenLink(token, Visitor{true, {}, {}, LinkFormat::kHtml});
+  auto opened = cached_->OpenLink(token, Visitor::Page());
   ASSERT_FALSE(opened);
   EXPECT_EQ(opened.error().code(), Code::kUnavailable);
 }
