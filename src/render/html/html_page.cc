@@ -27,7 +27,7 @@ constexpr std::string_view kReportCss = R"css(
 .kind{font-size:.75em;color:#5b6474;margin-right:auto;margin-left:12px}
 .download{display:inline-block;padding:6px 14px;border-radius:4px;background:#1d4e9e;color:#fff;text-decoration:none;font-weight:600;font-size:.9em}
 .download:hover,.download:focus{background:#163d7d}
-.sub{color:#5b6474;margin-top:0}
+.sub{color:#5b6474;margin-top:0;overflow-wrap:anywhere}
 .details{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:0 32px;margin-top:12px;font-size:.93em}
 dl{display:grid;grid-template-columns:minmax(90px,38%) 1fr;gap:2px 12px;margin:.2em 0;align-content:start}
 dt{color:#5b6474;overflow-wrap:break-word}dd{margin:0;overflow-wrap:anywhere}
