@@ -3,7 +3,6 @@
 #include <boost/url/parse_query.hpp>
 
 #include <array>
-#include <charconv>
 
 namespace reportshare::http {
 namespace {
@@ -25,20 +24,18 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-// A qvalue (RFC 9110 §12.4.2): "0", "1", "0.5", "1.000"; nullopt otherwise.
+// A qvalue (RFC 9110 §12.4.2): "0" ["." 0*3DIGIT] or "1" ["." 0*3"0"];
+// nullopt otherwise.
 std::optional<double> ParseQValue(std::string_view text) {
   if (text.empty() || text.size() > 5 || (text[0] != '0' && text[0] != '1')) return std::nullopt;
   if (text.size() > 1 && text[1] != '.') return std::nullopt;
-  for (size_t i = 2; i < text.size(); ++i) {
+  int thousandths = 0;
+  int scale = 100;
+  for (size_t i = 2; i < text.size(); ++i, scale /= 10) {
     if (text[i] < '0' || text[i] > '9' || (text[0] == '1' && text[i] != '0')) return std::nullopt;
+    thousandths += (text[i] - '0') * scale;
   }
-  double q = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), q);
-  if (ec != std::errc() || end != text.data() + text.size()) {
-    if (text.size() == 2) return text[0] == '1' ? 1.0 : 0.0;  // "1." / "0."
-    return std::nullopt;
-  }
-  return q;
+  return text[0] == '1' ? 1.0 : thousandths / 1000.0;
 }
 
 // A language-range (RFC 4647 §2.1): "*" or 1*8ALPHA *("-" 1*8alphanum).
@@ -73,12 +70,10 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseQuery(
   auto params = boost::urls::parse_query(query);
   if (!params) return Status::InvalidArgument("the query string is malformed");
   for (auto param : *params) {
-    // Percent-decoded; '+' is not.
-    std::string key = param.key.decode();
-    std::string value = param.value.decode();
-    for (char& c : value) {
-      if (c == '+') c = ' ';
-    }
+    // Percent-decoded, '+' as a space (but "%2B" as '+').
+    const boost::urls::encoding_opts plus_is_space(true);
+    std::string key = param.key.decode(plus_is_space);
+    std::string value = param.value.decode(plus_is_space);
     bool known = false;
     for (std::string_view a : allowed) known = known || a == key;
     if (!known) {

@@ -893,6 +893,72 @@ TEST_F(ApiTest, LinkNeedsNoApiKeyAndIgnoresABadOne) {
 // ---------------------------------------------------------------------------
 // Links management.
 
+TEST_F(ApiTest, LinkOptionsAreValidatedOnEveryShareAndDownloadBody) {
+  PutA(CompletedReport(318));
+  struct Case {
+    std::string method, target;
+  };
+  const Case cases[] = {{"POST", "/assessments/reports/318/share"},
+                        {"POST", "/assessments/reports/318/download"},
+                        {"POST", "/assessments/reports/share"},
+                        {"POST", "/assessments/reports/download"}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.target);
+    const bool bulk = c.target.find("/318/") == std::string::npos;
+    auto body = [&](std::string field) {
+      return bulk ? "{\"report_ids\": [318], " + field + "}" : "{" + field + "}";
+    };
+    for (const auto& [field, value] :
+         std::vector<std::pair<std::string, std::string>>{{"max_views", "0"},
+                                                          {"allow_download", "\"no\""},
+                                                          {"recipient", "\"\""},
+                                                          {"watermark", "1"},
+                                                          {"variant", "\"partial\""},
+                                                          {"language", "\"zh\""}}) {
+      Response res = Handle(AuthA(c.method, c.target, body("\"" + field + "\": " + value)));
+      std::string error = ExpectJsonError(res, 400);
+      EXPECT_TRUE(error.starts_with(field + " must be")) << error;
+    }
+  }
+}
+
+TEST_F(ApiTest, LinkQueryAndListFiltersRefuseWhatTheyDoNotTake) {
+  PutA(CompletedReport(318));
+  const std::string token = ShareToken(318);
+  const std::vector<Header> as_json = {{"Accept", "application/json"}};
+  for (const std::string query : {"?lang=zh", "?lang=", "?format=doc", "?format=pdf&format=pdf",
+                                  "?x=1", "?lang=de&lang=fr", "?format=pdf&lang=es-MX"}) {
+    SCOPED_TRACE(query);
+    ExpectJsonError(Handle(Req("GET", LinkPath(token) + query, as_json)), 400);
+  }
+  EXPECT_NE(ExpectJsonError(Handle(Req("GET", LinkPath(token) + "?lang=zh", as_json)), 400)
+                .find("en, es, fr, de, pt, hi, ar"),
+            std::string::npos);
+  for (const std::string query : {"?lang=ar&format=html", "?format=html&lang=DE", "?lang=hi"}) {
+    SCOPED_TRACE(query);
+    EXPECT_EQ(Handle(Req("GET", LinkPath(token) + query, as_json)).status, 200);
+  }
+  for (const std::string query : {"?state=dead", "?recipient=", "?recipient=a%0Ab", "?limit=3",
+                                  "?state=live&state=revoked"}) {
+    SCOPED_TRACE(query);
+    ExpectJsonError(Handle(AuthA("GET", "/assessments/reports/318/links" + query)), 400);
+  }
+}
+
+TEST_F(ApiTest, DisabledDownloadIs403InJsonAndHtml) {
+  PutA(CompletedReport(318));
+  const std::string token = ShareToken(318, R"({"allow_download": false})");
+  EXPECT_EQ(ExpectJsonError(Handle(Req("GET", LinkPath(token) + "?format=pdf",
+                                       {{"Accept", "application/json"}})),
+                            403),
+            "downloads are disabled for this link");
+  Response page = Handle(Req("GET", LinkPath(token) + "?format=pdf"));
+  EXPECT_EQ(page.status, 403);
+  EXPECT_NE(page.body.find("Downloads are disabled for this link"), std::string::npos);
+  EXPECT_EQ(HeaderOf(page, "Cache-Control").value_or(""), "no-store");
+  EXPECT_EQ(Handle(Req("GET", LinkPath(token))).status, 200);
+}
+
 TEST_F(ApiTest, LinksListNewestFirstWithSixFieldsAndTheOptions) {
   PutA(CompletedReport(318));
   std::string first = ShareToken(318);
@@ -1208,8 +1274,8 @@ class ApiFaultTest : public ApiTest {
     ExpectLinkSecurityHeaders(res);
     ExpectNoSecret(res);
   }
-  std::string Token() {
-    std::string token = ShareToken(318);
+  std::string Token(std::string body = "") {
+    std::string token = ShareToken(318, std::move(body));
     secrets_.push_back(token);
     return token;
   }
@@ -1227,6 +1293,10 @@ TEST_F(ApiFaultPdfTest, EveryStoreCallOfEveryEndpointFailsAs503) {
   PutA(CompletedReport(318));
   const std::string token = Token();
   const std::string revoked_token = Token();
+  // A link with every option that reads or writes the store on an open.
+  const std::string limited_token =
+      Token(R"({"max_views": 1000, "variant": "anonymized", "recipient": "hm@acme.example"})");
+  secrets_.push_back("hm@acme.example");  // a recipient is never logged
   const std::string link_id = ClaimsOf(token).link_id.ToString();
   const std::string revoked_link_id = ClaimsOf(revoked_token).link_id.ToString();
   const std::vector<Header> as_json = {{"Accept", "application/json"}};
@@ -1261,6 +1331,16 @@ TEST_F(ApiFaultPdfTest, EveryStoreCallOfEveryEndpointFailsAs503) {
        {M::kGetLink, M::kGetReport, M::kRecordOpens}},
       {Req("GET", LinkPath(token)), {M::kGetLink, M::kGetReport, M::kRecordOpens}, true},
       {Req("HEAD", LinkPath(token)), {M::kGetLink, M::kGetReport, M::kRecordOpens}, true},
+      {Req("GET", LinkPath(limited_token)),
+       {M::kGetLink, M::kGetReport, M::kPseudonymKey, M::kClaimView, M::kRecordOpens},
+       true},
+      {Req("GET", LinkPath(limited_token) + "?format=pdf&lang=ar", as_json),
+       {M::kGetLink, M::kGetReport, M::kPseudonymKey, M::kClaimView, M::kRecordOpens}},
+      {Req("HEAD", LinkPath(limited_token)),
+       {M::kGetLink, M::kGetReport, M::kPseudonymKey, M::kRecordOpens},
+       true},
+      {AuthA("GET", "/assessments/reports/318/links?recipient=hm%40acme.example&state=live"),
+       {M::kFindApiKey, M::kGetReport, M::kListLinks}},
       {AuthA("DELETE", "/assessments/reports/318/links/" + revoked_link_id),
        {M::kFindApiKey, M::kGetReport, M::kRevokeLink}},
       {AuthA("DELETE", "/assessments/reports/318/links"),

@@ -713,5 +713,120 @@ TEST_P(StoreConformanceTest, ConcurrentPutsAllSucceedAndBumpTheVersion) {
   EXPECT_TRUE((*got)->report.name.starts_with("writer "));
 }
 
+TEST_P(StoreConformanceTest, LinkOptionsRoundTrip) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  LinkRecord plain = MakeLink(1, acme, ReportId{318}, At(100));
+  LinkRecord full = MakeLink(2, acme, ReportId{318}, At(200));
+  full.options.allow_download = false;
+  full.options.max_views = 1000;
+  full.options.recipient = "Hiring panel <hm@acme.example> \u0928\u093f\u0930\u094d\u0923\u092f 🚀";
+  full.options.watermark = true;
+  full.options.variant = Variant::kAnonymized;
+  full.options.language = Language::kAr;
+  ASSERT_OK(s.InsertLinks({plain, full}));
+
+  Result<std::optional<LinkRecord>> got = s.GetLink(full.link_id);
+  ASSERT_OK(got);
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->options, full.options);
+  EXPECT_EQ((*got)->views_used, 0);
+  got = s.GetLink(plain.link_id);
+  ASSERT_OK(got);
+  EXPECT_EQ((*got)->options, LinkOptions{});  // the defaults of SPEC §5
+
+  Result<std::vector<LinkRecord>> listed = s.ListLinks(acme, ReportId{318});
+  ASSERT_OK(listed);
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].options, full.options);  // newest first
+  EXPECT_EQ((*listed)[1].options, LinkOptions{});
+}
+
+TEST_P(StoreConformanceTest, ClaimViewTakesExactlyMaxViewsThenReturnViewGivesOneBack) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  LinkRecord limited = MakeLink(1, acme, ReportId{318}, At(0));
+  limited.options.max_views = 2;
+  ASSERT_OK(s.InsertLink(limited));
+  ASSERT_OK(s.InsertLink(MakeLink(2, acme, ReportId{318}, At(0))));  // unlimited
+
+  auto claim = [&](uint8_t seed) {
+    Result<bool> taken = s.ClaimView(MakeLinkId(seed));
+    EXPECT_OK(taken);
+    return taken && *taken;
+  };
+  EXPECT_TRUE(claim(1));
+  EXPECT_TRUE(claim(1));
+  EXPECT_FALSE(claim(1));
+  EXPECT_FALSE(claim(2));   // no limit: nothing to take
+  EXPECT_FALSE(claim(77));  // no such link
+  Result<std::optional<LinkRecord>> got = s.GetLink(MakeLinkId(1));
+  ASSERT_OK(got);
+  EXPECT_EQ((*got)->views_used, 2);
+  EXPECT_TRUE((*got)->views_exhausted());
+
+  ASSERT_OK(s.ReturnView(MakeLinkId(1)));
+  EXPECT_TRUE(claim(1));
+  EXPECT_FALSE(claim(1));
+  // Never below zero.
+  ASSERT_OK(s.ReturnView(MakeLinkId(2)));
+  got = s.GetLink(MakeLinkId(2));
+  ASSERT_OK(got);
+  EXPECT_EQ((*got)->views_used, 0);
+}
+
+TEST_P(StoreConformanceTest, ConcurrentClaimsNeverExceedTheLimit) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  LinkRecord limited = MakeLink(1, acme, ReportId{318}, At(0));
+  limited.options.max_views = 3;
+  ASSERT_OK(s.InsertLink(limited));
+
+  constexpr int kThreads = 8;
+  constexpr int kTries = 10;
+  std::atomic<int> taken{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kTries; ++i) {
+        Result<bool> r = s.ClaimView(MakeLinkId(1));
+        if (!r) {
+          ++failures;
+        } else if (*r) {
+          ++taken;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(taken.load(), 3);
+}
+
+TEST_P(StoreConformanceTest, PseudonymKeyIsStoredOnceAndStaysPerCompany) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  CompanyId globex = this->Company("globex");
+  std::array<uint8_t, 32> first{}, second{}, third{};
+  first.fill(1);
+  second.fill(2);
+  third.fill(3);
+  Result<std::array<uint8_t, 32>> a = s.PseudonymKey(acme, first);
+  ASSERT_OK(a);
+  EXPECT_EQ(*a, first);
+  a = s.PseudonymKey(acme, second);  // the first key stays
+  ASSERT_OK(a);
+  EXPECT_EQ(*a, first);
+  Result<std::array<uint8_t, 32>> g = s.PseudonymKey(globex, third);
+  ASSERT_OK(g);
+  EXPECT_EQ(*g, third);
+
+  this->Reopen();
+  a = this->store_->PseudonymKey(acme, second);
+  ASSERT_OK(a);
+  EXPECT_EQ(*a, first);
+}
+
 }  // namespace
 }  // namespace reportshare::store
