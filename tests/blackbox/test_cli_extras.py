@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 import unittest
+import urllib.parse
 
 import harness
 from harness import (Server, cli_describe, create_key, make_report, request, run_cli,
@@ -87,6 +88,16 @@ class LinkInspectTest(ExtrasBase):
         self.assertEqual(p.returncode, 1, cli_describe(p))
         self.assertIn("revoked", (p.stdout + p.stderr).decode().lower())
         self.assertIn(newest, (p.stdout + p.stderr).decode(), "link id should be shown")
+        # out of views: a one-view link, opened once
+        r3 = request(srv.port, "POST", "/assessments/reports/318/share", {"apiKey": key}, {"max_views": 1})
+        srv.note_tokens(r3.body)
+        url3 = r3.json()["signed_url"]
+        p = self.inspect(srv, url3)
+        self.assertEqual(p.returncode, 0, cli_describe(p))
+        self.assertEqual(request(srv.port, "GET", urllib.parse.urlsplit(url3).path, {}).status, 200)
+        p = self.inspect(srv, url3)
+        self.assertEqual(p.returncode, 1, cli_describe(p))
+        self.assertIn("expired (view limit of 1 reached)", (p.stdout + p.stderr).decode())
         # bad signature / malformed
         tok = token_of(url1)
         tampered = tok[:-3] + ("AAA" if tok[-3:] != "AAA" else "BBB")

@@ -78,6 +78,10 @@ int Inspect(const InspectFlags& flags) {
                 core::FormatRfc3339Micros(*(*link)->revoked_at).c_str());
     return 1;
   }
+  if ((*link)->views_exhausted()) {
+    std::printf("status:     expired (view limit of %d reached)\n", *(*link)->options.max_views);
+    return 1;
+  }
   std::printf("status:     valid\n");
   return 0;
 }
