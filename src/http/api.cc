@@ -482,6 +482,14 @@ Response Api::Handle(const Request& req) const {
   if (Is(segs, {"healthz"}) || Is(segs, {"readyz"}) || Is(segs, {"metrics"})) {
     res = get ? Health(segs[0]) : MethodNotAllowed(req, "GET, HEAD");
     res.route = "/" + std::string(segs[0]);
+  } else if (Is(segs, {"openapi.json"})) {
+    if (get) {
+      res.headers.push_back({"Content-Type", "application/json"});
+      res.body = std::string(OpenApiDocument());
+    } else {
+      res = MethodNotAllowed(req, "GET, HEAD");
+    }
+    res.route = "/openapi.json";
   } else if (segs.size() >= 4 && segs[0] == "assessments" && segs[1] == "bp" &&
              segs[2] == "reports" && segs[3] == "shared") {
     // Everything under the link prefix is the link route, so a mangled link

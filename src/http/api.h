@@ -9,6 +9,10 @@
 
 namespace reportshare::http {
 
+// The OpenAPI 3.1 description of this API (docs/openapi.json, embedded at
+// build time), served at GET /openapi.json.
+std::string_view OpenApiDocument();
+
 // Routes a request to its handler and turns the outcome into a response.
 // Check order (SPEC §2): route (404/405), authentication (401), the request's
 // own shape (400/413), the report (404), its state (409).

@@ -35,6 +35,8 @@ import time
 import unittest
 import urllib.parse
 
+import openapi_check
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_BIN = os.path.normpath(os.path.join(HERE, "..", "..", "build", "dev", "src", "app", "reportshare"))
 BIN = os.environ.get("REPORTSHARE_BIN") or DEFAULT_BIN
@@ -381,7 +383,9 @@ def request_on(conn, method, path, headers=None, body=None):
     conn.endheaders(message_body=bytes(body) if body is not None else None)
     resp = conn.getresponse()
     data = resp.read()
-    return Response(resp.status, resp.reason, resp.getheaders(), data, time.monotonic() - start)
+    out = Response(resp.status, resp.reason, resp.getheaders(), data, time.monotonic() - start)
+    openapi_check.check(method, path, out)
+    return out
 
 
 # --------------------------------------------------------------------------
