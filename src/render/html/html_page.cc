@@ -107,7 +107,9 @@ void AppendBar(std::string& out, double percentage, const char* color, double he
 // is a non-scaling dashed line through every bar.
 void AppendChart(std::string& out, const ReportView& v) {
   if (v.sections.empty()) {
-    out += "<p class=\"muted\">No sections.</p>";
+    out += "<p class=\"muted\">";
+    Append(out, v.labels.no_sections);
+    out += "</p>";
     return;
   }
   if (v.cut_off) {
@@ -149,7 +151,9 @@ void AppendSections(std::string& out, const ReportView& v) {
     Append(out, s.percent_text);
     out += "</th></tr></thead><tbody>";
     if (s.skills.empty()) {
-      out += "<tr><td colspan=\"3\" class=\"muted\">No skill-wise scores.</td></tr>";
+      out += "<tr><td colspan=\"3\" class=\"muted\">";
+      Append(out, v.labels.no_skills);
+      out += "</td></tr>";
     }
     for (const SkillView& k : s.skills) {
       out += "<tr><td>";
@@ -184,11 +188,15 @@ std::string RenderReportHtml(const ReportView& v) {
   AppendHead(out, v.title, kReportCss);
   out += "<body><main><header class=\"top\"><div class=\"company\">";
   Append(out, v.company_name);
-  out += "</div><div class=\"kind\">CANDIDATE ASSESSMENT REPORT</div>";
+  out += "</div><div class=\"kind\">";
+  Append(out, v.labels.report_kind);
+  out += "</div>";
   if (v.allow_download) {
     out += "<a class=\"download\" href=\"";
     Append(out, v.pdf_href);
-    out += "\" download>Download PDF</a>";
+    out += "\" download>";
+    Append(out, v.labels.download_pdf);
+    out += "</a>";
   }
   out += "</header><h1>";
   Append(out, v.candidate_name);
@@ -197,9 +205,9 @@ std::string RenderReportHtml(const ReportView& v) {
   out += "</p><div class=\"details\">";
   AppendDetails(out, v.candidate_details);
   AppendDetails(out, v.assessment_details);
-  out +=
-      "</div><div class=\"score\"><div><div class=\"caption\">OVERALL SCORE</div><div "
-      "class=\"overall ";
+  out += "</div><div class=\"score\"><div><div class=\"caption\">";
+  Append(out, v.labels.overall_score);
+  out += "</div><div class=\"overall ";
   out += v.overall ? ScoreClass(v, v.verdict == Verdict::kBelowCutOff) : "";
   out += "\">";
   Append(out, v.overall_text);
@@ -221,20 +229,32 @@ std::string RenderReportHtml(const ReportView& v) {
   }
   out += "</div>";
   if (!v.proctoring_note.empty()) {
-    out += "<p class=\"note\"><strong>Proctoring:</strong> ";
+    out += "<p class=\"note\"><strong>";
+    Append(out, v.labels.proctoring);
+    out += "</strong> ";
     Append(out, v.proctoring_note);
     out += "</p>";
   }
-  out += "<h2>Section scores</h2>";
+  out += "<h2>";
+  Append(out, v.labels.section_scores);
+  out += "</h2>";
   AppendChart(out, v);
-  out += "<h2>Skill-wise scores</h2>";
-  if (v.sections.empty()) out += "<p class=\"muted\">No sections.</p>";
+  out += "<h2>";
+  Append(out, v.labels.skill_scores);
+  out += "</h2>";
+  if (v.sections.empty()) {
+    out += "<p class=\"muted\">";
+    Append(out, v.labels.no_sections);
+    out += "</p>";
+  }
   AppendSections(out, v);
   out += "<footer><span>";
   Append(out, v.report_id_text);
   out += " · ";
   Append(out, v.generated_text);
-  out += "</span><span>Confidential</span></footer></main></body></html>\n";
+  out += "</span><span>";
+  Append(out, v.labels.confidential);
+  out += "</span></footer></main></body></html>\n";
   return out;
 }
 

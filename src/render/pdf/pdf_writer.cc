@@ -17,6 +17,7 @@
 
 #include "core/mutex.h"
 #include "core/rfc3339.h"
+#include "render/i18n/format.h"
 #include "render/renderer.h"
 
 namespace reportshare::render::pdf {
@@ -271,7 +272,7 @@ void LayoutHeader(Document& doc, const ReportView& v) {
   PangoLayout* company = doc.Text(v.company_name, 12, true, kContentWidth * 0.6);
   // Capitals, not letter-spacing: spaced letters would not extract as words.
   PangoLayout* kind =
-      doc.Text("CANDIDATE ASSESSMENT REPORT", 7.5, false, kContentWidth * 0.4, PANGO_ALIGN_RIGHT);
+      doc.Text(v.labels.report_kind, 7.5, false, kContentWidth * 0.4, PANGO_ALIGN_RIGHT);
   double h = std::max(Document::Height(company), Document::Height(kind));
   top.Text(company, kMargin, 0, kBlue);
   top.Text(kind, kMargin + kContentWidth * 0.6, h - Document::Height(kind), kMuted);
@@ -326,7 +327,7 @@ void LayoutScore(Document& doc, const ReportView& v) {
   constexpr double kPad = 12;
   constexpr double kPillWidth = 150;
   Rgb color = v.overall ? ScoreColor(v, *v.overall) : kInk;
-  PangoLayout* caption = doc.Text("OVERALL SCORE", 7.5, false, 150);
+  PangoLayout* caption = doc.Text(v.labels.overall_score, 7.5, false, 150);
   PangoLayout* score = doc.Text(v.overall_text, 26, true, 150);
   double left_h = Document::Height(caption) + Document::Height(score);
   box.Text(caption, kMargin + kPad, kPad, kMuted);
@@ -360,7 +361,7 @@ void LayoutScore(Document& doc, const ReportView& v) {
   if (!v.proctoring_note.empty()) {
     doc.Gap(10);
     Block note;
-    const std::string label = "Proctoring: ";
+    const std::string label = v.labels.proctoring + " ";
     PangoLayout* text = doc.Text(label + v.proctoring_note, 9, false, kContentWidth - 20,
                                  PANGO_ALIGN_LEFT, label.size() - 1);
     double th = Document::Height(text);
@@ -384,9 +385,9 @@ Block Heading(Document& doc, std::string_view text) {
 }
 
 // The line that stands in for the chart or the tables of a report with no sections.
-void PlaceNoSections(Document& doc) {
+void PlaceNoSections(Document& doc, const ReportView& v) {
   Block none;
-  PangoLayout* text = doc.Text("No sections.", 9.5, false, kContentWidth);
+  PangoLayout* text = doc.Text(v.labels.no_sections, 9.5, false, kContentWidth);
   none.Text(text, kMargin, 0, kMuted);
   none.height = Document::Height(text);
   doc.Place(std::move(none));
@@ -396,8 +397,8 @@ void PlaceNoSections(Document& doc) {
 // through every row (so it stays continuous on each page).
 void LayoutChart(Document& doc, const ReportView& v) {
   doc.Gap(18);
-  doc.Place(Heading(doc, "Section scores"), true);
-  if (v.sections.empty()) return PlaceNoSections(doc);
+  doc.Place(Heading(doc, v.labels.section_scores), true);
+  if (v.sections.empty()) return PlaceNoSections(doc, v);
   constexpr double kLabel = 150;
   constexpr double kBarX = kMargin + kLabel + 10;
   constexpr double kBarWidth = kContentWidth - kLabel - 10 - 44;
@@ -431,8 +432,9 @@ void LayoutChart(Document& doc, const ReportView& v) {
   Block axis;
   axis.Line(kBarX, 0, kBarX + kBarWidth, 0, kRule, 0.8);
   double h = 0;
-  for (int tick = 0; tick <= 100; tick += 25) {
-    PangoLayout* text = doc.Text(std::to_string(tick) + "%", 7.5, false, 40, PANGO_ALIGN_CENTER);
+  for (size_t i = 0; i < v.chart_ticks.size(); ++i) {
+    double tick = 100.0 * static_cast<double>(i) / static_cast<double>(v.chart_ticks.size() - 1);
+    PangoLayout* text = doc.Text(v.chart_ticks[i], 7.5, false, 40, PANGO_ALIGN_CENTER);
     axis.Text(text, x_of(tick) - 20, 3, kMuted);
     axis.Line(x_of(tick), 0, x_of(tick), 3, kRule, 0.8);
     h = std::max(h, Document::Height(text));
@@ -443,8 +445,8 @@ void LayoutChart(Document& doc, const ReportView& v) {
 
 void LayoutSkills(Document& doc, const ReportView& v) {
   doc.Gap(18);
-  doc.Place(Heading(doc, "Skill-wise scores"), true);
-  if (v.sections.empty()) return PlaceNoSections(doc);
+  doc.Place(Heading(doc, v.labels.skill_scores), true);
+  if (v.sections.empty()) return PlaceNoSections(doc, v);
   constexpr double kPct = 48;
   constexpr double kBar = 100;
   constexpr double kName = kContentWidth - 16 - kBar - kPct - 16;
@@ -465,7 +467,7 @@ void LayoutSkills(Document& doc, const ReportView& v) {
     rows.reserve(std::max<size_t>(s.skills.size(), 1));
     if (s.skills.empty()) {
       Block none;
-      PangoLayout* text = doc.Text("No skill-wise scores.", 9, false, kName);
+      PangoLayout* text = doc.Text(v.labels.no_skills, 9, false, kName);
       none.Text(text, kMargin + 8, 3, kMuted);
       none.height = Document::Height(text) + 6;
       rows.push_back(std::move(none));
@@ -675,10 +677,6 @@ cairo_status_t AppendToString(void* closure, const unsigned char* data, unsigned
   return CAIRO_STATUS_SUCCESS;
 }
 
-std::string PageOf(size_t n, size_t m) {
-  return "Page " + std::to_string(n) + " of " + std::to_string(m);
-}
-
 }  // namespace
 
 Result<std::string> RenderReportPdf(const ReportView& view, Instant generated_at) {
@@ -737,12 +735,13 @@ Result<std::string> RenderReportPdf(const ReportView& view, Instant generated_at
 
   ColorTextMapper mapper(context.get());
   const size_t page_count = doc.pages().size();
-  std::string footer_left = view.report_id_text + " · " + view.generated_text + " · Confidential";
+  std::string footer_left =
+      view.report_id_text + " · " + view.generated_text + " · " + view.labels.confidential;
   for (size_t i = 0; i < page_count; ++i) {
     for (const Op& op : doc.pages()[i]) Draw(cr, op, mapper);
     PangoLayout* left = doc.Text(footer_left, 8, false, kContentWidth * 0.7);
-    PangoLayout* right =
-        doc.Text(PageOf(i + 1, page_count), 8, false, kContentWidth * 0.3, PANGO_ALIGN_RIGHT);
+    PangoLayout* right = doc.Text(i18n::FormatPageOf(view.language, i + 1, page_count), 8, false,
+                                  kContentWidth * 0.3, PANGO_ALIGN_RIGHT);
     Block footer;
     footer.Line(kMargin, kFooterY - 6, kMargin + kContentWidth, kFooterY - 6, kRule, 0.8);
     footer.Text(left, kMargin, kFooterY, kMuted);
@@ -790,24 +789,25 @@ void WarmUpRenderThread() {
   // first real render on this thread then finds them in its caches. Not CJK:
   // subsetting Noto Sans CJK touches 34 MiB of its files, which a process
   // should map only once a report needs it (the first such render pays ~30 ms).
-  ReportView v;
-  v.title = "warm-up";
-  v.company_name = "Acme";
-  v.candidate_name = "Warm प्रिया ليلى 🚀";
-  v.subtitle = "Assessment #1";
-  v.candidate_details = {{"Name", v.candidate_name}};
-  v.overall = 50;
-  v.overall_text = "50%";
-  v.cut_off = 40;
-  v.cut_off_text = "Cut-off: 40%";
-  v.margin_text = "Margin: +10 points";
-  v.verdict = Verdict::kPassed;
-  v.verdict_text = "Passed — above cut-off";
-  v.proctoring_note = "None.";
-  v.sections = {{"प्रिया ليلى", 50, "50%", false, {{"Skill", 50, "50%"}}}};
-  v.report_id_text = "Report ID 1";
-  v.generated_text = "Generated";
-  (void)pdf::RenderReportPdf(v, Instant{});
+  // In Arabic, so the right-to-left path and the Arabic labels are warm too,
+  // with Latin, Devanagari and emoji data; this also parses the catalogues.
+  StoredReport s;
+  s.company_name = "Acme प्रिया";
+  Report& r = s.report;
+  r.report_id = ReportId{1};
+  r.assessment_id = 1;
+  r.assessment_name = "Warm-up";
+  r.name = "Warm प्रिया ليلى 🚀";
+  r.email = "warm@example.com";
+  r.invite_status = InviteStatus::kCompleted;
+  r.cut_off = 40;
+  r.overall_percentage = 50;
+  r.offtab_count = 1;
+  r.sections = {{"प्रिया ليلى", 50, {{"Skill", 50}}}};
+  RenderOptions options;
+  options.language = Language::kAr;
+  options.watermark = Watermark{"warm@example.com", "warm", Instant{}};
+  (void)pdf::RenderReportPdf(MakeReportView(s, Instant{}, options), Instant{});
 }
 
 }  // namespace reportshare::render

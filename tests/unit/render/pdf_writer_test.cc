@@ -116,8 +116,8 @@ TEST(RenderPdfTest, TextIsExtractable) {
                            "Backend Engineer Screening",
                            "Phone",
                            "+91 98450 00000",
-                           "2025-07-09 06:02 UTC",
-                           "2025-07-09 06:58 UTC",
+                           "9 July 2025, 06:02 UTC",
+                           "9 July 2025, 06:58 UTC",
                            "56 min 29 s",
                            "72.5%",
                            "Cut-off: 60%",
@@ -129,7 +129,7 @@ TEST(RenderPdfTest, TextIsExtractable) {
                            "Data structures",
                            "90%",
                            "Report ID 318",
-                           "Generated 2025-07-09 07:00 UTC",
+                           "Generated 9 July 2025, 07:00 UTC",
                            "Page 1 of 1"}) {
     EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << text;
   }
