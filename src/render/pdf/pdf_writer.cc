@@ -784,16 +784,42 @@ PangoLayout* WatermarkLayout(Document& doc, const ReportView& v) {
   return doc.Text(v.watermark_text, kWatermarkSize, true, kWatermarkWidth, PANGO_ALIGN_CENTER);
 }
 
-// Draws `layout` at (x, y) with each run's glyphs in one cluster mapped to the
-// run's text, which Cairo writes as one /ActualText span per run. For turned
-// text this is what makes it extractable: pdftotext builds words from
-// characters that share a baseline, so a diagonal line of ordinary glyphs
-// comes out one or two letters at a time, while an ActualText span is added
-// as one word. (Glyphs and positions are Pango's, as pango_cairo_show_layout
-// would draw them.)
+// Draws `layout` at (x, y) so that its whole text extracts as one word: each
+// run's glyphs form one cluster, which Cairo writes as an /ActualText span;
+// the first run's span carries the layout's entire text and the others an
+// empty one. For turned text this is what makes it extractable: pdftotext
+// builds words from characters that share a baseline, so a diagonal line of
+// ordinary glyphs comes out a letter or two at a time, and per-run spans
+// would scatter a mixed-direction line (an Arabic date beside a Latin link
+// id). The text is given in visual order (runs left to right, a right-to-left
+// run's characters reversed), as extractors expect glyphs to come: their
+// reordering to logical order then restores it (as in ShowRtlLigatures).
+// Glyphs and positions are Pango's, as pango_cairo_show_layout draws them.
 void ShowRunsAsSpans(cairo_t* cr, PangoLayout* layout, double x, double y) {
   const char* text = pango_layout_get_text(layout);
+  std::string visual;
+  PangoLayoutIter* runs = pango_layout_get_iter(layout);
+  do {
+    PangoLayoutRun* run = pango_layout_iter_get_run_readonly(runs);
+    if (run == nullptr) continue;
+    const char* begin = text + run->item->offset;
+    const char* end = begin + run->item->length;
+    if (run->item->analysis.level % 2 == 0) {
+      visual.append(begin, end);
+      continue;
+    }
+    std::string reversed;
+    for (const char* c = begin; c < end;) {
+      const char* n = g_utf8_next_char(c);
+      reversed.insert(0, c, static_cast<size_t>(n - c));
+      c = n;
+    }
+    visual += reversed;
+  } while (pango_layout_iter_next_run(runs));
+  pango_layout_iter_free(runs);
+
   std::vector<cairo_glyph_t> glyphs;
+  bool first = true;
   PangoLayoutIter* iter = pango_layout_get_iter(layout);
   do {
     PangoLayoutRun* run = pango_layout_iter_get_run_readonly(iter);
@@ -817,8 +843,10 @@ void ShowRunsAsSpans(cairo_t* cr, PangoLayout* layout, double x, double y) {
     if (glyphs.empty()) continue;
     cairo_set_scaled_font(
         cr, pango_cairo_font_get_scaled_font(PANGO_CAIRO_FONT(run->item->analysis.font)));
-    cairo_text_cluster_t cluster{run->item->length, static_cast<int>(glyphs.size())};
-    cairo_show_text_glyphs(cr, text + run->item->offset, run->item->length, glyphs.data(),
+    const int bytes = first ? static_cast<int>(visual.size()) : 0;
+    first = false;
+    cairo_text_cluster_t cluster{bytes, static_cast<int>(glyphs.size())};
+    cairo_show_text_glyphs(cr, visual.c_str(), bytes, glyphs.data(),
                            static_cast<int>(glyphs.size()), &cluster, 1,
                            static_cast<cairo_text_cluster_flags_t>(0));
   } while (pango_layout_iter_next_run(iter));
