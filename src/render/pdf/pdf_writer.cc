@@ -335,7 +335,14 @@ void LayoutDetails(Document& doc, const ReportView& v) {
   constexpr double kGutter = 24;
   constexpr double kColumn = (kContentWidth - kGutter) / 2;
   constexpr double kLabel = 92;
+  // An anonymized report has no candidate details: the assessment's then
+  // take the first column rather than leave it empty.
+  const std::vector<LabeledValue> none;
   const std::vector<LabeledValue>* columns[2] = {&v.candidate_details, &v.assessment_details};
+  if (v.candidate_details.empty()) {
+    columns[0] = &v.assessment_details;
+    columns[1] = &none;
+  }
   size_t rows = std::max(v.candidate_details.size(), v.assessment_details.size());
   doc.Gap(10);
   for (size_t i = 0; i < rows; ++i) {
