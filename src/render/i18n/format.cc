@@ -61,22 +61,43 @@ std::string AsciiNumber(double value, int digits) {
   return text;
 }
 
-std::string LocalizeNumber(Language language, std::string_view ascii) {
-  // The two per-language tables, cached per language: this runs for every
-  // percentage of a long report.
-  struct Symbols {
-    std::array<std::string, 10> digits;
-    std::string decimal;
-  };
+namespace {
+
+// A language's number symbols and percent pattern, read from its catalogue
+// once: a long report formats hundreds of percentages.
+struct Symbols {
+  std::array<std::string, 10> digits;
+  std::string decimal;
+  std::string percent_before;  // "{number}%" split around its placeholder
+  std::string percent_after;
+};
+
+const Symbols& SymbolsOf(Language language) {
   static const std::array<Symbols, domain::kLanguages.size()> symbols = [] {
     std::array<Symbols, domain::kLanguages.size()> all;
     for (Language l : domain::kLanguages) {
-      const Catalogue& lc = CatalogueOf(l);
-      all[static_cast<size_t>(l)] = {Digits(lc), lc.Format("format.decimal")};
+      const Catalogue& c = CatalogueOf(l);
+      Symbols& s = all[static_cast<size_t>(l)];
+      s.digits = Digits(c);
+      s.decimal = c.Format("format.decimal");
+      std::string percent = c.Format("format.percent");
+      size_t at = percent.find("{number}");
+      if (at == std::string::npos) {
+        s.percent_before = percent;
+      } else {
+        s.percent_before = percent.substr(0, at);
+        s.percent_after = percent.substr(at + std::string_view("{number}").size());
+      }
     }
     return all;
   }();
-  const Symbols& s = symbols[static_cast<size_t>(language)];
+  return symbols[static_cast<size_t>(language)];
+}
+
+}  // namespace
+
+std::string LocalizeNumber(Language language, std::string_view ascii) {
+  const Symbols& s = SymbolsOf(language);
   std::string out;
   out.reserve(ascii.size() * 2);
   for (char ch : ascii) {
@@ -98,8 +119,9 @@ std::string FormatNumber(Language language, double value, int digits) {
 }
 
 std::string FormatPercent(Language language, double percentage, int digits) {
-  std::string number = FormatNumber(language, std::clamp(percentage, 0.0, 100.0), digits);
-  return CatalogueOf(language).Format("format.percent", {{"number", number}});
+  const Symbols& s = SymbolsOf(language);
+  return s.percent_before + FormatNumber(language, std::clamp(percentage, 0.0, 100.0), digits) +
+         s.percent_after;
 }
 
 std::string FormatSignedPoints(Language language, double points, int digits,
