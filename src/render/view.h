@@ -20,6 +20,12 @@ struct LabeledValue {
   std::string value;
 };
 
+// A link to the page in another language: {native name, "?lang=<tag>"} and
+// the tag ("es"), for the link's hreflang and lang.
+struct LanguageLink : LabeledValue {
+  std::string tag;
+};
+
 struct SkillView {
   std::string name;
   double percentage = 0;     // clamped to 0–100
@@ -64,6 +70,20 @@ inline RenderOptions PageOptions(std::string pdf_href) {
   return options;
 }
 
+// The fixed words of both documents, in the view's language.
+struct ReportLabels {
+  std::string report_kind;        // "CANDIDATE ASSESSMENT REPORT"
+  std::string download_pdf;       // "Download PDF"
+  std::string overall_score;      // "OVERALL SCORE"
+  std::string proctoring;         // "Proctoring:"
+  std::string section_scores;     // "Section scores"
+  std::string skill_scores;       // "Skill-wise scores"
+  std::string no_sections;        // "No sections."
+  std::string no_skills;          // "No skill-wise scores."
+  std::string confidential;       // "Confidential"
+  std::string language_switcher;  // "Language": names the page's list of languages
+};
+
 struct ReportView {
   std::string title;  // "Assessment report — <candidate name>"
   std::string company_name;
@@ -84,35 +104,28 @@ struct ReportView {
   std::string proctoring_note;
   std::vector<SectionView> sections;
   std::string report_id_text;  // "Report ID 318"
-  std::string generated_text;  // "Generated 2025-07-09 07:00 UTC"
+  std::string generated_text;  // "Generated 9 July 2025, 07:00 UTC"
+  ReportLabels labels;
+  // The chart's axis, at 0, 25, 50, 75 and 100 %: "0%" … "100%".
+  std::vector<std::string> chart_ticks;
 
   // How this view shows it (from RenderOptions).
   Language language = Language::kEn;
   bool right_to_left = false;
+  std::string language_name;   // the language in itself: "Deutsch", "العربية"
   std::string watermark_text;  // empty: no watermark
   bool allow_download = true;  // the page's "Download PDF" control
   std::string pdf_href;        // its target
-  // The page's links to the other languages: {native name, "?lang=<tag>"}.
-  std::vector<LabeledValue> language_links;
+  // The page's links to the other languages: {native name, "?lang=<tag>"}, in
+  // the order of domain::kLanguages; empty unless the options ask for them.
+  std::vector<LanguageLink> language_links;
 };
 
-// Builds the view of `report` as generated at `generated_at`, as `options` ask.
+// Builds the view of `report` as generated at `generated_at`, as `options` ask:
+// every label, number and date in `options.language` (render/i18n/); the
+// candidate's data as stored, never translated.
 // REQUIRES: report.report.completed().
 ReportView MakeReportView(const StoredReport& report, Instant generated_at,
                           const RenderOptions& options = {});
-
-// "80%", "72.5%", "0%": at most `digits` decimals, trailing zeros dropped,
-// locale-independent.
-std::string FormatPercent(double percentage, int digits = 1);
-
-// "+12.5 points", "−4 points" (U+2212), "±0 points": overall minus cut-off,
-// rounded to `digits` decimals.
-std::string FormatMargin(double points, int digits = 1);
-
-// "2025-07-09 06:02 UTC".
-std::string FormatUtcMinutes(Instant t);
-
-// "56 min 29 s", "1 h 2 min 0 s", "12 s". REQUIRES: d >= 0.
-std::string FormatDuration(std::chrono::microseconds d);
 
 }  // namespace reportshare::render

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "domain/language.h"
+#include "render/i18n/bidi.h"
 #include "render/renderer.h"
 
 namespace reportshare::render::html {
@@ -24,7 +26,7 @@ constexpr std::string_view kReportCss = R"css(
 @media(min-width:900px){body{padding:24px 0}main{border-radius:8px;box-shadow:0 1px 4px rgba(20,30,50,.12);min-height:0;padding:32px 40px 40px}}
 .top{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:8px;border-bottom:2px solid #1d4e9e;padding-bottom:8px;margin-bottom:12px}
 .company{font-weight:700;color:#1d4e9e;font-size:1.15em;overflow-wrap:break-word;min-width:0}
-.kind{font-size:.75em;color:#5b6474;margin-right:auto;margin-left:12px}
+.kind{font-size:.75em;color:#5b6474;margin-inline-end:auto;margin-inline-start:12px}
 .download{display:inline-block;padding:6px 14px;border-radius:4px;background:#1d4e9e;color:#fff;text-decoration:none;font-weight:600;font-size:.9em}
 .download:hover,.download:focus{background:#163d7d}
 .sub{color:#5b6474;margin-top:0;overflow-wrap:anywhere}
@@ -38,26 +40,33 @@ dt{color:#5b6474;overflow-wrap:break-word}dd{margin:0;overflow-wrap:anywhere}
 .verdict{font-weight:700;padding:4px 16px;border-radius:999px;color:#fff;font-size:.9em}
 .pass{color:#2e7d32}.fail{color:#c62828}
 .verdict.pass{background:#2e7d32;color:#fff}.verdict.fail{background:#c62828;color:#fff}
-.note{background:#fff6e5;border-left:3px solid #e0a030;padding:8px 12px;margin-top:12px;font-size:.93em}
+.note{background:#fff6e5;border-inline-start:3px solid #e0a030;padding:8px 12px;margin-top:12px;font-size:.93em}
 .legend{font-size:.85em;color:#5b6474;display:flex;align-items:center;gap:6px}
 .legend svg{width:14px;height:14px}
 .chart{display:grid;grid-template-columns:minmax(6.5em,30%) 1fr 3.2em;gap:6px 10px;align-items:center}
-.chart .label{text-align:right;overflow-wrap:break-word;min-width:0;font-size:.93em;line-height:1.3}
+.chart .label{text-align:end;overflow-wrap:break-word;min-width:0;font-size:.93em;line-height:1.3}
 .chart svg{width:100%;height:14px;display:block}
-.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+.num{text-align:end;white-space:nowrap;font-variant-numeric:tabular-nums}
 table{width:100%;border-collapse:collapse;margin:0 0 14px;font-size:.93em}
-th,td{text-align:left;padding:5px 10px;border-bottom:1px solid #eceff3;overflow-wrap:anywhere}
+th,td{text-align:start;padding:5px 10px;border-bottom:1px solid #eceff3;overflow-wrap:anywhere}
 th{background:#f0f3f7;font-size:1.02em}
 td.num,th.num{width:4.5em}
 td.bar{width:30%;min-width:70px}
 td.bar svg{width:100%;height:6px;display:block}
 footer{margin-top:28px;font-size:.82em;color:#5b6474;border-top:1px solid #dde1e7;padding-top:8px;display:flex;flex-wrap:wrap;justify-content:space-between;gap:4px 16px}
+.langs ul{list-style:none;margin:0 0 10px;padding:0;display:flex;flex-wrap:wrap;gap:2px 14px;font-size:.85em}
+.langs a{color:#1d4e9e}
+.langs [aria-current]{font-weight:700}
+.wm{position:fixed;inset:0;overflow:hidden;pointer-events:none;user-select:none;-webkit-user-select:none;z-index:10}
+.wm div{position:absolute;top:50%;left:50%;width:280vmax;transform:translate(-50%,-50%) rotate(-30deg);display:flex;flex-direction:column;gap:88px;color:#1f2430;opacity:.11;font-size:17px;font-weight:600;line-height:1;white-space:nowrap;text-align:center}
+.wm p{margin:0}
+.wm p:nth-child(even){margin-inline-start:30em}
 @media(max-width:480px){body{font-size:14px}main{padding:16px 12px 32px}.overall{font-size:1.9em}td.bar{width:25%}.kind{display:none}}
 @media print{
 @page{size:A4;margin:16mm 14mm}
 body{background:#fff;font-size:10pt;padding:0}
 main{max-width:none;padding:0;min-height:0;box-shadow:none}
-.download{display:none}
+.download,.langs{display:none}
 tr,.chart>*,.score,.note,dl,thead{break-inside:avoid}
 h2,h3,thead{break-after:avoid}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
@@ -66,6 +75,21 @@ h2,h3,thead{break-after:avoid}
 
 void Append(std::string& out, std::string_view text) { out.append(EscapeHtml(text)); }
 
+// The report's own data (names, emails, phone numbers, registration fields)
+// in a right-to-left page: a string that does not start right to left is
+// isolated as left to right, so "+91 98450 00000" keeps its order and
+// "C++" its pluses (a bare neutral run would take the page's direction).
+// Labels and figures of the page's own language go in as they are.
+void AppendData(std::string& out, const ReportView& v, std::string_view text) {
+  if (!v.right_to_left || i18n::FirstStrongDirection(text) == i18n::Direction::kRightToLeft) {
+    Append(out, text);
+    return;
+  }
+  out += "<bdi dir=\"ltr\">";
+  Append(out, text);
+  out += "</bdi>";
+}
+
 // A number for an SVG attribute: locale-independent, at most two decimals.
 std::string SvgNumber(double v) {
   char buf[32];
@@ -73,14 +97,14 @@ std::string SvgNumber(double v) {
   return std::string(buf, ec == std::errc() ? end : buf);
 }
 
-void AppendDetails(std::string& out, const std::vector<LabeledValue>& rows) {
+void AppendDetails(std::string& out, const ReportView& v, const std::vector<LabeledValue>& rows) {
   if (rows.empty()) return;
   out += "<dl>";
   for (const LabeledValue& row : rows) {
     out += "<dt>";
-    Append(out, row.label);
+    AppendData(out, v, row.label);
     out += "</dt><dd>";
-    Append(out, row.value);
+    AppendData(out, v, row.value);
     out += "</dd>";
   }
   out += "</dl>";
@@ -94,20 +118,31 @@ const char* ScoreColor(const ReportView& v, bool below) {
   return !v.cut_off ? "#1d4e9e" : below ? "#c62828" : "#2e7d32";
 }
 
-// A bar of `percentage` on a grey track: a stretched SVG (viewBox 0–100).
-void AppendBar(std::string& out, double percentage, const char* color, double height) {
+// Where `percentage` lies on a bar's 0–100 axis: from the left, or from the
+// right in a right-to-left page.
+double AxisX(const ReportView& v, double percentage) {
+  return v.right_to_left ? 100 - percentage : percentage;
+}
+
+// A bar of `percentage` on a grey track: a stretched SVG (viewBox 0–100),
+// growing from the start of the line (the right in a right-to-left page).
+void AppendBar(std::string& out, const ReportView& v, double percentage, const char* color,
+               double height) {
   std::string h = SvgNumber(height);
   out += "<svg viewBox=\"0 0 100 " + h +
          "\" preserveAspectRatio=\"none\" aria-hidden=\"true\"><rect width=\"100\" height=\"" + h +
-         "\" fill=\"#eceff3\"/><rect width=\"" + SvgNumber(percentage) + "\" height=\"" + h +
-         "\" fill=\"" + color + "\"/>";
+         "\" fill=\"#eceff3\"/><rect ";
+  if (v.right_to_left) out += "x=\"" + SvgNumber(100 - percentage) + "\" ";
+  out += "width=\"" + SvgNumber(percentage) + "\" height=\"" + h + "\" fill=\"" + color + "\"/>";
 }
 
 // One bar per section: the label stays HTML so long names wrap; the cut-off
 // is a non-scaling dashed line through every bar.
 void AppendChart(std::string& out, const ReportView& v) {
   if (v.sections.empty()) {
-    out += "<p class=\"muted\">No sections.</p>";
+    out += "<p class=\"muted\">";
+    Append(out, v.labels.no_sections);
+    out += "</p>";
     return;
   }
   if (v.cut_off) {
@@ -121,11 +156,11 @@ void AppendChart(std::string& out, const ReportView& v) {
   out += "<div class=\"chart\">";
   for (const SectionView& s : v.sections) {
     out += "<div class=\"label\">";
-    Append(out, s.name);
+    AppendData(out, v, s.name);
     out += "</div>";
-    AppendBar(out, s.percentage, ScoreColor(v, s.below_cut_off), 10);
+    AppendBar(out, v, s.percentage, ScoreColor(v, s.below_cut_off), 10);
     if (v.cut_off) {
-      std::string x = SvgNumber(*v.cut_off);
+      std::string x = SvgNumber(AxisX(v, *v.cut_off));
       out += "<line x1=\"" + x + "\" y1=\"0\" x2=\"" + x +
              "\" y2=\"10\" stroke=\"#1f2430\" stroke-width=\"1.5\" stroke-dasharray=\"3 2\" "
              "vector-effect=\"non-scaling-stroke\"/>";
@@ -142,20 +177,22 @@ void AppendChart(std::string& out, const ReportView& v) {
 void AppendSections(std::string& out, const ReportView& v) {
   for (const SectionView& s : v.sections) {
     out += "<table><thead><tr><th colspan=\"2\">";
-    Append(out, s.name);
+    AppendData(out, v, s.name);
     out += "</th><th class=\"num ";
     out += ScoreClass(v, s.below_cut_off);
     out += "\">";
     Append(out, s.percent_text);
     out += "</th></tr></thead><tbody>";
     if (s.skills.empty()) {
-      out += "<tr><td colspan=\"3\" class=\"muted\">No skill-wise scores.</td></tr>";
+      out += "<tr><td colspan=\"3\" class=\"muted\">";
+      Append(out, v.labels.no_skills);
+      out += "</td></tr>";
     }
     for (const SkillView& k : s.skills) {
       out += "<tr><td>";
-      Append(out, k.name);
+      AppendData(out, v, k.name);
       out += "</td><td class=\"bar\">";
-      AppendBar(out, k.percentage, ScoreColor(v, v.cut_off && k.percentage < *v.cut_off), 6);
+      AppendBar(out, v, k.percentage, ScoreColor(v, v.cut_off && k.percentage < *v.cut_off), 6);
       out += "</svg></td><td class=\"num\">";
       Append(out, k.percent_text);
       out += "</td></tr>";
@@ -164,9 +201,13 @@ void AppendSections(std::string& out, const ReportView& v) {
   }
 }
 
-void AppendHead(std::string& out, std::string_view title, std::string_view extra_css) {
+void AppendHead(std::string& out, Language language, std::string_view title,
+                std::string_view extra_css) {
+  out += "<!DOCTYPE html>\n<html lang=\"";
+  out += domain::LanguageTag(language);
+  out += domain::IsRightToLeft(language) ? "\" dir=\"rtl\">" : "\" dir=\"ltr\">";
   out +=
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
       "<meta name=\"robots\" content=\"noindex, nofollow\"><title>";
   Append(out, title);
@@ -176,30 +217,87 @@ void AppendHead(std::string& out, std::string_view title, std::string_view extra
   out += "</style></head>\n";
 }
 
+// The page in the other languages: plain links, the current one named but
+// not linked.
+void AppendLanguageSwitcher(std::string& out, const ReportView& v) {
+  if (v.language_links.empty()) return;
+  out += "<nav class=\"langs\" aria-label=\"";
+  Append(out, v.labels.language_switcher);
+  out += "\"><ul>";
+  size_t next = 0;
+  for (Language l : domain::kLanguages) {
+    std::string_view tag = domain::LanguageTag(l);
+    out += "<li>";
+    if (l == v.language) {
+      out += "<strong aria-current=\"true\">";
+      Append(out, v.language_name);
+      out += "</strong>";
+    } else if (next < v.language_links.size() && v.language_links[next].tag == tag) {
+      const LanguageLink& link = v.language_links[next++];
+      out += "<a href=\"";
+      Append(out, link.value);
+      out += "\" hreflang=\"";
+      Append(out, link.tag);
+      out += "\" lang=\"";
+      Append(out, link.tag);
+      out += "\">";
+      Append(out, link.label);
+      out += "</a>";
+    }
+    out += "</li>";
+  }
+  out += "</ul></nav>";
+}
+
+// The watermark of a view of a link: its text repeated in staggered rows on a
+// layer turned 30° and fixed over the viewport (so it covers every screen of
+// the page, and every printed page), clipped to it (no sideways scroll),
+// faint, and transparent to the pointer. Hidden from screen readers: it
+// repeats one line many times.
+void AppendWatermark(std::string& out, const ReportView& v) {
+  if (v.watermark_text.empty()) return;
+  std::string text = EscapeHtml(v.watermark_text);
+  std::string row = "<p>";
+  for (int k = 0; k < 4; ++k) {
+    if (k > 0) row += "\u2003\u2003\u2003";  // em spaces
+    row += text;
+  }
+  row += "</p>";
+  out += "<div class=\"wm\" aria-hidden=\"true\"><div>";
+  for (int k = 0; k < 20; ++k) out += row;
+  out += "</div></div>";
+}
+
 }  // namespace
 
 std::string RenderReportHtml(const ReportView& v) {
   std::string out;
-  out.reserve(8192 + v.sections.size() * 2048);
-  AppendHead(out, v.title, kReportCss);
-  out += "<body><main><header class=\"top\"><div class=\"company\">";
-  Append(out, v.company_name);
-  out += "</div><div class=\"kind\">CANDIDATE ASSESSMENT REPORT</div>";
+  out.reserve(8192 + v.sections.size() * 2048 + v.watermark_text.size() * 100);
+  AppendHead(out, v.language, v.title, kReportCss);
+  out += "<body><main>";
+  AppendLanguageSwitcher(out, v);
+  out += "<header class=\"top\"><div class=\"company\">";
+  AppendData(out, v, v.company_name);
+  out += "</div><div class=\"kind\">";
+  Append(out, v.labels.report_kind);
+  out += "</div>";
   if (v.allow_download) {
     out += "<a class=\"download\" href=\"";
     Append(out, v.pdf_href);
-    out += "\" download>Download PDF</a>";
+    out += "\" download>";
+    Append(out, v.labels.download_pdf);
+    out += "</a>";
   }
   out += "</header><h1>";
-  Append(out, v.candidate_name);
+  AppendData(out, v, v.candidate_name);
   out += "</h1><p class=\"sub\">";
   Append(out, v.subtitle);
   out += "</p><div class=\"details\">";
-  AppendDetails(out, v.candidate_details);
-  AppendDetails(out, v.assessment_details);
-  out +=
-      "</div><div class=\"score\"><div><div class=\"caption\">OVERALL SCORE</div><div "
-      "class=\"overall ";
+  AppendDetails(out, v, v.candidate_details);
+  AppendDetails(out, v, v.assessment_details);
+  out += "</div><div class=\"score\"><div><div class=\"caption\">";
+  Append(out, v.labels.overall_score);
+  out += "</div><div class=\"overall ";
   out += v.overall ? ScoreClass(v, v.verdict == Verdict::kBelowCutOff) : "";
   out += "\">";
   Append(out, v.overall_text);
@@ -221,20 +319,34 @@ std::string RenderReportHtml(const ReportView& v) {
   }
   out += "</div>";
   if (!v.proctoring_note.empty()) {
-    out += "<p class=\"note\"><strong>Proctoring:</strong> ";
+    out += "<p class=\"note\"><strong>";
+    Append(out, v.labels.proctoring);
+    out += "</strong> ";
     Append(out, v.proctoring_note);
     out += "</p>";
   }
-  out += "<h2>Section scores</h2>";
+  out += "<h2>";
+  Append(out, v.labels.section_scores);
+  out += "</h2>";
   AppendChart(out, v);
-  out += "<h2>Skill-wise scores</h2>";
-  if (v.sections.empty()) out += "<p class=\"muted\">No sections.</p>";
+  out += "<h2>";
+  Append(out, v.labels.skill_scores);
+  out += "</h2>";
+  if (v.sections.empty()) {
+    out += "<p class=\"muted\">";
+    Append(out, v.labels.no_sections);
+    out += "</p>";
+  }
   AppendSections(out, v);
   out += "<footer><span>";
   Append(out, v.report_id_text);
   out += " · ";
   Append(out, v.generated_text);
-  out += "</span><span>Confidential</span></footer></main></body></html>\n";
+  out += "</span><span>";
+  Append(out, v.labels.confidential);
+  out += "</span></footer></main>";
+  AppendWatermark(out, v);
+  out += "</body></html>\n";
   return out;
 }
 
@@ -273,7 +385,7 @@ std::string EscapeHtml(std::string_view text) {
 
 std::string RenderNoticePage(std::string_view title, std::string_view message) {
   std::string out;
-  html::AppendHead(out, title,
+  html::AppendHead(out, Language::kEn, title,
                    "main{max-width:560px;margin-top:10vh;min-height:0;border-radius:6px}");
   out += "<body><main><h1>";
   html::Append(out, title);

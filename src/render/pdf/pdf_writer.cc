@@ -17,6 +17,8 @@
 
 #include "core/mutex.h"
 #include "core/rfc3339.h"
+#include "render/i18n/bidi.h"
+#include "render/i18n/format.h"
 #include "render/renderer.h"
 
 namespace reportshare::render::pdf {
@@ -131,9 +133,23 @@ struct Block {
 
 // Measures text and flows blocks onto pages; drawing happens after, once the
 // page count is known for the "Page N of M" footers.
+// Whether a text is the report's own data (a name, an email, a section) or
+// words of the document's language: in a right-to-left document, data that
+// does not start right to left is laid out left to right, so a phone number
+// keeps its order (the page isolates it in <bdi dir="ltr"> likewise).
+enum class TextKind { kLabel, kData };
+
 class Document {
  public:
-  explicit Document(PangoContext* context) : context_(context) { pages_.emplace_back(); }
+  // `context` lays out the document's own words (its base direction is the
+  // document's); `ltr_context` the left-to-right data of a right-to-left
+  // document. With `right_to_left`, every layout's alignment is swapped
+  // (left ↔ right), because the pages are laid out left to right and
+  // mirrored as they are drawn (DrawPage).
+  Document(PangoContext* context, PangoContext* ltr_context, bool right_to_left)
+      : context_(context), ltr_context_(ltr_context), right_to_left_(right_to_left) {
+    pages_.emplace_back();
+  }
 
   // A wrapped paragraph `width` points wide. User text goes in with
   // set_text, never as markup, so "<b>" stays literal. The first
@@ -141,20 +157,34 @@ class Document {
   // Equal requests share one layout: a document repeats "80%" and the like
   // hundreds of times, and shaping is a quarter of the work.
   PangoLayout* Text(std::string_view text, double size, bool bold, double width,
-                    PangoAlignment align = PANGO_ALIGN_LEFT, size_t bold_prefix = 0) {
+                    PangoAlignment align = PANGO_ALIGN_LEFT, size_t bold_prefix = 0,
+                    TextKind kind = TextKind::kLabel) {
+    PangoContext* context = context_;
+    if (right_to_left_ && kind == TextKind::kData &&
+        i18n::FirstStrongDirection(text) != i18n::Direction::kRightToLeft) {
+      context = ltr_context_;
+    }
+    if (right_to_left_) {
+      if (align == PANGO_ALIGN_LEFT) {
+        align = PANGO_ALIGN_RIGHT;
+      } else if (align == PANGO_ALIGN_RIGHT) {
+        align = PANGO_ALIGN_LEFT;
+      }
+    }
     char params[96];
-    int n = std::snprintf(params, sizeof params, "%a|%d|%a|%d|%zu|", size, bold ? 1 : 0, width,
-                          static_cast<int>(align), bold_prefix);
+    int n = std::snprintf(params, sizeof params, "%a|%d|%a|%d|%zu|%d|", size, bold ? 1 : 0, width,
+                          static_cast<int>(align), bold_prefix, context == context_ ? 0 : 1);
     std::string key(params, static_cast<size_t>(n));
     key.append(text);
     auto [it, inserted] = cache_.try_emplace(std::move(key), nullptr);
     if (!inserted) return it->second;
-    PangoLayout* layout = pango_layout_new(context_);
+    PangoLayout* layout = pango_layout_new(context);
     layouts_.emplace_back(layout);
     it->second = layout;
     pango_layout_set_font_description(layout, Font(size, bold));
-    // Left-aligned even for right-to-left names: the base direction is the
-    // document's; bidi reordering inside the text still happens.
+    // The base direction is the context's (the document's, or left to right
+    // for data, above), not guessed from each text; alignment is absolute
+    // (left is left), and bidi reordering inside the text still happens.
     pango_layout_set_auto_dir(layout, FALSE);
     pango_layout_set_width(layout, static_cast<int>(width * PANGO_SCALE));
     pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
@@ -181,6 +211,10 @@ class Document {
     int w = 0, h = 0;
     pango_layout_get_size(layout, &w, &h);
     return static_cast<double>(h) / PANGO_SCALE;
+  }
+  // The first line's baseline, from the top of the layout.
+  static double Baseline(PangoLayout* layout) {
+    return static_cast<double>(pango_layout_get_baseline(layout)) / PANGO_SCALE;
   }
   static double Width(PangoLayout* layout) {
     PangoRectangle ink, logical;
@@ -236,6 +270,8 @@ class Document {
 
  private:
   PangoContext* context_;
+  PangoContext* ltr_context_;
+  bool right_to_left_;
   // The description of the document's font at `size` points; made once per
   // size and weight (parsing the family list is not free).
   const PangoFontDescription* Font(double size, bool bold) {
@@ -268,10 +304,11 @@ Rgb ScoreColor(const ReportView& v, double percentage) {
 
 void LayoutHeader(Document& doc, const ReportView& v) {
   Block top;
-  PangoLayout* company = doc.Text(v.company_name, 12, true, kContentWidth * 0.6);
+  PangoLayout* company =
+      doc.Text(v.company_name, 12, true, kContentWidth * 0.6, PANGO_ALIGN_LEFT, 0, TextKind::kData);
   // Capitals, not letter-spacing: spaced letters would not extract as words.
   PangoLayout* kind =
-      doc.Text("CANDIDATE ASSESSMENT REPORT", 7.5, false, kContentWidth * 0.4, PANGO_ALIGN_RIGHT);
+      doc.Text(v.labels.report_kind, 7.5, false, kContentWidth * 0.4, PANGO_ALIGN_RIGHT);
   double h = std::max(Document::Height(company), Document::Height(kind));
   top.Text(company, kMargin, 0, kBlue);
   top.Text(kind, kMargin + kContentWidth * 0.6, h - Document::Height(kind), kMuted);
@@ -280,7 +317,8 @@ void LayoutHeader(Document& doc, const ReportView& v) {
   doc.Place(std::move(top));
 
   Block name;
-  PangoLayout* name_layout = doc.Text(v.candidate_name, 20, true, kContentWidth);
+  PangoLayout* name_layout =
+      doc.Text(v.candidate_name, 20, true, kContentWidth, PANGO_ALIGN_LEFT, 0, TextKind::kData);
   name.Text(name_layout, kMargin, 0, kInk);
   name.height = Document::Height(name_layout) + 2;
   doc.Place(std::move(name), true);
@@ -297,21 +335,44 @@ void LayoutDetails(Document& doc, const ReportView& v) {
   constexpr double kGutter = 24;
   constexpr double kColumn = (kContentWidth - kGutter) / 2;
   constexpr double kLabel = 92;
+  // An anonymized report has no candidate details: the assessment's then
+  // take the first column rather than leave it empty.
+  const std::vector<LabeledValue> none;
   const std::vector<LabeledValue>* columns[2] = {&v.candidate_details, &v.assessment_details};
+  if (v.candidate_details.empty()) {
+    columns[0] = &v.assessment_details;
+    columns[1] = &none;
+  }
   size_t rows = std::max(v.candidate_details.size(), v.assessment_details.size());
   doc.Gap(10);
   for (size_t i = 0; i < rows; ++i) {
-    Block row;
-    double h = 0;
+    // Label and value share their first baseline: an Arabic label's line is
+    // taller than a Latin value's, so tops aligned would not line them up.
+    PangoLayout* cells[4] = {};
+    double xs[4] = {};
+    Rgb colors[4] = {kMuted, kInk, kMuted, kInk};
+    double baseline = 0;
     for (int c = 0; c < 2; ++c) {
       if (i >= columns[c]->size()) continue;
       const LabeledValue& item = (*columns[c])[i];
       double x = kMargin + c * (kColumn + kGutter);
-      PangoLayout* label = doc.Text(item.label, 9, false, kLabel - 6);
-      PangoLayout* value = doc.Text(item.value, 9, false, kColumn - kLabel);
-      row.Text(label, x, 0, kMuted);
-      row.Text(value, x + kLabel, 0, kInk);
-      h = std::max({h, Document::Height(label), Document::Height(value)});
+      cells[2 * c] =
+          doc.Text(item.label, 9, false, kLabel - 6, PANGO_ALIGN_LEFT, 0, TextKind::kData);
+      cells[2 * c + 1] =
+          doc.Text(item.value, 9, false, kColumn - kLabel, PANGO_ALIGN_LEFT, 0, TextKind::kData);
+      xs[2 * c] = x;
+      xs[2 * c + 1] = x + kLabel;
+    }
+    for (PangoLayout* cell : cells) {
+      if (cell != nullptr) baseline = std::max(baseline, Document::Baseline(cell));
+    }
+    Block row;
+    double h = 0;
+    for (int k = 0; k < 4; ++k) {
+      if (cells[k] == nullptr) continue;
+      double dy = baseline - Document::Baseline(cells[k]);
+      row.Text(cells[k], xs[k], dy, colors[k]);
+      h = std::max(h, dy + Document::Height(cells[k]));
     }
     row.height = h + 3;
     doc.Place(std::move(row));
@@ -326,7 +387,7 @@ void LayoutScore(Document& doc, const ReportView& v) {
   constexpr double kPad = 12;
   constexpr double kPillWidth = 150;
   Rgb color = v.overall ? ScoreColor(v, *v.overall) : kInk;
-  PangoLayout* caption = doc.Text("OVERALL SCORE", 7.5, false, 150);
+  PangoLayout* caption = doc.Text(v.labels.overall_score, 7.5, false, 150);
   PangoLayout* score = doc.Text(v.overall_text, 26, true, 150);
   double left_h = Document::Height(caption) + Document::Height(score);
   box.Text(caption, kMargin + kPad, kPad, kMuted);
@@ -360,7 +421,7 @@ void LayoutScore(Document& doc, const ReportView& v) {
   if (!v.proctoring_note.empty()) {
     doc.Gap(10);
     Block note;
-    const std::string label = "Proctoring: ";
+    const std::string label = v.labels.proctoring + " ";
     PangoLayout* text = doc.Text(label + v.proctoring_note, 9, false, kContentWidth - 20,
                                  PANGO_ALIGN_LEFT, label.size() - 1);
     double th = Document::Height(text);
@@ -384,9 +445,9 @@ Block Heading(Document& doc, std::string_view text) {
 }
 
 // The line that stands in for the chart or the tables of a report with no sections.
-void PlaceNoSections(Document& doc) {
+void PlaceNoSections(Document& doc, const ReportView& v) {
   Block none;
-  PangoLayout* text = doc.Text("No sections.", 9.5, false, kContentWidth);
+  PangoLayout* text = doc.Text(v.labels.no_sections, 9.5, false, kContentWidth);
   none.Text(text, kMargin, 0, kMuted);
   none.height = Document::Height(text);
   doc.Place(std::move(none));
@@ -396,8 +457,8 @@ void PlaceNoSections(Document& doc) {
 // through every row (so it stays continuous on each page).
 void LayoutChart(Document& doc, const ReportView& v) {
   doc.Gap(18);
-  doc.Place(Heading(doc, "Section scores"), true);
-  if (v.sections.empty()) return PlaceNoSections(doc);
+  doc.Place(Heading(doc, v.labels.section_scores), true);
+  if (v.sections.empty()) return PlaceNoSections(doc, v);
   constexpr double kLabel = 150;
   constexpr double kBarX = kMargin + kLabel + 10;
   constexpr double kBarWidth = kContentWidth - kLabel - 10 - 44;
@@ -415,7 +476,7 @@ void LayoutChart(Document& doc, const ReportView& v) {
   }
   for (const SectionView& s : v.sections) {
     Block row;
-    PangoLayout* label = doc.Text(s.name, 9, false, kLabel, PANGO_ALIGN_RIGHT);
+    PangoLayout* label = doc.Text(s.name, 9, false, kLabel, PANGO_ALIGN_RIGHT, 0, TextKind::kData);
     PangoLayout* value = doc.Text(s.percent_text, 9, false, 40);
     double h = std::max(Document::Height(label), kBarHeight + 4) + 6;
     double bar_y = (h - kBarHeight) / 2;
@@ -431,8 +492,9 @@ void LayoutChart(Document& doc, const ReportView& v) {
   Block axis;
   axis.Line(kBarX, 0, kBarX + kBarWidth, 0, kRule, 0.8);
   double h = 0;
-  for (int tick = 0; tick <= 100; tick += 25) {
-    PangoLayout* text = doc.Text(std::to_string(tick) + "%", 7.5, false, 40, PANGO_ALIGN_CENTER);
+  for (size_t i = 0; i < v.chart_ticks.size(); ++i) {
+    double tick = 100.0 * static_cast<double>(i) / static_cast<double>(v.chart_ticks.size() - 1);
+    PangoLayout* text = doc.Text(v.chart_ticks[i], 7.5, false, 40, PANGO_ALIGN_CENTER);
     axis.Text(text, x_of(tick) - 20, 3, kMuted);
     axis.Line(x_of(tick), 0, x_of(tick), 3, kRule, 0.8);
     h = std::max(h, Document::Height(text));
@@ -443,8 +505,8 @@ void LayoutChart(Document& doc, const ReportView& v) {
 
 void LayoutSkills(Document& doc, const ReportView& v) {
   doc.Gap(18);
-  doc.Place(Heading(doc, "Skill-wise scores"), true);
-  if (v.sections.empty()) return PlaceNoSections(doc);
+  doc.Place(Heading(doc, v.labels.skill_scores), true);
+  if (v.sections.empty()) return PlaceNoSections(doc, v);
   constexpr double kPct = 48;
   constexpr double kBar = 100;
   constexpr double kName = kContentWidth - 16 - kBar - kPct - 16;
@@ -453,7 +515,8 @@ void LayoutSkills(Document& doc, const ReportView& v) {
     const SectionView& s = v.sections[i];
     if (i > 0) doc.Gap(8);
     Block header;
-    PangoLayout* name = doc.Text(s.name, 10, true, kContentWidth - 16 - kPct - 8);
+    PangoLayout* name = doc.Text(s.name, 10, true, kContentWidth - 16 - kPct - 8, PANGO_ALIGN_LEFT,
+                                 0, TextKind::kData);
     PangoLayout* pct = doc.Text(s.percent_text, 10, true, kPct, PANGO_ALIGN_RIGHT);
     double h = Document::Height(name) + 8;
     header.Fill(kMargin, 0, kContentWidth, h, kShade);
@@ -465,14 +528,14 @@ void LayoutSkills(Document& doc, const ReportView& v) {
     rows.reserve(std::max<size_t>(s.skills.size(), 1));
     if (s.skills.empty()) {
       Block none;
-      PangoLayout* text = doc.Text("No skill-wise scores.", 9, false, kName);
+      PangoLayout* text = doc.Text(v.labels.no_skills, 9, false, kName);
       none.Text(text, kMargin + 8, 3, kMuted);
       none.height = Document::Height(text) + 6;
       rows.push_back(std::move(none));
     }
     for (const SkillView& k : s.skills) {
       Block row;
-      PangoLayout* skill = doc.Text(k.name, 9, false, kName);
+      PangoLayout* skill = doc.Text(k.name, 9, false, kName, PANGO_ALIGN_LEFT, 0, TextKind::kData);
       PangoLayout* value = doc.Text(k.percent_text, 9, false, kPct, PANGO_ALIGN_RIGHT);
       double rh = std::max(Document::Height(skill), 12.0) + 6;
       double bar_x = kMargin + kContentWidth - 8 - kPct - 8 - kBar;
@@ -670,13 +733,151 @@ void Draw(cairo_t* cr, const Op& op, const ColorTextMapper& mapper) {
   }
 }
 
+// `op` as drawn in a right-to-left document: pages are laid out left to
+// right and every x mirrored about the page's middle (a box [x, x + w]
+// becomes [W − x − w, W − x]); text layouts already have their alignment
+// swapped and their base direction set (Document::Text).
+Op Mirrored(Op op) {
+  switch (op.kind) {
+    case Op::Kind::kText:
+      op.x =
+          kPageWidth - op.x - static_cast<double>(pango_layout_get_width(op.layout)) / PANGO_SCALE;
+      break;
+    case Op::Kind::kFill:
+    case Op::Kind::kFrame:
+      op.x = kPageWidth - op.x - op.w;
+      break;
+    case Op::Kind::kLine:
+      op.x = kPageWidth - op.x;
+      op.w = -op.w;
+      break;
+  }
+  return op;
+}
+
+// A PangoCairo context for the document: 72 dpi, unrounded glyph positions,
+// no hinting, the document's language and the given base direction.
+GPtr<PangoContext> NewContext(cairo_t* cr, Language language, PangoDirection base_dir) {
+  GPtr<PangoContext> context(pango_font_map_create_context(ThreadFontMap()));
+  pango_cairo_update_context(cr, context.get());
+  // Pango assumes 96 dpi; PDF units are points.
+  pango_cairo_context_set_resolution(context.get(), 72);
+  // Pango rounds glyph positions to whole points otherwise: uneven spacing.
+  pango_context_set_round_glyph_positions(context.get(), FALSE);
+  // The document's language, not the process locale's, so font fallback
+  // (e.g. which CJK face) and language-specific shaping depend only on the
+  // input, not on the environment.
+  pango_context_set_language(
+      context.get(),
+      pango_language_from_string(std::string(domain::LanguageTag(language)).c_str()));
+  pango_context_set_base_dir(context.get(), base_dir);
+  cairo_font_options_t* options = cairo_font_options_create();
+  cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE);
+  cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF);
+  pango_cairo_context_set_font_options(context.get(), options);
+  cairo_font_options_destroy(options);
+  return context;
+}
+
+// The watermark (SPEC §5): its text centred in a box this wide, which fits
+// the page whole at kWatermarkAngle wherever a copy is centred (below), so
+// every copy extracts whole. A very long recipient wraps.
+constexpr double kWatermarkWidth = 600;
+constexpr double kWatermarkAngle = -35 * G_PI / 180;  // rising to the right
+constexpr double kWatermarkSize = 15;
+
+PangoLayout* WatermarkLayout(Document& doc, const ReportView& v) {
+  if (v.watermark_text.empty()) return nullptr;
+  return doc.Text(v.watermark_text, kWatermarkSize, true, kWatermarkWidth, PANGO_ALIGN_CENTER);
+}
+
+// Draws `layout` at (x, y) so that its whole text extracts as one word: each
+// run's glyphs form one cluster, which Cairo writes as an /ActualText span;
+// the first run's span carries the layout's entire text and the others an
+// empty one. For turned text this is what makes it extractable: pdftotext
+// builds words from characters that share a baseline, so a diagonal line of
+// ordinary glyphs comes out a letter or two at a time, and per-run spans
+// would scatter a mixed-direction line (an Arabic date beside a Latin link
+// id). The text is given in visual order (runs left to right, a right-to-left
+// run's characters reversed), as extractors expect glyphs to come: their
+// reordering to logical order then restores it (as in ShowRtlLigatures).
+// Glyphs and positions are Pango's, as pango_cairo_show_layout draws them.
+void ShowRunsAsSpans(cairo_t* cr, PangoLayout* layout, double x, double y) {
+  const char* text = pango_layout_get_text(layout);
+  std::string visual;
+  PangoLayoutIter* runs = pango_layout_get_iter(layout);
+  do {
+    PangoLayoutRun* run = pango_layout_iter_get_run_readonly(runs);
+    if (run == nullptr) continue;
+    const char* begin = text + run->item->offset;
+    const char* end = begin + run->item->length;
+    if (run->item->analysis.level % 2 == 0) {
+      visual.append(begin, end);
+      continue;
+    }
+    std::string reversed;
+    for (const char* c = begin; c < end;) {
+      const char* n = g_utf8_next_char(c);
+      reversed.insert(0, c, static_cast<size_t>(n - c));
+      c = n;
+    }
+    visual += reversed;
+  } while (pango_layout_iter_next_run(runs));
+  pango_layout_iter_free(runs);
+
+  std::vector<cairo_glyph_t> glyphs;
+  bool first = true;
+  PangoLayoutIter* iter = pango_layout_get_iter(layout);
+  do {
+    PangoLayoutRun* run = pango_layout_iter_get_run_readonly(iter);
+    if (run == nullptr || !PANGO_IS_CAIRO_FONT(run->item->analysis.font)) continue;
+    PangoRectangle logical;
+    pango_layout_iter_get_run_extents(iter, nullptr, &logical);
+    const double baseline =
+        y + static_cast<double>(pango_layout_iter_get_baseline(iter)) / PANGO_SCALE;
+    double advance = x + static_cast<double>(logical.x) / PANGO_SCALE;
+    glyphs.clear();
+    const PangoGlyphString* g = run->glyphs;
+    for (int i = 0; i < g->num_glyphs; ++i) {
+      const PangoGlyphInfo& info = g->glyphs[i];
+      if (info.glyph != PANGO_GLYPH_EMPTY && (info.glyph & PANGO_GLYPH_UNKNOWN_FLAG) == 0) {
+        glyphs.push_back({info.glyph,
+                          advance + static_cast<double>(info.geometry.x_offset) / PANGO_SCALE,
+                          baseline + static_cast<double>(info.geometry.y_offset) / PANGO_SCALE});
+      }
+      advance += static_cast<double>(info.geometry.width) / PANGO_SCALE;
+    }
+    if (glyphs.empty()) continue;
+    cairo_set_scaled_font(
+        cr, pango_cairo_font_get_scaled_font(PANGO_CAIRO_FONT(run->item->analysis.font)));
+    const int bytes = first ? static_cast<int>(visual.size()) : 0;
+    first = false;
+    cairo_text_cluster_t cluster{bytes, static_cast<int>(glyphs.size())};
+    cairo_show_text_glyphs(cr, visual.c_str(), bytes, glyphs.data(),
+                           static_cast<int>(glyphs.size()), &cluster, 1,
+                           static_cast<cairo_text_cluster_flags_t>(0));
+  } while (pango_layout_iter_next_run(iter));
+  pango_layout_iter_free(iter);
+}
+
+// Draws the watermark three times down the page, turned, over the content:
+// light grey and translucent, so whatever lies under it stays readable. Real
+// text, in the document's fonts, extractable (ShowRunsAsSpans).
+void DrawWatermark(cairo_t* cr, PangoLayout* layout) {
+  const double height = Document::Height(layout);
+  for (double centre_y : {kPageHeight * 0.22, kPageHeight * 0.5, kPageHeight * 0.78}) {
+    cairo_save(cr);
+    cairo_translate(cr, kPageWidth / 2, centre_y);
+    cairo_rotate(cr, kWatermarkAngle);
+    cairo_set_source_rgba(cr, 0.45, 0.48, 0.53, 0.2);
+    ShowRunsAsSpans(cr, layout, -kWatermarkWidth / 2, -height / 2);
+    cairo_restore(cr);
+  }
+}
+
 cairo_status_t AppendToString(void* closure, const unsigned char* data, unsigned int length) {
   static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
   return CAIRO_STATUS_SUCCESS;
-}
-
-std::string PageOf(size_t n, size_t m) {
-  return "Page " + std::to_string(n) + " of " + std::to_string(m);
 }
 
 }  // namespace
@@ -711,23 +912,14 @@ Result<std::string> RenderReportPdf(const ReportView& view, Instant generated_at
   cairo_t* cr = cairo_create(surface);
   std::unique_ptr<cairo_t, decltype(&cairo_destroy)> cr_owner(cr, cairo_destroy);
 
-  GPtr<PangoContext> context(pango_font_map_create_context(ThreadFontMap()));
-  pango_cairo_update_context(cr, context.get());
-  // Pango assumes 96 dpi; PDF units are points.
-  pango_cairo_context_set_resolution(context.get(), 72);
-  // Pango rounds glyph positions to whole points otherwise: uneven spacing.
-  pango_context_set_round_glyph_positions(context.get(), FALSE);
-  // A fixed language keeps font fallback (e.g. which CJK face) independent of
-  // the process locale, so output does not depend on the environment.
-  pango_context_set_language(context.get(), pango_language_from_string("en"));
-  pango_context_set_base_dir(context.get(), PANGO_DIRECTION_LTR);
-  cairo_font_options_t* options = cairo_font_options_create();
-  cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE);
-  cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF);
-  pango_cairo_context_set_font_options(context.get(), options);
-  cairo_font_options_destroy(options);
+  // Two contexts alike but for their base direction: the document's (right
+  // to left for ar), and left to right for the data of a right-to-left
+  // document (Document::Text).
+  const PangoDirection base_dir = view.right_to_left ? PANGO_DIRECTION_RTL : PANGO_DIRECTION_LTR;
+  GPtr<PangoContext> context = NewContext(cr, view.language, base_dir);
+  GPtr<PangoContext> ltr_context = NewContext(cr, view.language, PANGO_DIRECTION_LTR);
 
-  Document doc(context.get());
+  Document doc(context.get(), ltr_context.get(), view.right_to_left);
   LayoutHeader(doc, view);
   LayoutDetails(doc, view);
   LayoutScore(doc, view);
@@ -737,17 +929,22 @@ Result<std::string> RenderReportPdf(const ReportView& view, Instant generated_at
 
   ColorTextMapper mapper(context.get());
   const size_t page_count = doc.pages().size();
-  std::string footer_left = view.report_id_text + " · " + view.generated_text + " · Confidential";
+  std::string footer_left =
+      view.report_id_text + " · " + view.generated_text + " · " + view.labels.confidential;
+  PangoLayout* watermark = WatermarkLayout(doc, view);
   for (size_t i = 0; i < page_count; ++i) {
-    for (const Op& op : doc.pages()[i]) Draw(cr, op, mapper);
     PangoLayout* left = doc.Text(footer_left, 8, false, kContentWidth * 0.7);
-    PangoLayout* right =
-        doc.Text(PageOf(i + 1, page_count), 8, false, kContentWidth * 0.3, PANGO_ALIGN_RIGHT);
+    PangoLayout* right = doc.Text(i18n::FormatPageOf(view.language, i + 1, page_count), 8, false,
+                                  kContentWidth * 0.3, PANGO_ALIGN_RIGHT);
     Block footer;
     footer.Line(kMargin, kFooterY - 6, kMargin + kContentWidth, kFooterY - 6, kRule, 0.8);
     footer.Text(left, kMargin, kFooterY, kMuted);
     footer.Text(right, kMargin + kContentWidth * 0.7, kFooterY, kMuted);
-    for (const Op& op : footer.ops) Draw(cr, op, mapper);
+    const std::vector<Op>* layers[] = {&doc.pages()[i], &footer.ops};
+    for (const std::vector<Op>* ops : layers) {
+      for (const Op& op : *ops) Draw(cr, view.right_to_left ? Mirrored(op) : op, mapper);
+    }
+    if (watermark != nullptr) DrawWatermark(cr, watermark);
     cairo_show_page(cr);
   }
   // The clickable outline: the two headings, and under "Skill-wise scores"
@@ -790,24 +987,25 @@ void WarmUpRenderThread() {
   // first real render on this thread then finds them in its caches. Not CJK:
   // subsetting Noto Sans CJK touches 34 MiB of its files, which a process
   // should map only once a report needs it (the first such render pays ~30 ms).
-  ReportView v;
-  v.title = "warm-up";
-  v.company_name = "Acme";
-  v.candidate_name = "Warm प्रिया ليلى 🚀";
-  v.subtitle = "Assessment #1";
-  v.candidate_details = {{"Name", v.candidate_name}};
-  v.overall = 50;
-  v.overall_text = "50%";
-  v.cut_off = 40;
-  v.cut_off_text = "Cut-off: 40%";
-  v.margin_text = "Margin: +10 points";
-  v.verdict = Verdict::kPassed;
-  v.verdict_text = "Passed — above cut-off";
-  v.proctoring_note = "None.";
-  v.sections = {{"प्रिया ليلى", 50, "50%", false, {{"Skill", 50, "50%"}}}};
-  v.report_id_text = "Report ID 1";
-  v.generated_text = "Generated";
-  (void)pdf::RenderReportPdf(v, Instant{});
+  // In Arabic, so the right-to-left path and the Arabic labels are warm too,
+  // with Latin, Devanagari and emoji data; this also parses the catalogues.
+  StoredReport s;
+  s.company_name = "Acme प्रिया";
+  Report& r = s.report;
+  r.report_id = ReportId{1};
+  r.assessment_id = 1;
+  r.assessment_name = "Warm-up";
+  r.name = "Warm प्रिया ليلى 🚀";
+  r.email = "warm@example.com";
+  r.invite_status = InviteStatus::kCompleted;
+  r.cut_off = 40;
+  r.overall_percentage = 50;
+  r.offtab_count = 1;
+  r.sections = {{"प्रिया ليلى", 50, {{"Skill", 50}}}};
+  RenderOptions options;
+  options.language = Language::kAr;
+  options.watermark = Watermark{"warm@example.com", "warm", Instant{}};
+  (void)pdf::RenderReportPdf(MakeReportView(s, Instant{}, options), Instant{});
 }
 
 }  // namespace reportshare::render
