@@ -25,18 +25,25 @@ Result<bool> ParseBool(const json::object& body, std::string_view name, bool fal
   return v->get_bool();
 }
 
-// Decodes one UTF-8 code point at `i` (valid UTF-8 assumed) and advances `i`.
+constexpr char32_t kInvalid = 0xffffffff;
+
+// Decodes one UTF-8 code point at `i` and advances `i`; kInvalid for a
+// malformed sequence (a stray continuation byte, a cut sequence, an overlong
+// form, a surrogate, beyond U+10FFFF), as RFC 3629 defines UTF-8.
 char32_t NextCodePoint(std::string_view s, size_t& i) {
   auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = byte(i);
-  if (c < 0x80) {
-    ++i;
-    return c;
-  }
-  int extra = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
+  unsigned char c = byte(i++);
+  if (c < 0x80) return c;
+  int extra = (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 0;
+  if (extra == 0 || i + extra > s.size()) return kInvalid;
   char32_t cp = c & (0x3f >> extra);
-  for (int k = 1; k <= extra && i + k < s.size(); ++k) cp = (cp << 6) | (byte(i + k) & 0x3f);
-  i += static_cast<size_t>(extra) + 1;
+  for (int k = 0; k < extra; ++k) {
+    unsigned char next = byte(i++);
+    if ((next & 0xc0) != 0x80) return kInvalid;
+    cp = (cp << 6) | (next & 0x3f);
+  }
+  static constexpr char32_t kSmallest[] = {0, 0x80, 0x800, 0x10000};
+  if (cp < kSmallest[extra] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return kInvalid;
   return cp;
 }
 
@@ -63,7 +70,9 @@ Status CheckRecipient(std::string_view recipient, std::string_view field) {
                            " characters without control characters";
   size_t chars = 0;
   for (size_t i = 0; i < recipient.size();) {
-    if (IsForbiddenInRecipient(NextCodePoint(recipient, i))) {
+    char32_t cp = NextCodePoint(recipient, i);
+    if (cp == kInvalid) return Status::InvalidArgument(rule + "; it is not valid UTF-8");
+    if (IsForbiddenInRecipient(cp)) {
       return Status::InvalidArgument(rule + "; it holds a control character");
     }
     ++chars;

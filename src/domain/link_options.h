@@ -47,8 +47,9 @@ Result<LinkOptions> ParseLinkOptions(const boost::json::object& body);
 // OK if `recipient` is 1 … kMaxRecipientChars characters (code points) with
 // no control character (C0, DEL, C1), line or paragraph separator, or bidi
 // embedding, override or isolate control (which would let it reorder the
-// watermark around it); kInvalidArgument naming `field` otherwise.
-// REQUIRES: valid UTF-8 (a parsed JSON string is).
+// watermark around it), in valid UTF-8 (a parsed JSON string always is; a
+// percent-decoded query value need not be); kInvalidArgument naming `field`
+// otherwise.
 Status CheckRecipient(std::string_view recipient, std::string_view field = "recipient");
 
 // The options as the links list shows them (SPEC §5): recipient,

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "support/eventually.h"
 #include "support/sample_reports.h"
 #include "support/temp_dir.h"
 
@@ -91,7 +92,10 @@ TEST(RenderWorkerPdfTest, RendersTheSameBytesAsInProcess) {
   auto pool = Pool(RealWorkers(2));
   ASSERT_NE(pool, nullptr);
   EXPECT_EQ(pool->Parallelism(), 2);
-  EXPECT_EQ(WorkerPids().size(), 2u);
+  // Two children: a spawned child shows its own command line only once it
+  // has executed the binary, which may be a moment after the pool returns.
+  EXPECT_TRUE(test_support::Eventually([] { return WorkerPids().size() == 2u; }))
+      << WorkerPids().size();
   for (const StoredReport& report : {SpecExample(), ManySections(12, 6)}) {
     auto pdf = pool->RenderPdf(report, kGenerated, {});
     ASSERT_TRUE(pdf.has_value()) << pdf.error().message();
