@@ -298,35 +298,36 @@ Response PdfResponse(service::PdfDocument pdf) {
   return res;
 }
 
-Response LinkErrorPage(const Status& status) {
-  int code = HttpStatusFor(status.code());
+// The start of the error for an unsupported ?lang=.
+constexpr std::string_view kBadLangPrefix = "lang must be one of ";
+
+// The page a browser gets for a link that cannot show its report, in the
+// visitor's language.
+Response LinkErrorPage(const Status& status, Language language) {
+  using render::LinkNotice;
+  LinkNotice notice = LinkNotice::kUnavailable;
   switch (status.code()) {
-    case Code::kGone: {
-      std::string title = status.message();
-      if (!title.empty() && title[0] >= 'a' && title[0] <= 'z') title[0] = char(title[0] - 32);
-      return HtmlResponse(
-          code, render::RenderNoticePage(title,
-                                         "Please ask the person who sent you this link for a new "
-                                         "one."));
-    }
+    case Code::kGone:
+      notice = status.message() == service::kLinkExpired      ? LinkNotice::kExpired
+               : status.message() == service::kLinkRevoked    ? LinkNotice::kRevoked
+               : status.message() == service::kLinkOutOfViews ? LinkNotice::kViewLimit
+                                                              : LinkNotice::kReportUnavailable;
+      break;
     case Code::kNotFound:
-      return HtmlResponse(
-          code, render::RenderNoticePage("Link not found",
-                                         "This report link is not valid. Check that you copied the "
-                                         "whole address, or ask the sender for a new link."));
+      notice = LinkNotice::kNotFound;
+      break;
     case Code::kInvalidArgument:
-      return HtmlResponse(code, render::RenderNoticePage("Bad request", status.message()));
+      notice = status.message().starts_with(kBadLangPrefix) ? LinkNotice::kUnsupportedLanguage
+                                                            : LinkNotice::kBadRequest;
+      break;
     case Code::kPermissionDenied:
-      return HtmlResponse(
-          code, render::RenderNoticePage("Downloads are disabled for this link",
-                                         "The sender has not allowed downloading this report. "
-                                         "You can still read it on its page."));
+      notice = LinkNotice::kDownloadsDisabled;
+      break;
     default:
-      return HtmlResponse(code, render::RenderNoticePage(
-                                    "Temporarily unavailable",
-                                    "The report cannot be shown right now. Please try again in "
-                                    "a few minutes."));
+      break;
   }
+  return HtmlResponse(HttpStatusFor(status.code()),
+                      render::RenderLinkNoticePage(notice, language, status.message()));
 }
 
 // The links list's filters (SPEC §5): ?recipient= (exact) and ?state=.
@@ -367,7 +368,7 @@ Result<LinkQuery> ParseLinkQuery(std::string_view query) {
     } else {
       out.language = domain::ParseLanguageTag(value);
       if (!out.language) {
-        return Status::InvalidArgument("lang must be one of " +
+        return Status::InvalidArgument(std::string(kBadLangPrefix) +
                                        std::string(domain::SupportedLanguageTags()));
       }
     }
@@ -695,10 +696,19 @@ Response Api::ListOpens(const Request& req, const Principal& who, std::string_vi
 
 Response Api::OpenLink(const Request& req, std::string_view token) const {
   bool wants_json = PrefersJson(req.HeaderValue("Accept").value_or(""));
-  auto fail = [&](const Status& s) { return wants_json ? ErrorResponse(s) : LinkErrorPage(s); };
+  const std::optional<Language> browser_language =
+      NegotiateLanguage(req.HeaderValue("Accept-Language").value_or(""));
+  // A page that says why the report is not shown is in the language the
+  // report would have been (the link's own language is not known here).
+  std::optional<Language> notice_language = browser_language;
+  auto fail = [&](const Status& s) {
+    return wants_json ? ErrorResponse(s)
+                      : LinkErrorPage(s, notice_language.value_or(Language::kEn));
+  };
 
   auto query = ParseLinkQuery(req.query());
   if (!query) return fail(query.error());
+  if (query->language) notice_language = query->language;
   const bool pdf = query->pdf;
   using service::LinkFormat;
   service::Visitor visitor;
@@ -707,7 +717,7 @@ Response Api::OpenLink(const Request& req, std::string_view token) const {
   visitor.remote_address = req.remote_address;
   visitor.format = pdf ? LinkFormat::kPdf : wants_json ? LinkFormat::kJson : LinkFormat::kHtml;
   visitor.language = query->language;
-  visitor.browser_language = NegotiateLanguage(req.HeaderValue("Accept-Language").value_or(""));
+  visitor.browser_language = browser_language;
   auto opened = service_.OpenLink(token, visitor);
   if (!opened) return fail(opened.error());
   if (pdf) {

@@ -51,9 +51,27 @@ std::unique_ptr<ReportRenderer> MakeBasicRenderer();
 // does not pay the 25–55 ms of font loading. Safe on any thread, any time.
 void WarmUpRenderThread();
 
-// A small self-contained HTML page with a heading and one paragraph, for
-// link errors (expired, revoked, not found). Both strings are escaped.
+// A small self-contained HTML page with a heading and one paragraph, in
+// English. Both strings are escaped.
 std::string RenderNoticePage(std::string_view title, std::string_view message);
+
+// What a link answers instead of its report, as a page a visitor reads.
+enum class LinkNotice {
+  kExpired,
+  kRevoked,
+  kViewLimit,
+  kReportUnavailable,  // the report is no longer Completed
+  kDownloadsDisabled,
+  kNotFound,
+  kBadRequest,  // `detail` says what (in English: the API's own message)
+  kUnsupportedLanguage,
+  kUnavailable,
+};
+
+// The notice page of `notice` in `language` (the catalogue's words, <html
+// lang>, right to left for ar).
+std::string RenderLinkNoticePage(LinkNotice notice, Language language,
+                                 std::string_view detail = {});
 
 // Escapes & < > " ' for HTML text and attribute values.
 std::string EscapeHtml(std::string_view text);

@@ -65,7 +65,7 @@ uint32_t DocumentVariant(const OpenedLink& link, LinkFormat format) {
   return v;
 }
 
-Status ViewLimitReached() { return Status::Gone("this link has reached its view limit"); }
+Status ViewLimitReached() { return Status::Gone(std::string(kLinkOutOfViews)); }
 
 // True if `claims` are those of a report_link (GET's derived link).
 bool IsReportLink(const links::KeyRing& ring, const links::LinkClaims& claims) {
@@ -292,7 +292,7 @@ Result<OpenedLink> ReportService::OpenLink(std::string_view token, const Visitor
   // Expiry needs no database: the signed claims say it.
   if (links::IsExpired(*claims, now)) {
     Audit(*claims, visitor, client, 410, now);
-    return Status::Gone("this link has expired");
+    return Status::Gone(std::string(kLinkExpired));
   }
 
   auto found = store_.GetLink(claims->link_id);
@@ -309,7 +309,7 @@ Result<OpenedLink> ReportService::OpenLink(std::string_view token, const Visitor
     Audit(*claims, visitor, client, status, now);
     return why;
   };
-  if (link.revoked_at) return refuse(410, Status::Gone("this link has been revoked"));
+  if (link.revoked_at) return refuse(410, Status::Gone(std::string(kLinkRevoked)));
   if (link.views_exhausted()) return refuse(410, ViewLimitReached());
   if (visitor.format == LinkFormat::kPdf && !options.allow_download) {
     return refuse(403, Status::PermissionDenied("downloads are disabled for this link"));
@@ -351,7 +351,7 @@ Result<OpenedLink> ReportService::OpenLink(std::string_view token, const Visitor
       return Status::NotFound("link not found");
     }
     if (!(*head)->completed()) {
-      return refuse(410, Status::Gone("this report is no longer available"));
+      return refuse(410, Status::Gone(std::string(kReportNoLongerAvailable)));
     }
     const uint32_t variant = DocumentVariant(out, visitor.format);
     if (auto doc =
@@ -370,14 +370,14 @@ Result<OpenedLink> ReportService::OpenLink(std::string_view token, const Visitor
     return Status::NotFound("link not found");
   }
   if (!(*stored)->report.completed()) {
-    return refuse(410, Status::Gone("this report is no longer available"));
+    return refuse(410, Status::Gone(std::string(kReportNoLongerAvailable)));
   }
   // A report_link follows the report's completed_date (SPEC §2.3): once the
   // report is replaced with another date, links derived from the old one expire.
   const auto& completed = (*stored)->report.completed_date;
   if (IsReportLink(*ring, *claims) &&
       (!completed || ReportLinkExpiry(*completed) != claims->expires_at)) {
-    return refuse(410, Status::Gone("this link has expired"));
+    return refuse(410, Status::Gone(std::string(kLinkExpired)));
   }
   auto shown = AsShown(std::move(**stored), link);
   if (!shown) return shown.error();

@@ -70,6 +70,13 @@ struct ReportWithLink {
   std::optional<std::string> report_link;  // only for Completed reports
 };
 
+// Why a link answers 410 (the messages of OpenLink's kGone), so a page can
+// say it in the visitor's language.
+inline constexpr std::string_view kLinkExpired = "this link has expired";
+inline constexpr std::string_view kLinkRevoked = "this link has been revoked";
+inline constexpr std::string_view kLinkOutOfViews = "this link has reached its view limit";
+inline constexpr std::string_view kReportNoLongerAvailable = "this report is no longer available";
+
 // What a link open will answer with. kHtml and kPdf may be served from the
 // caches without reading the report's body.
 enum class LinkFormat { kJson, kHtml, kPdf };

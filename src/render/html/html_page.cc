@@ -4,6 +4,7 @@
 
 #include "domain/language.h"
 #include "render/i18n/bidi.h"
+#include "render/i18n/catalogue.h"
 #include "render/renderer.h"
 
 namespace reportshare::render::html {
@@ -383,15 +384,72 @@ std::string EscapeHtml(std::string_view text) {
   return out;
 }
 
-std::string RenderNoticePage(std::string_view title, std::string_view message) {
-  std::string out;
-  html::AppendHead(out, Language::kEn, title,
+namespace {
+
+void AppendNotice(std::string& out, Language language, std::string_view title,
+                  std::string_view message) {
+  html::AppendHead(out, language, title,
                    "main{max-width:560px;margin-top:10vh;min-height:0;border-radius:6px}");
   out += "<body><main><h1>";
   html::Append(out, title);
   out += "</h1><p>";
   html::Append(out, message);
   out += "</p></main></body></html>\n";
+}
+
+}  // namespace
+
+std::string RenderLinkNoticePage(LinkNotice notice, Language language, std::string_view detail) {
+  const i18n::Catalogue& c = i18n::CatalogueOf(language);
+  const std::string gone = c.Format("notice.gone.message");
+  std::string title, message;
+  switch (notice) {
+    case LinkNotice::kExpired:
+      title = c.Format("notice.expired.title");
+      message = gone;
+      break;
+    case LinkNotice::kRevoked:
+      title = c.Format("notice.revoked.title");
+      message = gone;
+      break;
+    case LinkNotice::kViewLimit:
+      title = c.Format("notice.view_limit.title");
+      message = gone;
+      break;
+    case LinkNotice::kReportUnavailable:
+      title = c.Format("notice.report_unavailable.title");
+      message = gone;
+      break;
+    case LinkNotice::kDownloadsDisabled:
+      title = c.Format("notice.downloads_disabled.title");
+      message = c.Format("notice.downloads_disabled.message");
+      break;
+    case LinkNotice::kNotFound:
+      title = c.Format("notice.not_found.title");
+      message = c.Format("notice.not_found.message");
+      break;
+    case LinkNotice::kBadRequest:
+      title = c.Format("notice.bad_request.title");
+      message = std::string(detail);
+      break;
+    case LinkNotice::kUnsupportedLanguage:
+      title = c.Format("notice.bad_request.title");
+      message = c.Format("notice.unsupported_language.message",
+                         {{"languages", domain::SupportedLanguageTags()}});
+      break;
+    case LinkNotice::kUnavailable:
+      title = c.Format("notice.unavailable.title");
+      message = c.Format("notice.unavailable.message");
+      break;
+  }
+  std::string out;
+  AppendNotice(out, language, title, message);
+  return out;
+}
+
+std::string RenderNoticePage(std::string_view title, std::string_view message) {
+  std::string out;
+  AppendNotice(out, Language::kEn, title, message);
   return out;
 }
 

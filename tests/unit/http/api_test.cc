@@ -959,6 +959,31 @@ TEST_F(ApiTest, DisabledDownloadIs403InJsonAndHtml) {
   EXPECT_EQ(Handle(Req("GET", LinkPath(token))).status, 200);
 }
 
+TEST_F(ApiTest, LinkNoticePagesAreInTheVisitorsLanguage) {
+  PutA(CompletedReport(318));
+  const std::string once = ShareToken(318, R"({"max_views": 1})");
+  ASSERT_EQ(Handle(Req("GET", LinkPath(once))).status, 200);
+  Response de = Handle(Req("GET", LinkPath(once), {{"Accept-Language", "de-CH, de;q=0.9"}}));
+  EXPECT_EQ(de.status, 410);
+  EXPECT_TRUE(Contains(de.body, "<html lang=\"de\"")) << de.body.substr(0, 200);
+  EXPECT_TRUE(Contains(de.body, "Dieser Link hat sein Aufruflimit erreicht"));
+  Response ar = Handle(Req("GET", LinkPath(once) + "?lang=ar", {{"Accept-Language", "de"}}));
+  EXPECT_EQ(ar.status, 410);
+  EXPECT_TRUE(Contains(ar.body, "dir=\"rtl\""));
+  EXPECT_TRUE(Contains(ar.body, "بلغ هذا الرابط الحد الأقصى لعدد المشاهدات"));
+  Response missing = Handle(Req("GET", LinkPath("AAAA"), {{"Accept-Language", "fr"}}));
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_TRUE(Contains(missing.body, "Lien introuvable"));
+  Response unsupported =
+      Handle(Req("GET", LinkPath(once) + "?lang=zh", {{"Accept-Language", "fr"}}));
+  EXPECT_EQ(unsupported.status, 400);
+  EXPECT_TRUE(Contains(unsupported.body, "en, es, fr, de, pt, hi, ar")) << unsupported.body;
+  EXPECT_TRUE(Contains(unsupported.body, "<html lang=\"fr\""));
+  // Without a preference: English, as before.
+  Response en = Handle(Req("GET", LinkPath(once)));
+  EXPECT_TRUE(Contains(en.body, "This link has reached its view limit"));
+}
+
 TEST_F(ApiTest, LinksListNewestFirstWithSixFieldsAndTheOptions) {
   PutA(CompletedReport(318));
   std::string first = ShareToken(318);
