@@ -800,13 +800,18 @@ class AllowDownloadTest(OptionsMixin, harness.ServerTestCase):
         self.assertEqual(download_hrefs(page.text), [], "a.download on a link without downloads")
         self.assertEqual(pdf_links_of(page.text), [], "a ?format=pdf link on a link without downloads")
         self.assertNotIn("Download PDF", visible_text(page.text))
-        for query in ("?format=pdf", "?format=pdf&lang=es", "?lang=ar&format=pdf"):
+        # The notice is in the language asked for.
+        notices = {"?format=pdf": ('lang="en"', "Downloads are disabled for this link"),
+                   "?format=pdf&lang=es": ('lang="es"', "Las descargas están desactivadas"),
+                   "?lang=ar&format=pdf": ('dir="rtl"', "التنزيلات معطّلة لهذا الرابط")}
+        for query, (attribute, title) in notices.items():
             with self.subTest(query=query):
                 pdf = self.get(token, query)
                 self.assertStatus(pdf, 403)
                 self.assertEqual(pdf.content_type, "text/html", pdf)
                 self.assertFalse(pdf.body.startswith(b"%PDF"))
-                self.assertIn("disabled", pdf.text.lower())
+                self.assertIn(attribute, pdf.text)
+                self.assertIn(title, pdf.text)
                 self.assertNotIn("Download Candidate", pdf.text)
                 self.assertLinkSecurityHeaders(pdf, "403 page")
                 self.assertNotRegex(pdf.text, r"(?i)<script")
