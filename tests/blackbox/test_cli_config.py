@@ -314,6 +314,21 @@ class ConfigCheckTest(ConfigBase):
             self.assertTrue(source.startswith("default"), "%s from %s" % (key, source))
         self.assertIn("# valid", proc.stdout.decode("utf-8"))
 
+    def test_the_documented_examples_pass(self):
+        for doc in ("README.md", os.path.join("docs", "operations.md")):
+            with open(os.path.join(REPO, doc)) as f:
+                blocks = re.findall(r"```toml\n(.*?)```", f.read(), re.S)
+            self.assertTrue(blocks, "no TOML example in %s" % doc)
+            for i, block in enumerate(blocks):
+                config = self.write("example.toml", block)
+                proc = self.check(["--config", config])
+                self.assertEqual(proc.returncode, 0, "%s, TOML example %d:\n%s" % (doc, i + 1,
+                                                                                   cli_describe(proc)))
+                settings = settings_of(proc)
+                keys = re.findall(r"^([a-z][a-z-]*) =", block, re.M)
+                for key in keys:
+                    self.assertTrue(settings[key][1].startswith("file "), (doc, key, settings[key]))
+
 
 if __name__ == "__main__":
     unittest.main()
