@@ -161,6 +161,9 @@ class ServeConfigTest(ConfigBase):
         record = listening_record(srv)
         self.assertEqual(record.get("public_url"), "https://file.example/rs")
         self.assertEqual(record.get("threads"), 2)
+        self.assertEqual(record.get("config"), config)
+        version = run_binary(["--version"]).stdout.decode("utf-8").split()[1]
+        self.assertEqual(record.get("version"), version)
         put = srv.request("PUT", "/assessments/report/318", {"apiKey": key}, make_report(318))
         self.assertIn(put.status, (200, 201), put.describe())
         share = srv.request("POST", "/assessments/reports/318/share", {"apiKey": key})

@@ -8,6 +8,8 @@
 #include "app/cli/common.h"
 #include "app/config.h"
 #include "app/demo.h"
+#include "app/options.h"
+#include "app/version.h"
 #include "app/wiring.h"
 #include "core/log.h"
 #include "service/api_keys.h"
@@ -47,7 +49,7 @@ Status LoadDemo(ServeApp& app) {
 
 // Whatever stops the server from starting (a flag, the database, the key
 // file, the port) fails like every other command: one plain line, exit 1.
-int RunServe(const ServeFlags& flags) {
+int RunServe(const ServeFlags& flags, const AppliedConfig& applied) {
   auto config = MakeServeConfig(flags);
   if (!config) return Fail(config.error());
   auto app = ServeApp::Create(*config);
@@ -56,8 +58,13 @@ int RunServe(const ServeFlags& flags) {
     if (Status loaded = LoadDemo(**app); !loaded.ok()) return Fail(loaded);
   }
   // The black-box harness waits for "listening on http://HOST:PORT".
+  // The configuration file by its path (empty: none), never its content.
+  const std::string version = Version();
   core::LogInfo("server", "listening on http://" + (*app)->bound_address(),
-                {{"public_url", (*app)->public_url()}, {"threads", (*app)->threads()}});
+                {{"public_url", (*app)->public_url()},
+                 {"threads", (*app)->threads()},
+                 {"version", version},
+                 {"config", applied.file}});
   (*app)->Run();
   core::LogInfo("server", "stopped");
   return 0;
@@ -69,7 +76,7 @@ void AddServeCommand(CLI::App& parent, Commands& commands) {
   auto flags = std::make_shared<ServeFlags>();
   CLI::App* serve = parent.add_subcommand("serve", "Run the HTTP API");
   AddServeOptions(*serve, *flags);
-  commands.Add(*serve, [flags] { return RunServe(*flags); });
+  commands.Add(*serve, [flags](const AppliedConfig& applied) { return RunServe(*flags, applied); });
 }
 
 }  // namespace reportshare::app::cli
