@@ -132,26 +132,22 @@ int Check(const ServeFlags& flags, const AppliedConfig& applied) {
     std::printf("%-*s = %-*s  # %s\n", static_cast<int>(key_width), line.key.c_str(),
                 static_cast<int>(value_width), line.value.c_str(), line.comment.c_str());
   }
-  std::printf("# valid: serve would start with these settings\n");
+  std::printf("# valid; the database, the port and the signing key file are only tried by serve\n");
   return 0;
 }
-
-struct CheckFlags {
-  ServeFlags serve;
-};
 
 }  // namespace
 
 void AddConfigCheckCommand(CLI::App& config, Commands& commands) {
-  auto flags = std::make_shared<CheckFlags>();
+  auto flags = std::make_shared<ServeFlags>();
   CLI::App* check = config.add_subcommand(
       "check",
       "Print the configuration serve would run with (flags, environment, --config file, "
       "defaults), secrets masked, without connecting to anything; exit 1 naming the key on "
       "any error");
-  AddServeOptions(*check, flags->serve);
+  AddServeOptions(*check, *flags);
   commands.Add(
-      *check, [flags](const AppliedConfig& applied) { return Check(flags->serve, applied); },
+      *check, [flags](const AppliedConfig& applied) { return Check(*flags, applied); },
       /*usage_error_exit=*/1);
 }
 
