@@ -6,23 +6,71 @@
 
 namespace reportshare::app {
 
-Result<DatabaseUrl> ParseDatabaseUrl(const std::string& text) {
+namespace {
+
+Status Invalid(std::string_view name, std::string_view problem) {
+  std::string message(name);
+  message += ' ';
+  message += problem;
+  return Status::InvalidArgument(std::move(message));
+}
+
+bool IsPostgresUrl(std::string_view text) {
+  return text.rfind("postgresql://", 0) == 0 || text.rfind("postgres://", 0) == 0;
+}
+
+}  // namespace
+
+Result<DatabaseUrl> ParseDatabaseUrl(const std::string& text, std::string_view name) {
   if (text.rfind("sqlite:", 0) == 0) {
     std::string path = text.substr(7);
     if (path.rfind("//", 0) == 0) path = path.substr(2);  // sqlite://PATH also accepted
-    if (path.empty()) return Status::InvalidArgument("--db sqlite: needs a file path");
+    if (path.empty()) return Invalid(name, "sqlite: needs a file path");
     return DatabaseUrl{DatabaseUrl::Kind::kSqlite, path};
   }
-  if (text.rfind("postgresql://", 0) == 0 || text.rfind("postgres://", 0) == 0) {
-    return DatabaseUrl{DatabaseUrl::Kind::kPostgres, text};
-  }
-  return Status::InvalidArgument("--db must be sqlite:PATH or postgresql://USER@HOST:PORT/DB");
+  if (IsPostgresUrl(text)) return DatabaseUrl{DatabaseUrl::Kind::kPostgres, text};
+  return Invalid(name, "must be sqlite:PATH or postgresql://USER@HOST:PORT/DB");
 }
 
-Result<ListenAddress> ParseListenAddress(const std::string& text) {
+std::string MaskDatabaseUrl(std::string_view url) {
+  if (!IsPostgresUrl(url)) return std::string(url);
+  std::string masked(url);
+  // libpq ends the user info at the first '@' before the first '/'; masking
+  // up to the last one hides whatever it could take for the password.
+  const size_t authority = masked.find("://") + 3;
+  const size_t authority_end = std::min(masked.find('/', authority), masked.size());
+  const size_t at = masked.rfind('@', authority_end);
+  if (at != std::string::npos && at >= authority) {
+    const size_t colon = masked.find(':', authority);
+    if (colon < at) masked.replace(colon + 1, at - colon - 1, "***");
+  }
+  // libpq also takes the password as a query parameter.
+  const size_t query = masked.find('?');
+  if (query == std::string::npos) return masked;
+  const size_t fragment = std::min(masked.find('#', query), masked.size());
+  std::string params;
+  for (size_t begin = query + 1; begin <= fragment;) {
+    const size_t end = std::min(masked.find('&', begin), fragment);
+    std::string_view param = std::string_view(masked).substr(begin, end - begin);
+    if (!params.empty()) params += '&';
+    params += param.rfind("password=", 0) == 0 ? std::string_view("password=***") : param;
+    begin = end + 1;
+  }
+  return masked.substr(0, query + 1) + params + masked.substr(fragment);
+}
+
+std::string MaskSetting(std::string_view key, std::string_view value) {
+  if (key == "db") return MaskDatabaseUrl(value);
+  for (std::string_view secret : {"password", "secret", "token"}) {
+    if (key.find(secret) != std::string_view::npos) return value.empty() ? "" : "***";
+  }
+  return std::string(value);
+}
+
+Result<ListenAddress> ParseListenAddress(const std::string& text, std::string_view name) {
   size_t colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
-    return Status::InvalidArgument("--listen must be HOST:PORT, e.g. 127.0.0.1:8080");
+    return Invalid(name, "must be HOST:PORT, e.g. 127.0.0.1:8080");
   }
   std::string host = text.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
@@ -34,7 +82,7 @@ Result<ListenAddress> ParseListenAddress(const std::string& text) {
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(begin, end, port);
   if (ec != std::errc{} || ptr != end || port > 65535) {
-    return Status::InvalidArgument("--listen port must be a number from 0 to 65535");
+    return Invalid(name, "port must be a number from 0 to 65535");
   }
   return ListenAddress{host, static_cast<uint16_t>(port)};
 }
@@ -44,20 +92,31 @@ std::string FormatListenAddress(const std::string& host, uint16_t port) {
   return bracketed + ":" + std::to_string(port);
 }
 
-Result<std::string> NormalizePublicUrl(const std::string& text) {
+Result<std::string> NormalizePublicUrl(const std::string& text, std::string_view name) {
   if (text.rfind("http://", 0) != 0 && text.rfind("https://", 0) != 0) {
-    return Status::InvalidArgument("--public-url must start with http:// or https://");
+    return Invalid(name, "must start with http:// or https://");
   }
   if (text.find_first_of("?# \t\r\n") != std::string::npos) {
-    return Status::InvalidArgument("--public-url must not contain a query, fragment or spaces");
+    return Invalid(name, "must not contain a query, fragment or spaces");
   }
   std::string url = text;
   while (!url.empty() && url.back() == '/') url.pop_back();
   size_t host = text.find("://") + 3;  // the scheme check above guarantees "://"
   if (host >= text.size() || text[host] == '/') {
-    return Status::InvalidArgument("--public-url needs a host");
+    return Invalid(name, "needs a host");
   }
   return url;
+}
+
+Status CheckSettingValue(std::string_view key, const std::string& value, std::string_view name) {
+  if (key == "db") {
+    if (auto db = ParseDatabaseUrl(value, name); !db) return db.error();
+  } else if (key == "listen") {
+    if (auto listen = ParseListenAddress(value, name); !listen) return listen.error();
+  } else if (key == "public-url" && !value.empty()) {  // empty: the default, http:// + listen
+    if (auto url = NormalizePublicUrl(value, name); !url) return url.error();
+  }
+  return Status::Ok();
 }
 
 Result<std::string> KeyFilePath(const DataFlags& flags) {
@@ -66,8 +125,8 @@ Result<std::string> KeyFilePath(const DataFlags& flags) {
   if (!db) return db.error();
   if (db->kind == DatabaseUrl::Kind::kPostgres) {
     return Status::InvalidArgument(
-        "with PostgreSQL, give --signing-keys FILE (or REPORTSHARE_SIGNING_KEYS): one key file "
-        "shared by every node");
+        "with PostgreSQL, give --signing-keys FILE (REPORTSHARE_SIGNING_KEYS, or signing-keys in "
+        "the configuration file): one key file shared by every node");
   }
   return db->location + ".signing-keys";
 }

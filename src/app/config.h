@@ -1,17 +1,18 @@
 #pragma once
 
-// The configuration of the binary: what the flags and environment variables
-// give (the *Flags structs, whose initializers are the defaults) and what
-// serve runs with once that is validated (ServeConfig). Every default lives
-// here once, or in http::ServerOptions for the server's own settings, which
-// the flags take their defaults from. The CLI (cli/) only binds flags to these
-// fields; the precedence is CLI11's: flag, then environment variable, then
-// the default.
+// The configuration of the binary: what the flags, environment variables and
+// configuration file give (the *Flags structs, whose initializers are the
+// defaults) and what serve runs with once that is validated (ServeConfig).
+// Every default lives here once, or in http::ServerOptions for the server's
+// own settings, which the flags take their defaults from. options.h binds the
+// flags to these fields and lays the file under them: a flag, then its
+// environment variable, then the file, then the default.
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "core/status.h"
 #include "http/server.h"
@@ -24,23 +25,45 @@ struct DatabaseUrl {
   std::string location;  // file path for SQLite, the URL for PostgreSQL
 };
 
+// Each Parse/Normalize function below fails with kInvalidArgument, a one-line
+// message that starts with `name` (the flag by default; a configuration file's
+// "FILE:LINE: key" when the value came from there) and never quotes the value.
+
 // Parses "sqlite:PATH" or "postgresql://…" / "postgres://…".
-Result<DatabaseUrl> ParseDatabaseUrl(const std::string& text);
+Result<DatabaseUrl> ParseDatabaseUrl(const std::string& text, std::string_view name = "--db");
+
+// `url` with its password replaced by "***": the one in the user info
+// (postgresql://user:***@host/db) and any `password=` query parameter. What
+// config check prints; anything that is not a PostgreSQL URL is returned as is.
+std::string MaskDatabaseUrl(std::string_view url);
 
 struct ListenAddress {
   std::string host;
   uint16_t port = 0;
 };
 
+// `value` of the setting `key` as config check may show it: the database
+// URL through MaskDatabaseUrl, "***" for any key naming a password, secret or
+// token, every other value as is.
+std::string MaskSetting(std::string_view key, std::string_view value);
+
 // Parses "HOST:PORT" or "[IPv6]:PORT"; port 0 lets the system choose.
-Result<ListenAddress> ParseListenAddress(const std::string& text);
+Result<ListenAddress> ParseListenAddress(const std::string& text,
+                                         std::string_view name = "--listen");
 
 // "HOST:PORT", with an IPv6 host in brackets.
 std::string FormatListenAddress(const std::string& host, uint16_t port);
 
 // Validates a public base URL (http or https, no query or fragment) and
 // returns it without a trailing slash.
-Result<std::string> NormalizePublicUrl(const std::string& text);
+Result<std::string> NormalizePublicUrl(const std::string& text,
+                                       std::string_view name = "--public-url");
+
+// Checks `value` as the setting `key` (a long option name without the
+// dashes) takes it, beyond its type and range: db, listen and public-url as
+// the functions above parse them. Ok for every other key. Errors start with
+// `name`.
+Status CheckSettingValue(std::string_view key, const std::string& value, std::string_view name);
 
 // The defaults that are not the HTTP server's.
 inline constexpr const char* kDefaultDatabaseUrl = "sqlite:reportshare.db";

@@ -1,14 +1,17 @@
 // reportshare: the one binary (SPEC §3). main only lays out the subcommands
-// and dispatches: each lives in cli/, the configuration in config.h, and the
-// wiring of stores, services and server (the only code naming a database) in
-// wiring.h.
+// and dispatches: each lives in cli/, the configuration in config.h and
+// options.h, and the wiring of stores, services and server (the only code
+// naming a database) in wiring.h.
 #include <CLI/CLI.hpp>
 
 #include "app/cli/commands.h"
+#include "app/version.h"
 
 int main(int argc, char** argv) {
   namespace cli = reportshare::app::cli;
   CLI::App app{"reportshare: signed, time-limited links to candidates' assessment reports"};
+  app.set_version_flag("-V,--version", reportshare::app::VersionLine(),
+                       "Print the version and exit");
   app.require_subcommand(1);
   cli::Commands commands;
 
@@ -27,6 +30,10 @@ int main(int argc, char** argv) {
   cli::AddRenderWorkerCommand(app, commands);
   cli::AddImportCommand(app, commands);
 
-  CLI11_PARSE(app, argc, argv);
+  CLI::App* config = app.add_subcommand("config", "Check the configuration");
+  config->require_subcommand(1);
+  cli::AddConfigCheckCommand(*config, commands);
+
+  if (auto exit_code = commands.Parse(app, argc, argv)) return *exit_code;
   return commands.RunChosen();
 }

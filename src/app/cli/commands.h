@@ -7,22 +7,45 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
-#include <utility>
+#include <optional>
 #include <vector>
+
+#include "app/options.h"
 
 namespace reportshare::app::cli {
 
 class Commands {
  public:
-  // `run` returns the exit code. `command` is owned by its CLI::App parent.
+  // Runs a command with what the configuration file gave it; returns the exit
+  // code.
+  using Run = std::function<int(const AppliedConfig&)>;
+
+  // `command` is owned by its CLI::App parent. `run` returns the exit code.
   void Add(CLI::App& command, std::function<int()> run);
 
-  // Runs the subcommand the command line chose; 2 if none was (CLI11's
-  // require_subcommand makes that a parse error first).
+  // As Add, with what the configuration file gave `command`; a usage error on
+  // it (a bad flag or environment variable) exits with `usage_error_exit`
+  // rather than CLI11's own code, unless that is 0.
+  void Add(CLI::App& command, Run run, int usage_error_exit = 0);
+
+  // Parses the command line into `app`. On a usage error, --help or
+  // --version, prints what CLI11 prints and returns the exit code; else
+  // nullopt.
+  std::optional<int> Parse(CLI::App& app, int argc, char** argv) const;
+
+  // Applies the configuration file to the subcommand the command line chose
+  // (ApplyConfigFile; its error is printed and gives exit code 1), then runs
+  // it. 2 if none was chosen (CLI11's require_subcommand makes that a parse
+  // error first).
   int RunChosen() const;
 
  private:
-  std::vector<std::pair<CLI::App*, std::function<int()>>> commands_;
+  struct Entry {
+    CLI::App* command;
+    Run run;
+    int usage_error_exit;  // 0: CLI11's own code
+  };
+  std::vector<Entry> commands_;
 };
 
 void AddServeCommand(CLI::App& parent, Commands& commands);         // serve.cc
@@ -32,5 +55,6 @@ void AddLinkInspectCommand(CLI::App& link, Commands& commands);     // link_insp
 void AddRenderCommand(CLI::App& parent, Commands& commands);        // render.cc
 void AddRenderWorkerCommand(CLI::App& parent, Commands& commands);  // render.cc
 void AddImportCommand(CLI::App& parent, Commands& commands);        // import.cc
+void AddConfigCheckCommand(CLI::App& config, Commands& commands);   // config_check.cc
 
 }  // namespace reportshare::app::cli

@@ -10,12 +10,34 @@
 namespace reportshare::app::cli {
 
 void Commands::Add(CLI::App& command, std::function<int()> run) {
-  commands_.emplace_back(&command, std::move(run));
+  commands_.push_back(
+      {&command, [run = std::move(run)](const AppliedConfig&) { return run(); }, 0});
+}
+
+void Commands::Add(CLI::App& command, Run run, int usage_error_exit) {
+  commands_.push_back({&command, std::move(run), usage_error_exit});
+}
+
+std::optional<int> Commands::Parse(CLI::App& app, int argc, char** argv) const {
+  try {
+    app.parse(argc, argv);
+    return std::nullopt;
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);  // prints the message, or the help or version
+    if (code == 0) return code;
+    for (const Entry& entry : commands_) {
+      if (entry.command->parsed() && entry.usage_error_exit != 0) return entry.usage_error_exit;
+    }
+    return code;
+  }
 }
 
 int Commands::RunChosen() const {
-  for (const auto& [command, run] : commands_) {
-    if (command->parsed()) return run();
+  for (const Entry& entry : commands_) {
+    if (!entry.command->parsed()) continue;
+    auto applied = ApplyConfigFile(*entry.command);
+    if (!applied) return Fail(applied.error());
+    return entry.run(*applied);
   }
   return 2;
 }
@@ -23,24 +45,6 @@ int Commands::RunChosen() const {
 int Fail(const Status& status) {
   std::fprintf(stderr, "reportshare: error: %s\n", status.message().c_str());
   return 1;
-}
-
-void AddDbOption(CLI::App& command, std::string& db) {
-  command.add_option("--db", db, "Database: sqlite:PATH or postgresql://USER@HOST:PORT/DB")
-      ->envname("REPORTSHARE_DB")
-      ->capture_default_str();
-}
-
-void AddSigningKeysOption(CLI::App& command, std::string& signing_keys) {
-  command
-      .add_option("--signing-keys", signing_keys,
-                  "Signing key file (default: the SQLite file + .signing-keys)")
-      ->envname("REPORTSHARE_SIGNING_KEYS");
-}
-
-void AddDataOptions(CLI::App& command, DataFlags& flags) {
-  AddDbOption(command, flags.db);
-  AddSigningKeysOption(command, flags.signing_keys);
 }
 
 void AddCompanyOption(CLI::App& command, std::string& company, const std::string& help) {

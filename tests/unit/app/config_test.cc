@@ -67,6 +67,51 @@ TEST(ListenAddressTest, FormatsWhatItParses) {
   EXPECT_EQ(v6->port, 9000);
 }
 
+TEST(MaskDatabaseUrlTest, HidesThePasswordOnly) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"postgresql://rs:s3cret@db.internal:5432/rs", "postgresql://rs:***@db.internal:5432/rs"},
+      {"postgres://rs:s3cret@db/rs", "postgres://rs:***@db/rs"},
+      {"postgresql://rs@db.internal/rs", "postgresql://rs@db.internal/rs"},
+      {"postgresql://db.internal:5432/rs", "postgresql://db.internal:5432/rs"},
+      {"postgresql://rs:p%40ss@db/rs", "postgresql://rs:***@db/rs"},
+      // A raw '@' or '?' in the password: whatever libpq could take for it.
+      {"postgresql://rs:p@ss@db/rs", "postgresql://rs:***@db/rs"},
+      {"postgresql://rs:pa?ss@db/rs", "postgresql://rs:***@db/rs"},
+      {"postgresql://rs:s3cret@h1:5432,h2:5432/rs", "postgresql://rs:***@h1:5432,h2:5432/rs"},
+      {"postgresql://db/rs?user=rs&password=s3cret&sslmode=require",
+       "postgresql://db/rs?user=rs&password=***&sslmode=require"},
+      {"postgresql://rs:a@db/rs?password=b#x", "postgresql://rs:***@db/rs?password=***#x"},
+      {"postgresql:///rs?host=/run/postgresql", "postgresql:///rs?host=/run/postgresql"},
+      {"sqlite:/var/lib/rs:x@y.db", "sqlite:/var/lib/rs:x@y.db"},
+  };
+  for (const auto& [url, masked] : cases) EXPECT_EQ(MaskDatabaseUrl(url), masked) << url;
+}
+
+TEST(MaskSettingTest, TheDatabaseUrlAndAnythingNamedSecret) {
+  EXPECT_EQ(MaskSetting("db", "postgresql://u:pw@h/d"), "postgresql://u:***@h/d");
+  EXPECT_EQ(MaskSetting("webhook-secret", "abc"), "***");
+  EXPECT_EQ(MaskSetting("db-password", "abc"), "***");
+  EXPECT_EQ(MaskSetting("admin-token", ""), "");
+  // A path to a secret is not one.
+  EXPECT_EQ(MaskSetting("signing-keys", "/etc/rs/keys"), "/etc/rs/keys");
+  EXPECT_EQ(MaskSetting("listen", "127.0.0.1:8080"), "127.0.0.1:8080");
+}
+
+TEST(CheckSettingValueTest, ChecksWhatTheParsersCheckUnderTheGivenName) {
+  const std::string name = "rs.toml:3: listen";
+  EXPECT_TRUE(CheckSettingValue("listen", "127.0.0.1:1", name).ok());
+  Status bad = CheckSettingValue("listen", "9999", name);
+  EXPECT_EQ(bad.code(), core::Code::kInvalidArgument);
+  EXPECT_EQ(bad.message(), "rs.toml:3: listen must be HOST:PORT, e.g. 127.0.0.1:8080");
+  EXPECT_EQ(CheckSettingValue("db", "rs.db", "DB").message(),
+            "DB must be sqlite:PATH or postgresql://USER@HOST:PORT/DB");
+  EXPECT_EQ(CheckSettingValue("db", "sqlite:", "DB").message(), "DB sqlite: needs a file path");
+  EXPECT_EQ(CheckSettingValue("public-url", "https://x.example/?q", "U").message(),
+            "U must not contain a query, fragment or spaces");
+  EXPECT_TRUE(CheckSettingValue("public-url", "", "U").ok()) << "empty: the default";
+  EXPECT_TRUE(CheckSettingValue("threads", "anything", "T").ok()) << "CLI11 checks numbers";
+}
+
 DataFlags Data(std::string db, std::string signing_keys = "") {
   DataFlags flags;
   flags.db = std::move(db);
