@@ -13,17 +13,6 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 // A qvalue (RFC 9110 §12.4.2): "0" ["." 0*3DIGIT] or "1" ["." 0*3"0"];
 // nullopt otherwise.
 std::optional<double> ParseQValue(std::string_view text) {
@@ -126,15 +115,15 @@ std::optional<Language> NegotiateLanguage(std::string_view header) {
       continue;
     }
     std::string_view primary = range.substr(0, range.find('-'));
-    for (size_t i = 0; i < kCount; ++i) {
-      if (!EqualsIgnoreCase(primary, domain::LanguageTag(domain::kLanguages[i]))) continue;
-      if (weight == 0 && primary.size() == range.size()) refused[i] = true;
-      if (!named[i] || weight > q[i]) {
-        q[i] = weight;
-        order[i] = position;
-      }
-      named[i] = true;
+    std::optional<Language> language = domain::ParseLanguageTag(primary);  // any case
+    if (!language) continue;
+    const size_t i = static_cast<size_t>(*language);
+    if (weight == 0 && primary.size() == range.size()) refused[i] = true;
+    if (!named[i] || weight > q[i]) {
+      q[i] = weight;
+      order[i] = position;
     }
+    named[i] = true;
   }
   std::optional<size_t> best;
   double best_q = 0;

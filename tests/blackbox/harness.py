@@ -854,6 +854,44 @@ def b64_segments(token):
 # Base test case: one server per test class
 # --------------------------------------------------------------------------
 
+def wait_until(predicate, timeout, step=0.1):
+    """predicate()'s first true value, polled every `step` seconds; its last
+    (false) value once `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(step)
+
+
+class TempServersTestCase(unittest.TestCase):
+    """A temp dir per test (self.tmp, prefix `tmp_prefix`) and the servers a
+    test starts in it (self.servers): each must exit 0 on SIGTERM with no
+    secret in its logs; all are killed and the dir and its database removed."""
+
+    tmp_prefix = "rs-test-"
+
+    def setUp(self):
+        check_binary()
+        self.tmp = tempfile.mkdtemp(prefix=self.tmp_prefix)
+        self.servers = []
+
+    def tearDown(self):
+        try:
+            for srv in self.servers:
+                code = srv.stop()
+                if srv.port is not None:   # it did start
+                    self.assertEqual(code, 0, "server exit code on SIGTERM; its stderr ends:\n"
+                                     + srv.stderr()[-6000:])
+                self.assertEqual(srv.leaked_secrets(), [], "secrets in logs")
+        finally:
+            for srv in self.servers:
+                srv.kill()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            release_database(self.tmp)
+
+
 class ServerTestCase(unittest.TestCase):
     """Starts a fresh server per class with two companies' API keys:
     cls.key_a (company A) and cls.key_b (company B). Subclasses may set

@@ -63,27 +63,14 @@ def listening_record(srv):
     raise AssertionError("no listening record:\n" + srv.logs())
 
 
-class ConfigBase(unittest.TestCase):
+class ConfigBase(harness.TempServersTestCase):
+
+    tmp_prefix = "rs-config-"
 
     def setUp(self):
-        harness.check_binary()
-        self.tmp = tempfile.mkdtemp(prefix="rs-config-")
+        super().setUp()
         self.db = harness.database_for(self.tmp)   # SQLite file, or a fresh PostgreSQL database
         self.signing_keys = harness.signing_keys_for(self.db)
-        self.servers = []
-
-    def tearDown(self):
-        try:
-            for srv in self.servers:
-                code = srv.stop()
-                if srv.port is not None:
-                    self.assertEqual(code, 0, "server exit code on SIGTERM:\n" + srv.stderr()[-4000:])
-                self.assertEqual(srv.leaked_secrets(), [], "secrets in logs")
-        finally:
-            for srv in self.servers:
-                srv.kill()
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            harness.release_database(self.tmp)
 
     def write(self, name, text):
         path = os.path.join(self.tmp, name)

@@ -15,26 +15,9 @@ from harness import (Server, cli_describe, create_key, make_report, request, run
                      token_of)
 
 
-class ExtrasBase(unittest.TestCase):
+class ExtrasBase(harness.TempServersTestCase):
 
-    def setUp(self):
-        harness.check_binary()
-        self.tmp = tempfile.mkdtemp(prefix="rs-extras-")
-        self.servers = []
-
-    def tearDown(self):
-        try:
-            for srv in self.servers:
-                code = srv.stop()
-                if srv.port is not None:   # it did start
-                    self.assertEqual(code, 0, "server exit code on SIGTERM; its stderr ends:\n"
-                                     + srv.stderr()[-6000:])
-                self.assertEqual(srv.leaked_secrets(), [], "secrets in logs")
-        finally:
-            for srv in self.servers:
-                srv.kill()
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            harness.release_database(self.tmp)
+    tmp_prefix = "rs-extras-"
 
     def server(self, args=(), with_rate_limit_default=False):
         srv = Server(self.tmp)

@@ -24,6 +24,7 @@ import time
 import unittest
 
 import harness
+import test_link_options as link_options
 from harness import SHARED_PREFIX, Server, cli_describe, create_key, make_report, request, run_cli, token_of
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -41,13 +42,7 @@ def require_postgres():
             "as blackbox_pg.test_cluster against its 'pg' fixture)" % (harness.PG_FILE_ENV, harness.PG_URL_ENV))
 
 
-def wait_until(predicate, timeout, step=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(step)
+wait_until = harness.wait_until
 
 
 def start_all(servers, args=NODE_ARGS):
@@ -142,7 +137,9 @@ class ClusterBase(unittest.TestCase):
 # Two nodes on the suite's PostgreSQL server, one database, one key file
 # --------------------------------------------------------------------------
 
-class TwoNodesTest(ClusterBase):
+class TwoNodesBase(ClusterBase):
+    """Two `serve` processes on one fresh database with one signing key file,
+    and two companies' keys (cls.key, cls.other_key)."""
 
     @classmethod
     def setUpClass(cls):
@@ -188,6 +185,9 @@ class TwoNodesTest(ClusterBase):
                                          % (n.name, harness.describe_leaks(n.all_logs(), leaked)))
         finally:
             cls._cleanup()
+
+
+class TwoNodesTest(TwoNodesBase):
 
     def test_key_file_shared_and_0600(self):
         self.assertEqual(self.a.signing_keys_path, self.b.signing_keys_path)
@@ -377,6 +377,105 @@ class TwoNodesTest(ClusterBase):
             self.assertEqual(leaked, [], "secrets in the logs of %s:\n%s"
                              % (node.name, harness.describe_leaks(node.all_logs(), leaked)))
 
+
+class TwoNodesLinkOptionsTest(TwoNodesBase):
+    """SPEC §5 on two nodes: the view limit is exact across them, options minted
+    on one hold on the other, and both derive one pseudonym."""
+
+    def share_with(self, node, report_id, key=None, **options):
+        resp = self.call(node, "POST", link_options.SHARE % report_id, options, key=key)
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(set(resp.json()), link_options.SHARE_FIELDS)
+        return token_of(resp.json()["signed_url"]), resp.json()["link_id"]
+
+    def entry(self, node, report_id, link_id, query=""):
+        resp = self.call(node, "GET", link_options.LINKS % report_id + query)
+        self.assertEqual(resp.status, 200, resp)
+        found = [l for l in resp.json()["links"] if l["link_id"] == link_id]
+        return found[0] if found else None
+
+    def open(self, node, token, query="", accept=None):
+        return node.request("GET", SHARED_PREFIX + token + query, {"Accept": accept} if accept else {})
+
+    def race(self, token, per_node=10, mix=False):
+        jobs = []
+        for i in range(2 * per_node):
+            node = self.a if i % 2 == 0 else self.b
+            q = [("", None), ("?format=pdf", None), ("", "application/json")][(i // 2) % 3 if mix else 0]
+            jobs.append(lambda node=node, q=q: (node.name, self.open(node, token, q[0], q[1]).status))
+        return link_options.simultaneous(jobs)
+
+    def test_max_views_exact_across_nodes(self):
+        self.put(self.a, make_report(2000, name="Cluster Candidate"))
+        for max_views, mix in ((3, False), (3, True), (1, False), (7, True)):
+            with self.subTest(max_views=max_views, mix=mix):
+                token, link_id = self.share_with(self.a, 2000, max_views=max_views)
+                results = self.race(token, mix=mix)
+                statuses = sorted((r[1] if isinstance(r, tuple) else r for r in results), key=str)
+                self.assertEqual(statuses, [200] * max_views + [410] * (20 - max_views),
+                                 "10 opens on each node at once, max_views %d: %r" % (max_views, results))
+                for node in (self.a, self.b):
+                    js = self.open(node, token, accept="application/json")
+                    self.assertEqual(js.status, 410, js)
+                    self.assertEqual(js.json(), {"error": link_options.VIEW_LIMIT_MESSAGE})
+                    self.assertEqual(node.request("HEAD", SHARED_PREFIX + token).status, 410)
+                    self.assertIsNotNone(self.entry(node, 2000, link_id, "?state=expired"),
+                                         "out of views, listed as expired on %s" % node.name)
+                    # the audit's views land on every node within a moment
+                    got = link_options.wait_until(lambda: self.entry(node, 2000, link_id)["views"] == max_views, 3.0, 0.2)
+                    self.assertTrue(got, "views on %s: %r" % (node.name, self.entry(node, 2000, link_id)))
+
+    def test_options_minted_on_one_node_hold_on_the_other(self):
+        self.put(self.a, make_report(2001, name="Cluster Quorble"))
+        token, link_id = self.share_with(self.b, 2001, allow_download=False, variant="anonymized",
+                                    recipient="hm@acme.example", language="de", max_views=4)
+        want = {"allow_download": False, "variant": "anonymized", "recipient": "hm@acme.example",
+                "language": "de", "max_views": 4, "watermark": False}
+        for node in (self.a, self.b):
+            e = self.entry(node, 2001, link_id, "?recipient=hm%40acme.example&state=live")
+            self.assertIsNotNone(e, node.name)
+            self.assertEqual({k: e[k] for k in want}, want)
+            self.assertEqual(self.open(node, token, "?format=pdf").status, 403, node.name)
+            page = self.open(node, token)
+            self.assertEqual(page.status, 200)
+            self.assertNotIn("Quorble", page.text)
+            self.assertEqual(link_options.download_hrefs(page.text), [])
+        names = {self.open(n, token, accept="application/json").json()["name"] for n in (self.a, self.b)}
+        self.assertEqual(len(names), 1, "the nodes show different pseudonyms: %r" % names)
+        self.assertEqual([self.open(n, token).status for n in (self.a, self.b)], [410, 410])
+        revoke = self.call(self.a, "DELETE", link_options.LINKS % 2001 + "/" + link_id)
+        self.assertEqual(revoke.json(), {"revoked": 1})
+        self.assertIsNotNone(self.entry(self.b, 2001, link_id, "?state=revoked"))
+
+    def test_first_pseudonym_of_a_company_raced_on_both_nodes(self):
+        # A company whose pseudonym key does not exist yet: both nodes make
+        # it at the same moment and must agree on one.
+        self.put(self.a, make_report(2002, name="Initech Quorble"), key=self.other_key)
+        t1, _ = self.share_with(self.a, 2002, key=self.other_key, variant="anonymized")
+        t2, _ = self.share_with(self.b, 2002, key=self.other_key, variant="anonymized")
+        jobs = []
+        for i in range(8):
+            node, tok = (self.a, t1) if i % 2 == 0 else (self.b, t2)
+            jobs.append(lambda node=node, tok=tok: self.open(node, tok, accept="application/json"))
+        results = link_options.simultaneous(jobs)
+        for r in results:
+            self.assertFalse(isinstance(r, str), r)
+            self.assertEqual(r.status, 200, r)
+        names = {r.json()["name"] for r in results}
+        self.assertEqual(len(names), 1, "one report, one company, several pseudonyms: %r" % names)
+        self.assertRegex(names.pop(), "^" + link_options.PSEUDONYM_RE.pattern + "$")
+
+    def test_zzz_options_nodes_alive_and_logs_clean(self):
+        for node in self.nodes:
+            self.assertTrue(node.alive(), "%s died:\n%s" % (node.name, node.logs()[-4000:]))
+            self.assertEqual(node.request("GET", "/healthz").status, 200)
+            logs = node.all_logs()
+            self.assertEqual(node.leaked_secrets(), [])
+            for pii in ("Quorble", "hm@acme.example", "Cluster Candidate"):
+                self.assertNotIn(pii, logs, "candidate data or recipient in the logs of %s" % node.name)
+
+
+# --------------------------------------------------------------------------
 
 # --------------------------------------------------------------------------
 # Starting a cluster

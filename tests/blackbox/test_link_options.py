@@ -18,17 +18,11 @@ One server per class. What each class covers:
   WatermarkCachingTest        a watermarked link's documents are rendered per
                               view, never cached, never pollute the cache.
   LinkLanguagePageTest        <html lang>, dir=rtl, translated labels, links to
-                              the other languages, the PDF's /Lang.
-                              (Needs the rendering work of issue 11.)
+                              the other languages.
   WatermarkTest               the watermark text on the page and on every PDF
-                              page. (Needs the rendering work of issue 11.)
-  TwoNodesLinkOptionsTest     max_views exact across two nodes on one
-                              PostgreSQL database; pseudonyms and options seen
-                              alike by both nodes. Defined only when the suite
-                              runs on PostgreSQL (blackbox_pg.test_link_options):
-                              on SQLite there is no second node to share a
-                              database with. A blackbox_pg run whose database
-                              is not reachable fails at import (harness).
+                              page.
+(max_views exact across two nodes, options and pseudonyms seen alike by both:
+test_cluster.TwoNodesLinkOptionsTest, which runs on PostgreSQL only.)
 """
 
 import datetime
@@ -218,13 +212,7 @@ def html_dir(page):
     return m.group(1).lower() if m else None
 
 
-def wait_until(predicate, timeout, step=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(step)
+wait_until = harness.wait_until
 
 
 def simultaneous(jobs, timeout=60):
@@ -1400,7 +1388,7 @@ class WatermarkCachingTest(OptionsMixin, harness.ServerTestCase):
 
 
 # --------------------------------------------------------------------------
-# Needs the rendering work (issue 11): translated page, RTL, /Lang
+# The page and PDF in the link's language (rendering)
 # --------------------------------------------------------------------------
 
 class LinkLanguagePageTest(OptionsMixin, harness.ServerTestCase):
@@ -1469,7 +1457,7 @@ class LinkLanguagePageTest(OptionsMixin, harness.ServerTestCase):
 
 
 # --------------------------------------------------------------------------
-# Needs the rendering work (issue 11): the watermark itself
+# The watermark itself (rendering)
 # --------------------------------------------------------------------------
 
 # A UTC time in whitespace-free text: 2025-07-09T06:58Z, 2025-07-0906:58:12UTC, or
@@ -1592,162 +1580,6 @@ class WatermarkTest(OptionsMixin, harness.ServerTestCase):
         text = squash(pdf_text(pdf.body))
         self.assertContains(text, link_id, "anonymized watermarked PDF")
         self.assertContains(text, "ShortWatermarkCandidate", "anonymized watermarked PDF", present=False)
-
-
-# --------------------------------------------------------------------------
-# Two nodes on one PostgreSQL database
-# --------------------------------------------------------------------------
-
-# The nodes sit behind one public name, as in test_cluster.
-NODE_ARGS = ("--public-url", "https://reports.example.com")
-
-if harness.backend() == "postgresql":
-
-    class TwoNodesLinkOptionsTest(unittest.TestCase):
-        """Two `serve` processes, one database, one signing key file."""
-
-        maxDiff = 4000
-
-        @classmethod
-        def setUpClass(cls):
-            cls.tmp = tempfile.mkdtemp(prefix="rs-options-cluster-")
-            cls.db = harness.database_for(cls.tmp)
-            cls.nodes = []
-            try:
-                cls.key, _ = create_key(cls.db, "Acme-Hiring")
-                cls.fresh_key, _ = create_key(cls.db, "Initech-Talent")
-                cls.a = Server(cls.tmp)
-                cls.b = Server(cls.tmp)
-                cls.a.name, cls.b.name = "node A", "node B"
-                cls.b.secrets = cls.a.secrets
-                cls.a.secrets.update({cls.key, cls.fresh_key})
-                cls.nodes = [cls.a, cls.b]
-                cls.a.start(NODE_ARGS)
-                cls.b.start(NODE_ARGS)
-            except BaseException:
-                cls._cleanup()
-                raise
-
-        @classmethod
-        def _cleanup(cls):
-            for node in cls.nodes:
-                node.kill()
-            shutil.rmtree(cls.tmp, ignore_errors=True)
-            harness.release_database(cls.tmp)
-
-        @classmethod
-        def tearDownClass(cls):
-            try:
-                codes = [(n.name, n.stop()) for n in cls.nodes]
-                bad = [(name, c) for name, c in codes if c != 0]
-                if bad:
-                    raise AssertionError("nodes did not exit 0 on SIGTERM: %r" % bad)
-                for n in cls.nodes:
-                    leaked = n.leaked_secrets()
-                    if leaked:
-                        raise AssertionError("secrets in the logs of %s:\n%s"
-                                             % (n.name, harness.describe_leaks(n.all_logs(), leaked)))
-            finally:
-                cls._cleanup()
-
-        def call(self, node, method, path, body=None, key=None):
-            return node.request(method, path, [("apiKey", key or self.key)], body)
-
-        def put(self, node, report, key=None):
-            resp = self.call(node, "PUT", "/assessments/report/%d" % report["report_id"], report, key=key)
-            self.assertIn(resp.status, (200, 201), resp)
-
-        def share(self, node, report_id, key=None, **options):
-            resp = self.call(node, "POST", SHARE % report_id, options, key=key)
-            self.assertEqual(resp.status, 200, resp)
-            self.assertEqual(set(resp.json()), SHARE_FIELDS)
-            return token_of(resp.json()["signed_url"]), resp.json()["link_id"]
-
-        def entry(self, node, report_id, link_id, query=""):
-            resp = self.call(node, "GET", LINKS % report_id + query)
-            self.assertEqual(resp.status, 200, resp)
-            found = [l for l in resp.json()["links"] if l["link_id"] == link_id]
-            return found[0] if found else None
-
-        def open(self, node, token, query="", accept=None):
-            return node.request("GET", SHARED_PREFIX + token + query, {"Accept": accept} if accept else {})
-
-        def race(self, token, per_node=10, mix=False):
-            jobs = []
-            for i in range(2 * per_node):
-                node = self.a if i % 2 == 0 else self.b
-                q = [("", None), ("?format=pdf", None), ("", "application/json")][(i // 2) % 3 if mix else 0]
-                jobs.append(lambda node=node, q=q: (node.name, self.open(node, token, q[0], q[1]).status))
-            return simultaneous(jobs)
-
-        def test_max_views_exact_across_nodes(self):
-            self.put(self.a, make_report(2000, name="Cluster Candidate"))
-            for max_views, mix in ((3, False), (3, True), (1, False), (7, True)):
-                with self.subTest(max_views=max_views, mix=mix):
-                    token, link_id = self.share(self.a, 2000, max_views=max_views)
-                    results = self.race(token, mix=mix)
-                    statuses = sorted((r[1] if isinstance(r, tuple) else r for r in results), key=str)
-                    self.assertEqual(statuses, [200] * max_views + [410] * (20 - max_views),
-                                     "10 opens on each node at once, max_views %d: %r" % (max_views, results))
-                    for node in (self.a, self.b):
-                        js = self.open(node, token, accept="application/json")
-                        self.assertEqual(js.status, 410, js)
-                        self.assertEqual(js.json(), {"error": VIEW_LIMIT_MESSAGE})
-                        self.assertEqual(node.request("HEAD", SHARED_PREFIX + token).status, 410)
-                        self.assertIsNotNone(self.entry(node, 2000, link_id, "?state=expired"),
-                                             "out of views, listed as expired on %s" % node.name)
-                        # the audit's views land on every node within a moment
-                        got = wait_until(lambda: self.entry(node, 2000, link_id)["views"] == max_views, 3.0, 0.2)
-                        self.assertTrue(got, "views on %s: %r" % (node.name, self.entry(node, 2000, link_id)))
-
-        def test_options_minted_on_one_node_hold_on_the_other(self):
-            self.put(self.a, make_report(2001, name="Cluster Quorble"))
-            token, link_id = self.share(self.b, 2001, allow_download=False, variant="anonymized",
-                                        recipient="hm@acme.example", language="de", max_views=4)
-            want = {"allow_download": False, "variant": "anonymized", "recipient": "hm@acme.example",
-                    "language": "de", "max_views": 4, "watermark": False}
-            for node in (self.a, self.b):
-                e = self.entry(node, 2001, link_id, "?recipient=hm%40acme.example&state=live")
-                self.assertIsNotNone(e, node.name)
-                self.assertEqual({k: e[k] for k in want}, want)
-                self.assertEqual(self.open(node, token, "?format=pdf").status, 403, node.name)
-                page = self.open(node, token)
-                self.assertEqual(page.status, 200)
-                self.assertNotIn("Quorble", page.text)
-                self.assertEqual(download_hrefs(page.text), [])
-            names = {self.open(n, token, accept="application/json").json()["name"] for n in (self.a, self.b)}
-            self.assertEqual(len(names), 1, "the nodes show different pseudonyms: %r" % names)
-            self.assertEqual([self.open(n, token).status for n in (self.a, self.b)], [410, 410])
-            revoke = self.call(self.a, "DELETE", LINKS % 2001 + "/" + link_id)
-            self.assertEqual(revoke.json(), {"revoked": 1})
-            self.assertIsNotNone(self.entry(self.b, 2001, link_id, "?state=revoked"))
-
-        def test_first_pseudonym_of_a_company_raced_on_both_nodes(self):
-            # A company whose pseudonym key does not exist yet: both nodes make
-            # it at the same moment and must agree on one.
-            self.put(self.a, make_report(2002, name="Initech Quorble"), key=self.fresh_key)
-            t1, _ = self.share(self.a, 2002, key=self.fresh_key, variant="anonymized")
-            t2, _ = self.share(self.b, 2002, key=self.fresh_key, variant="anonymized")
-            jobs = []
-            for i in range(8):
-                node, tok = (self.a, t1) if i % 2 == 0 else (self.b, t2)
-                jobs.append(lambda node=node, tok=tok: self.open(node, tok, accept="application/json"))
-            results = simultaneous(jobs)
-            for r in results:
-                self.assertFalse(isinstance(r, str), r)
-                self.assertEqual(r.status, 200, r)
-            names = {r.json()["name"] for r in results}
-            self.assertEqual(len(names), 1, "one report, one company, several pseudonyms: %r" % names)
-            self.assertRegex(names.pop(), "^" + PSEUDONYM_RE.pattern + "$")
-
-        def test_zzz_nodes_alive_and_logs_clean(self):
-            for node in self.nodes:
-                self.assertTrue(node.alive(), "%s died:\n%s" % (node.name, node.logs()[-4000:]))
-                self.assertEqual(node.request("GET", "/healthz").status, 200)
-                logs = node.all_logs()
-                self.assertEqual(node.leaked_secrets(), [])
-                for pii in ("Quorble", "hm@acme.example", "Cluster Candidate"):
-                    self.assertNotIn(pii, logs, "candidate data or recipient in the logs of %s" % node.name)
 
 
 if __name__ == "__main__":
