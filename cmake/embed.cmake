@@ -1,18 +1,21 @@
-# rs_embed_text(OUT_VAR NAMESPACE NAME FILE): generates a .cc in the build
-# tree that defines `std::string_view NAMESPACE::NAME()` returning the bytes of
-# FILE (UTF-8 text), and sets OUT_VAR to its path, to add to a target's
-# sources. The file is read at build time: the binary needs no data file at
-# run time. Rebuilt when FILE changes.
-set(RS_EMBED_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/embed_file.cmake)
+# rs_embed_files(OUT_VAR NAMESPACE FUNCTION FILE...): generates a .cc in the
+# build tree defining
+#   std::span<const reportshare::core::EmbeddedFile> NAMESPACE::FUNCTION()
+# (core/embedded.h): each FILE's name (without directories) and bytes, in
+# order; sets OUT_VAR to its path, to add to a target's sources. The code that
+# calls FUNCTION declares it. Rebuilt when a FILE changes; a FILE named *.json
+# must be valid JSON, or the build fails naming it.
+set(RS_EMBED_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/embed_files.cmake)
 
-function(rs_embed_text out_var namespace name file)
-  set(out ${CMAKE_CURRENT_BINARY_DIR}/embedded_${name}.cc)
+function(rs_embed_files out_var namespace function)
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/embedded_${function}.cc)
+  list(JOIN ARGN "|" files)
   add_custom_command(
     OUTPUT ${out}
-    COMMAND ${CMAKE_COMMAND} -DIN=${file} -DOUT=${out} -DNAMESPACE=${namespace} -DNAME=${name}
-            -P ${RS_EMBED_SCRIPT}
-    DEPENDS ${file} ${RS_EMBED_SCRIPT}
-    COMMENT "Embedding ${file}"
+    COMMAND ${CMAKE_COMMAND} "-DFILES=${files}" -DOUT=${out} -DNAMESPACE=${namespace}
+            -DFUNCTION=${function} -P ${RS_EMBED_SCRIPT}
+    DEPENDS ${ARGN} ${RS_EMBED_SCRIPT}
+    COMMENT "Embedding ${function}"
     VERBATIM)
   set(${out_var} ${out} PARENT_SCOPE)
 endfunction()

@@ -5,9 +5,11 @@
 #include <cmath>
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <unordered_map>
 
+#include "core/embedded.h"
 #include "core/json.h"
 #include "core/rfc3339.h"
 #include "domain/link_options.h"
@@ -18,6 +20,12 @@
 #include "service/bulk_download.h"
 
 namespace reportshare::http {
+
+// Generated from docs/openapi.json (src/http/CMakeLists.txt).
+std::span<const core::EmbeddedFile> OpenApiFiles();
+
+std::string_view OpenApiDocument() { return OpenApiFiles().front().bytes; }
+
 namespace {
 
 namespace json = boost::json;

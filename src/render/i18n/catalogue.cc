@@ -236,9 +236,9 @@ std::string Catalogue::FormatPlural(std::string_view key, std::string_view shown
 }
 
 std::string_view EmbeddedCatalogueJson(Language language) {
-  std::string_view tag = domain::LanguageTag(language);
-  for (size_t k = 0; k < internal::kEmbeddedCatalogueCount; ++k) {
-    if (internal::kEmbeddedCatalogues[k].tag == tag) return internal::kEmbeddedCatalogues[k].json;
+  const std::string name = std::string(domain::LanguageTag(language)) + ".json";
+  for (const core::EmbeddedFile& file : internal::EmbeddedCatalogues()) {
+    if (file.name == name) return file.bytes;
   }
   return {};
 }

@@ -1,18 +1,14 @@
 #pragma once
 
-#include <cstddef>
-#include <string_view>
+#include <span>
 
-// The catalogues as the build embedded them (a generated source, from
-// src/render/i18n/catalogues/<tag>.json). Only catalogue.cc reads these.
+#include "core/embedded.h"
+
+// The catalogues as the build embedded them (cmake/embed.cmake, from
+// src/render/i18n/catalogues/<tag>.json, named "<tag>.json"). Only
+// catalogue.cc reads these.
 namespace reportshare::render::i18n::internal {
 
-struct EmbeddedCatalogue {
-  std::string_view tag;   // "en"
-  std::string_view json;  // the file's text, unchanged
-};
-
-extern const EmbeddedCatalogue kEmbeddedCatalogues[];
-extern const size_t kEmbeddedCatalogueCount;
+std::span<const core::EmbeddedFile> EmbeddedCatalogues();
 
 }  // namespace reportshare::render::i18n::internal
