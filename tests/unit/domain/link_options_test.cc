@@ -116,8 +116,10 @@ TEST(CheckRecipientTest, CountsCharactersNotBytes) {
   EXPECT_FALSE(CheckRecipient(std::string(201, 'x')).ok());
   EXPECT_FALSE(CheckRecipient("").ok());
   // Not UTF-8: a cut sequence, an overlong '/', a surrogate, a stray continuation byte.
-  for (std::string_view bad :
-       {"\xe0\xa4", "\xc0\xaf", "\xed\xa0\x80", "a\x80" "b", "\xf8\x88\x80\x80\x80"}) {
+  for (std::string_view bad : {"\xe0\xa4", "\xc0\xaf", "\xed\xa0\x80",
+                               "a\x80"
+                               "b",
+                               "\xf8\x88\x80\x80\x80"}) {
     Status s = CheckRecipient(bad);
     EXPECT_FALSE(s.ok());
     EXPECT_NE(s.message().find("not valid UTF-8"), std::string::npos) << s.message();
