@@ -426,13 +426,13 @@ std::shared_ptr<const std::string> ReportService::CachedDocument(ReportId id, ui
   return nullptr;
 }
 
-render::RenderOptions ReportService::LinkRenderOptions(const OpenedLink& link) const {
+render::RenderOptions ReportService::LinkRenderOptions(const OpenedLink& link, Instant now) const {
   const LinkOptions& o = link.link.options;
   render::RenderOptions options;
   options.language = link.language;
   if (o.watermark) {
     options.watermark =
-        render::Watermark{o.recipient.value_or(""), link.link.link_id.ToString(), clock_.Now()};
+        render::Watermark{o.recipient.value_or(""), link.link.link_id.ToString(), now};
   }
   options.allow_download = o.allow_download;
   // The PDF is in the page's language: a browser sends the same
@@ -447,7 +447,8 @@ Result<PdfDocument> ReportService::LinkPdf(const OpenedLink& link) const {
   const ReportId id = link.claims.report_id;
   if (link.cached) return PdfDocument{*link.cached, PdfFilename(id)};
   const uint32_t variant = DocumentVariant(link, LinkFormat::kPdf);
-  auto pdf = RenderPdfAs(link.report, CacheFill::kFill, variant, LinkRenderOptions(link));
+  auto pdf =
+      RenderPdfAs(link.report, CacheFill::kFill, variant, LinkRenderOptions(link, clock_.Now()));
   if (!pdf && link.view_taken) {
     // Not served, so not a view: the visitor may try again within the limit.
     if (Status s = store_.ReturnView(link.link.link_id); !s.ok()) {
@@ -462,8 +463,7 @@ std::string ReportService::LinkHtml(const OpenedLink& link) const {
   if (link.cached) return *link.cached;
   // One instant for the page and its key, so the key's minute is the page's.
   const Instant now = clock_.Now();
-  render::RenderOptions options = LinkRenderOptions(link);
-  if (options.watermark) options.watermark->viewed_at = now;
+  const render::RenderOptions options = LinkRenderOptions(link, now);
   std::string html = renderer_.RenderHtml(link.report, now, options);
   if (html_cache_ && !options.watermark) {
     const uint32_t variant = DocumentVariant(link, LinkFormat::kHtml);

@@ -249,7 +249,8 @@ class ReportService {
   // A PDF through the cache under `variant` (unless it has a watermark).
   Result<PdfDocument> RenderPdfAs(const StoredReport& report, CacheFill fill, uint32_t variant,
                                   const render::RenderOptions& options) const;
-  render::RenderOptions LinkRenderOptions(const OpenedLink& link) const;
+  // The render options of an opened link's documents, as viewed at `now`.
+  render::RenderOptions LinkRenderOptions(const OpenedLink& link, Instant now) const;
 
   store::Store& store_;
   const render::ReportRenderer& renderer_;
