@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "domain/link_options.h"
 #include "render/i18n/bidi.h"
 #include "render/i18n/catalogue.h"
 #include "render/renderer.h"
@@ -746,11 +747,7 @@ TEST(WatermarkPdfTest, LongRecipientStaysOnThePage) {
 // An anonymized report (no email, candidate id or registration fields)
 // renders without empty rows, watermarked, in every language.
 TEST(WatermarkPdfTest, AnonymizedReport) {
-  StoredReport s = SpecExample();
-  s.report.name = "Candidate 7KQ2ZP";
-  s.report.email.clear();
-  s.report.candidate_id.reset();
-  s.report.registration_fields.clear();
+  const StoredReport s = domain::Anonymize(SpecExample(), "Candidate 7KQ2ZP");
   for (Language l : domain::kLanguages) {
     std::string text = Text(Pdf(s, Watermarked(l)));
     EXPECT_NE(text.find("Candidate 7KQ2ZP"), std::string::npos);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "domain/link_options.h"
 #include "support/sample_reports.h"
 
 namespace reportshare::render {
@@ -221,11 +222,7 @@ TEST(MakeReportViewTest, WatermarkText) {
 // The view of an anonymized report (SPEC §5: no email, candidate id or
 // registration fields) has no empty rows and no "Candidate #".
 TEST(MakeReportViewTest, AnonymizedReport) {
-  StoredReport s = SpecExample();
-  s.report.name = "Candidate 7KQ2ZP";
-  s.report.email.clear();
-  s.report.candidate_id.reset();
-  s.report.registration_fields.clear();
+  const StoredReport s = domain::Anonymize(SpecExample(), "Candidate 7KQ2ZP");
   for (Language l : domain::kLanguages) {
     ReportView v = MakeReportView(s, kGenerated, In(l));
     EXPECT_TRUE(v.candidate_details.empty());
