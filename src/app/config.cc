@@ -155,6 +155,10 @@ Result<ServeConfig> MakeServeConfig(const ServeFlags& flags) {
   config.view_flush = std::chrono::milliseconds(flags.view_flush_ms);
   config.render_workers = flags.render_workers;
   config.render_timeout = std::chrono::seconds(flags.render_timeout_s);
+  config.webhook_retry_base =
+      std::chrono::microseconds(static_cast<int64_t>(flags.webhook_retry_base_s * 1e6));
+  config.webhook_allow_private = flags.webhook_allow_private;
+  config.webhook_ca_file = flags.webhook_ca_file;
 
   http::ServerOptions& server = config.server;
   server.host = listen->host;

@@ -67,11 +67,12 @@ Status CheckSettingValue(std::string_view key, const std::string& value, std::st
 
 // The defaults that are not the HTTP server's.
 inline constexpr const char* kDefaultDatabaseUrl = "sqlite:reportshare.db";
-inline constexpr double kDefaultRateLimit = 50;    // requests per second per API key
-inline constexpr double kDefaultRateBurst = 200;   // tokens in each key's bucket
-inline constexpr int kDefaultPdfCacheMb = 64;      // MiB of rendered PDFs
-inline constexpr int kDefaultViewFlushMs = 1000;   // longest wait before opens are written
-inline constexpr int kDefaultRenderTimeoutS = 10;  // longest a PDF render may take
+inline constexpr double kDefaultRateLimit = 50;         // requests per second per API key
+inline constexpr double kDefaultRateBurst = 200;        // tokens in each key's bucket
+inline constexpr int kDefaultPdfCacheMb = 64;           // MiB of rendered PDFs
+inline constexpr int kDefaultViewFlushMs = 1000;        // longest wait before opens are written
+inline constexpr int kDefaultRenderTimeoutS = 10;       // longest a PDF render may take
+inline constexpr double kDefaultWebhookRetryBaseS = 5;  // the first retry's delay (SPEC §7)
 
 // The number of cores, at least 1: what --threads 0 and --render-workers
 // default to.
@@ -112,6 +113,9 @@ struct ServeFlags {
   int write_timeout_s = WholeSeconds(http::ServerOptions{}.write_timeout);
   int render_workers = CoreCount();  // 0: render in the server process
   int render_timeout_s = kDefaultRenderTimeoutS;
+  double webhook_retry_base_s = kDefaultWebhookRetryBaseS;
+  bool webhook_allow_private = false;
+  std::string webhook_ca_file;  // empty: the system's CA store only
 };
 
 // What serve runs with: every value checked and resolved.
@@ -126,6 +130,9 @@ struct ServeConfig {
   std::chrono::milliseconds view_flush{0};
   int render_workers = 0;  // 0: PDFs are rendered in the server process
   std::chrono::milliseconds render_timeout{0};
+  std::chrono::microseconds webhook_retry_base{0};
+  bool webhook_allow_private = false;
+  std::string webhook_ca_file;
   // host, port, threads and worker_threads (both > 0), max_connections and
   // the timeouts as the flags say; the callbacks are left to the wiring.
   http::ServerOptions server;

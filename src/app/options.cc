@@ -119,6 +119,21 @@ void AddServeOptions(CLI::App& serve, ServeFlags& flags) {
                   1, 3600,
                   "Seconds a PDF render may take before its worker is killed and the request "
                   "answered 503");
+  AddNumberOption(serve, "--webhook-retry-base", flags.webhook_retry_base_s,
+                  "REPORTSHARE_WEBHOOK_RETRY_BASE", 0.01, 3600.0,
+                  "Seconds before a failed webhook delivery's first retry; the rest of the "
+                  "schedule (30 s, 2 min, ... 12 h) scales with it");
+  serve
+      .add_flag("--webhook-allow-private", flags.webhook_allow_private,
+                "Allow webhook URLs whose host resolves to a loopback, private or link-local "
+                "address")
+      ->envname("REPORTSHARE_WEBHOOK_ALLOW_PRIVATE");
+  serve
+      .add_option("--webhook-ca-file", flags.webhook_ca_file,
+                  "A PEM file of CA certificates trusted for HTTPS webhooks, besides the "
+                  "system's")
+      ->envname("REPORTSHARE_WEBHOOK_CA_FILE")
+      ->capture_default_str();
   serve.add_flag("--demo", flags.demo, "Load demo reports and print a fresh API key")
       ->envname("REPORTSHARE_DEMO");
 }

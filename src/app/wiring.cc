@@ -1,6 +1,7 @@
 #include "app/wiring.h"
 
 #include "app/key_file.h"
+#include "app/version.h"
 #include "core/log.h"
 #include "render/worker/pool.h"
 #include "store/postgres/postgres_store.h"
@@ -79,11 +80,29 @@ Status ServeApp::Start() {
   bound_address_ = FormatListenAddress(config_.server.host, server_->port());
   public_url_ = config_.public_url.empty() ? "http://" + bound_address_ : config_.public_url;
 
-  opens_.emplace(*store_, config_.view_flush);
+  webhooks::SenderOptions sender_options;
+  sender_options.allow_private = config_.webhook_allow_private;
+  sender_options.ca_file = config_.webhook_ca_file;
+  sender_options.user_agent = "reportshare/" + Version();
+  auto sender = webhooks::Sender::Create(std::move(sender_options));
+  if (!sender) return sender.error();
+  webhooks::DelivererOptions delivery;
+  delivery.retry_base = config_.webhook_retry_base;
+  deliverer_ = std::make_unique<webhooks::Deliverer>(*store_, clock_, std::move(*sender), delivery);
+  auto wake = [this] { deliverer_->Wake(); };
+
+  opens_.emplace(*store_, config_.view_flush, service::OpenRecorder::kDefaultMaxBatch,
+                 service::OpenRecorder::kDefaultMaxPending, wake);
   reports_.emplace(*store_, *renderer_, *keys_, clock_, public_url_, &pdf_cache_, &*opens_,
-                   &html_cache_);
-  api_.emplace(*reports_,
-               http::ApiOptions{&metrics_, limiter_.enabled() ? &limiter_ : nullptr, &draining_});
+                   &html_cache_, wake);
+  webhooks_.emplace(*store_, clock_, config_.webhook_allow_private, wake);
+  http::ApiOptions api;
+  api.metrics = &metrics_;
+  api.rate_limiter = limiter_.enabled() ? &limiter_ : nullptr;
+  api.draining = &draining_;
+  api.webhooks = &*webhooks_;
+  api.more_metrics = [this] { return deliverer_->MetricsText(); };
+  api_.emplace(*reports_, std::move(api));
   return Status::Ok();
 }
 

@@ -21,7 +21,9 @@
 #include "service/open_recorder.h"
 #include "service/pdf_cache.h"
 #include "service/report_service.h"
+#include "service/webhook_service.h"
 #include "store/store.h"
+#include "webhooks/deliverer.h"
 
 namespace reportshare::app {
 
@@ -73,8 +75,11 @@ class ServeApp {
   service::PdfCache pdf_cache_;
   // The link pages (HTML) of report versions, a quarter of the PDF cache's budget.
   service::PdfCache html_cache_;
+  // Sends the outbox (SPEC §7); before the services, which wake it.
+  std::unique_ptr<webhooks::Deliverer> deliverer_;
   std::optional<service::OpenRecorder> opens_;
   std::optional<service::ReportService> reports_;
+  std::optional<service::WebhookService> webhooks_;
   std::optional<http::Api> api_;  // set before Run(): the server's handler calls it
 };
 

@@ -73,6 +73,29 @@ std::optional<Bytes> Base64UrlDecode(std::string_view text) {
   return out;
 }
 
+std::string Base64Encode(std::span<const uint8_t> data) {
+  std::string out(4 * ((data.size() + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data.data(),
+                                static_cast<int>(data.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::optional<Bytes> Base64Decode(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  size_t pad = 0;
+  while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=') ++pad;
+  for (size_t i = 0; i + pad < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '-' || c == '_') return std::nullopt;
+    if (DecodeChar(c) < 0 && c != '+' && c != '/') return std::nullopt;
+  }
+  // The URL-safe decoder does the work once the alphabet is mapped across.
+  std::string url(text.substr(0, text.size() - pad));
+  for (char& c : url) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  return Base64UrlDecode(url);
+}
+
 std::string HexEncode(std::span<const uint8_t> data) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;

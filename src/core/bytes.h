@@ -19,6 +19,11 @@ std::string Base64UrlEncode(std::span<const uint8_t> data);
 // exactly one accepted encoding.
 std::optional<Bytes> Base64UrlDecode(std::string_view text);
 
+// Standard Base64 (RFC 4648 §4) with padding.
+std::string Base64Encode(std::span<const uint8_t> data);
+// Its strict decoder: padding required, nothing but the alphabet; nullopt otherwise.
+std::optional<Bytes> Base64Decode(std::string_view text);
+
 // Lower-case hex.
 std::string HexEncode(std::span<const uint8_t> data);
 

@@ -27,6 +27,25 @@ struct LinkRecord {
   bool views_exhausted() const { return options.max_views && views_used >= *options.max_views; }
 };
 
+// Why a validly signed link was refused (SPEC §7 "link.denied").
+enum class DenyReason : uint8_t { kExpired, kRevoked, kViewLimit, kDownloadDisabled };
+
+// What the webhook event of a link open says (SPEC §7): "link.denied" when
+// `denied` is set, else "link.viewed" (for an open that counts as a view).
+// Filled from the link's row by the service, written with the open.
+struct OpenEvent {
+  CompanyId company;
+  ReportId report;
+  int64_t assessment_id = 0;
+  std::optional<std::string> recipient;
+  std::string format;  // "html", "pdf" or "json"
+  std::optional<DenyReason> denied;
+  // Set when company, report and recipient are not filled in: the store reads
+  // them from the link's row when it writes the open (an expired link is
+  // refused before any database work).
+  bool from_link_row = false;
+};
+
 // One opening of a link, as the audit keeps it. Holds no full IP address
 // and no raw user agent: see service/client_info.h for why.
 struct LinkOpen {
@@ -36,6 +55,8 @@ struct LinkOpen {
   std::string client;    // user-agent family: "Chrome", "curl", "Outlook link scanner", …
   std::string network;   // the client's IPv4 /24 or IPv6 /48, e.g. "203.0.113.0/24"
   bool counted = false;  // counts as a view: a GET by a person, not HEAD or a scanner
+  // The event this open causes, if any: written in the same transaction.
+  std::optional<OpenEvent> event = std::nullopt;
 };
 
 }  // namespace reportshare::domain

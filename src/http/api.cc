@@ -467,6 +467,7 @@ Response Api::Health(std::string_view which) const {
     Response res;
     res.headers.push_back({"Content-Type", "text/plain; version=0.0.4; charset=utf-8"});
     res.body = options_.metrics->Render(service_.counters());
+    if (options_.more_metrics) res.body += options_.more_metrics();
     return res;
   }
   if (options_.draining && options_.draining->load()) {
@@ -546,6 +547,11 @@ Response Api::Handle(const Request& req) const {
                     req, [&](const Principal& who) { return Share(req, who, segs[2], segs[3]); })
               : MethodNotAllowed(req, "POST");
     res.route = "/assessments/reports/{report_id}/{option}";
+  } else if (segs.size() >= 2 && segs[0] == "assessments" && segs[1] == "webhooks" &&
+             options_.webhooks) {
+    std::string route;
+    res = Webhooks(req, std::span<const std::string_view>(segs).subspan(1), route);
+    res.route = std::move(route);
   } else if (Is(segs, {"assessments", "report", "*"})) {
     if (m == "GET") {
       res = Authenticated(req, [&](const Principal& who) { return GetReport(req, who, segs[2]); });
@@ -559,6 +565,105 @@ Response Api::Handle(const Request& req) const {
     res = ErrorResponse(Status::NotFound("no such endpoint"));
   }
   return res;
+}
+
+Response Api::Webhooks(const Request& req, std::span<const std::string_view> segs,
+                       std::string& route) const {
+  const service::WebhookService& hooks = *options_.webhooks;
+  const std::string& m = req.method;
+  auto is = [&](std::initializer_list<std::string_view> pattern) {
+    if (segs.size() != pattern.size()) return false;
+    size_t i = 0;
+    for (std::string_view p : pattern) {
+      if (p != "*" && p != segs[i]) return false;
+      if (p == "*" && segs[i].empty()) return false;
+      ++i;
+    }
+    return true;
+  };
+  auto run = [&](std::string_view method, auto&& handler) {
+    if (m != method) return MethodNotAllowed(req, method);
+    return Authenticated(req, [&](const Principal& who) {
+      if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
+      return handler(who);
+    });
+  };
+  if (is({"webhooks"})) {
+    route = "/assessments/webhooks";
+    if (m == "POST") {
+      return Authenticated(req, [&](const Principal& who) { return RegisterWebhook(req, who); });
+    }
+    return run("GET", [&](const Principal& who) {
+      auto list = hooks.List(who);
+      if (!list) return ErrorResponse(list.error());
+      json::array out;
+      for (const domain::Webhook& w : *list) {
+        json::object entry;
+        domain::AppendWebhookJson(w, entry);
+        out.push_back(std::move(entry));
+      }
+      return JsonResponse(200, json::object{{"webhooks", std::move(out)}});
+    });
+  }
+  if (is({"webhooks", "*"})) {
+    route = "/assessments/webhooks/{webhook_id}";
+    return run("DELETE", [&](const Principal& who) {
+      if (Status s = hooks.Delete(who, segs[1]); !s.ok()) return ErrorResponse(s);
+      return JsonResponse(200, json::object{{"deleted", 1}});
+    });
+  }
+  if (is({"webhooks", "*", "test"})) {
+    route = "/assessments/webhooks/{webhook_id}/test";
+    return run("POST", [&](const Principal& who) {
+      auto delivery = hooks.Test(who, segs[1]);
+      if (!delivery) return ErrorResponse(delivery.error());
+      return JsonResponse(202, json::object{{"delivery_id", *delivery}});
+    });
+  }
+  if (is({"webhooks", "*", "deliveries"})) {
+    route = "/assessments/webhooks/{webhook_id}/deliveries";
+    return run("GET", [&](const Principal& who) {
+      auto list = hooks.Deliveries(who, segs[1]);
+      if (!list) return ErrorResponse(list.error());
+      json::array out;
+      for (const domain::Delivery& d : *list) {
+        json::object entry;
+        domain::AppendDeliveryJson(d, entry);
+        out.push_back(std::move(entry));
+      }
+      return JsonResponse(200, json::object{{"deliveries", std::move(out)}});
+    });
+  }
+  if (is({"webhooks", "*", "deliveries", "*", "retry"})) {
+    route = "/assessments/webhooks/{webhook_id}/deliveries/{delivery_id}/retry";
+    return run("POST", [&](const Principal& who) {
+      if (Status s = hooks.Retry(who, segs[1], segs[3]); !s.ok()) return ErrorResponse(s);
+      return JsonResponse(202, json::object{{"delivery_id", segs[3]}});
+    });
+  }
+  return ErrorResponse(Status::NotFound("no such endpoint"));
+}
+
+Response Api::RegisterWebhook(const Request& req, const Principal& who) const {
+  if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
+  static constexpr std::string_view kExample =
+      "{\"url\": \"https://example.com/hooks\", \"events\": [\"link.viewed\"]}";
+  if (req.body.empty()) {
+    return ErrorResponse(
+        Status::InvalidArgument("request body is required: send " + std::string(kExample)));
+  }
+  auto value = core::ParseJson(req.body);
+  if (!value || !value->is_object()) {
+    return ErrorResponse(Status::InvalidArgument("request body must be a JSON object such as " +
+                                                 std::string(kExample)));
+  }
+  auto registration = domain::ParseWebhookRegistration(value->get_object());
+  if (!registration) return ErrorResponse(registration.error());
+  auto registered = options_.webhooks->Register(who, *registration);
+  if (!registered) return ErrorResponse(registered.error());
+  json::object out;
+  domain::AppendWebhookJson(registered->webhook, out, registered->secret);
+  return JsonResponse(201, out);
 }
 
 Response Api::Share(const Request& req, const Principal& who, std::string_view id_text,

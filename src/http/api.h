@@ -1,11 +1,15 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
+#include <span>
+#include <string>
 
 #include "http/message.h"
 #include "http/metrics.h"
 #include "http/rate_limit.h"
 #include "service/report_service.h"
+#include "service/webhook_service.h"
 
 namespace reportshare::http {
 
@@ -18,9 +22,11 @@ std::string_view OpenApiDocument();
 // own shape (400/413), the report (404), its state (409).
 // Thread-safe; holds no per-request state.
 struct ApiOptions {
-  HttpMetrics* metrics = nullptr;               // serves /metrics when set
-  RateLimiter* rate_limiter = nullptr;          // per-API-key limit when set
-  const std::atomic<bool>* draining = nullptr;  // /readyz answers 503 while true
+  HttpMetrics* metrics = nullptr;                     // serves /metrics when set
+  RateLimiter* rate_limiter = nullptr;                // per-API-key limit when set
+  const std::atomic<bool>* draining = nullptr;        // /readyz answers 503 while true
+  const service::WebhookService* webhooks = nullptr;  // the webhook endpoints when set
+  std::function<std::string()> more_metrics;          // appended to /metrics when set
 };
 
 class Api {
@@ -55,6 +61,10 @@ class Api {
   Response ListOpens(const Request& req, const Principal& who, std::string_view id,
                      std::string_view link_id) const;
   Response OpenLink(const Request& req, std::string_view token) const;
+  // The webhook endpoints (SPEC §7); `segs` is the path from "webhooks" on.
+  Response Webhooks(const Request& req, std::span<const std::string_view> segs,
+                    std::string& route) const;
+  Response RegisterWebhook(const Request& req, const Principal& who) const;
   Response Health(std::string_view which) const;
 
   const service::ReportService& service_;

@@ -14,8 +14,12 @@ using SteadyClock = std::chrono::steady_clock;
 }  // namespace
 
 OpenRecorder::OpenRecorder(store::Store& store, std::chrono::milliseconds max_delay,
-                           size_t max_batch, size_t max_pending)
-    : store_(store), max_delay_(max_delay), max_batch_(max_batch), max_pending_(max_pending) {
+                           size_t max_batch, size_t max_pending, std::function<void()> on_events)
+    : store_(store),
+      max_delay_(max_delay),
+      max_batch_(max_batch),
+      max_pending_(max_pending),
+      on_events_(std::move(on_events)) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -92,6 +96,10 @@ Status OpenRecorder::WriteQueued() {
     }
     if (warn) WarnBacklogFull();
     if (!s.ok()) return s;
+    if (on_events_ && std::any_of(batch.begin(), batch.end(),
+                                  [](const LinkOpen& o) { return o.event.has_value(); })) {
+      on_events_();
+    }
   }
 }
 

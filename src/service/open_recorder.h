@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <thread>
 
 #include "core/mutex.h"
@@ -20,11 +21,17 @@ namespace reportshare::service {
 // If the store is down, batches are kept and retried after a pause that
 // doubles from 100 ms to 30 s, up to `max_pending` opens; beyond that the
 // oldest are dropped with one warning per episode (channel "service").
+// The webhook events of the opens (LinkOpen::event) are written in the same
+// transaction as their batch; `on_events` (may be empty; must not block) is
+// called after a batch that held one was written.
 // Thread-safe.
 class OpenRecorder {
  public:
-  OpenRecorder(store::Store& store, std::chrono::milliseconds max_delay, size_t max_batch = 500,
-               size_t max_pending = 100000);
+  static constexpr size_t kDefaultMaxBatch = 500;
+  static constexpr size_t kDefaultMaxPending = 100000;
+  OpenRecorder(store::Store& store, std::chrono::milliseconds max_delay,
+               size_t max_batch = kDefaultMaxBatch, size_t max_pending = kDefaultMaxPending,
+               std::function<void()> on_events = {});
   // Writes what is pending (one attempt) and stops the thread.
   ~OpenRecorder();
 
@@ -51,6 +58,7 @@ class OpenRecorder {
   const std::chrono::milliseconds max_delay_;
   const size_t max_batch_;
   const size_t max_pending_;
+  const std::function<void()> on_events_;
 
   core::Mutex write_mu_;  // one batch in flight at a time, in order; taken before mu_
 

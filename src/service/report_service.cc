@@ -11,6 +11,9 @@
 namespace reportshare::service {
 namespace {
 
+using domain::DenyReason;
+using domain::OpenEvent;
+
 // When a report's report_link expires: completed_date + kReportLinkLifetime,
 // clamped so it stays an RFC 3339 instant for a date at the top of the range.
 Instant ReportLinkExpiry(Instant completed) {
@@ -24,6 +27,29 @@ Status CheckShareable(InviteStatus status) {
   if (status == InviteStatus::kCompleted) return Status::Ok();
   return Status::FailedPrecondition("report is not Completed (invite_status is " +
                                     std::string(domain::InviteStatusName(status)) + ")");
+}
+
+std::string_view FormatName(LinkFormat format) {
+  switch (format) {
+    case LinkFormat::kHtml:
+      return "html";
+    case LinkFormat::kPdf:
+      return "pdf";
+    case LinkFormat::kJson:
+      break;
+  }
+  return "json";
+}
+
+// What the event of an open of `link` says (SPEC §7).
+OpenEvent OpenEventOf(const LinkRecord& link, const Visitor& visitor, int64_t assessment_id,
+                      std::optional<DenyReason> denied) {
+  return OpenEvent{link.company_id,
+                   link.report_id,
+                   assessment_id,
+                   link.options.recipient,
+                   std::string(FormatName(visitor.format)),
+                   denied};
 }
 
 std::string PdfFilename(ReportId id) { return "report-" + std::to_string(id.value) + ".pdf"; }
@@ -78,7 +104,7 @@ bool IsReportLink(const links::KeyRing& ring, const links::LinkClaims& claims) {
 ReportService::ReportService(store::Store& store, const render::ReportRenderer& renderer,
                              const KeyRingHolder& keys, const Clock& clock,
                              std::string public_base_url, PdfCache* pdf_cache, OpenRecorder* opens,
-                             PdfCache* html_cache)
+                             PdfCache* html_cache, std::function<void()> on_events)
     : store_(store),
       renderer_(renderer),
       keys_(keys),
@@ -86,7 +112,8 @@ ReportService::ReportService(store::Store& store, const render::ReportRenderer& 
       public_base_url_(std::move(public_base_url)),
       pdf_cache_(pdf_cache),
       opens_(opens),
-      html_cache_(html_cache) {}
+      html_cache_(html_cache),
+      on_events_(std::move(on_events)) {}
 
 Result<store::Principal> ReportService::Authenticate(std::string_view api_key) const {
   if (api_key.empty()) return Status::Unauthenticated("missing apiKey header");
@@ -181,8 +208,10 @@ Result<ShareResult> ReportService::Share(const store::Principal& who, ReportId i
   const Instant now = clock_.Now();
   auto minted = MintLink(*ring, who, id, head->assessment_id, now, now + lifetime, options);
   if (!minted) return minted.error();
-  RS_RETURN_IF_ERROR(store_.InsertLink(minted->record));
+  const domain::Event event = domain::LinkCreatedEvent(minted->record, head->assessment_id);
+  RS_RETURN_IF_ERROR(store_.InsertLinks({minted->record}, {&event, 1}));
   counters_.links_minted.fetch_add(1, std::memory_order_relaxed);
+  EventsWritten();
   return std::move(minted->result);
 }
 
@@ -193,6 +222,7 @@ Result<std::vector<Result<ShareResult>>> ReportService::ShareMany(
   const Instant now = clock_.Now();
   std::vector<Result<ShareResult>> entries;
   std::vector<LinkRecord> records;
+  std::vector<domain::Event> events;
   entries.reserve(ids.size());
   records.reserve(ids.size());
   for (ReportId id : ids) {
@@ -205,11 +235,13 @@ Result<std::vector<Result<ShareResult>>> ReportService::ShareMany(
     }
     auto minted = MintLink(*ring, who, id, head->assessment_id, now, now + lifetime, options);
     if (!minted) return minted.error();
+    events.push_back(domain::LinkCreatedEvent(minted->record, head->assessment_id));
     records.push_back(std::move(minted->record));
     entries.push_back(std::move(minted->result));
   }
-  RS_RETURN_IF_ERROR(store_.InsertLinks(records));
+  RS_RETURN_IF_ERROR(store_.InsertLinks(records, events));
   counters_.links_minted.fetch_add(records.size(), std::memory_order_relaxed);
+  if (!events.empty()) EventsWritten();
   return entries;
 }
 
@@ -254,14 +286,23 @@ Result<ReportWithLink> ReportService::GetReport(const store::Principal& who, Rep
 
 Result<store::PutOutcome> ReportService::PutReport(const store::Principal& who,
                                                    const Report& report) const {
-  return store_.PutReport(who.company_id, report, clock_.Now());
+  const Instant now = clock_.Now();
+  const domain::Event event = domain::ReportUpdatedEvent(who.company_id, report, now);
+  auto outcome = store_.PutReport(who.company_id, report, now, {&event, 1});
+  if (outcome) EventsWritten();
+  return outcome;
 }
 
 void ReportService::Audit(const links::LinkClaims& claims, const Visitor& visitor,
-                          const ClientInfo& client, int status, Instant at) const {
-  LinkOpen open{claims.link_id, at,
-                status,         client.family,
-                client.network, status == 200 && visitor.wants_view && !client.scanner};
+                          const ClientInfo& client, int status, Instant at,
+                          std::optional<OpenEvent> event) const {
+  LinkOpen open{claims.link_id,  at,
+                status,          client.family,
+                client.network,  status == 200 && visitor.wants_view && !client.scanner,
+                std::move(event)};
+  // Only a counted view or a refusal makes an event.
+  if (open.event && !open.counted && !open.event->denied) open.event.reset();
+  const bool has_event = open.event.has_value();
   if (opens_) {
     opens_->Record(std::move(open));
   } else if (Status s = store_.RecordOpens({open}); !s.ok()) {
@@ -269,7 +310,13 @@ void ReportService::Audit(const links::LinkClaims& claims, const Visitor& visito
     core::LogWarning(
         "service", "could not record a link open",
         {{"report_id", claims.report_id.value}, {"status", status}, {"error", s.message()}});
+  } else if (has_event) {
+    EventsWritten();
   }
+}
+
+void ReportService::EventsWritten() const {
+  if (on_events_) on_events_();
 }
 
 Result<StoredReport> ReportService::AsShown(StoredReport stored, const LinkRecord& link) const {
@@ -289,9 +336,14 @@ Result<OpenedLink> ReportService::OpenLink(std::string_view token, const Visitor
   Instant now = clock_.Now();
   const ClientInfo client = DescribeClient(visitor.user_agent, visitor.remote_address);
   const bool scanner = client.scanner;
-  // Expiry needs no database: the signed claims say it.
+  // Expiry needs no database: the signed claims say it. The store fills the
+  // "link.denied" event in from the link's row when it writes the open.
   if (links::IsExpired(*claims, now)) {
-    Audit(*claims, visitor, client, 410, now);
+    OpenEvent event;
+    event.format = std::string(FormatName(visitor.format));
+    event.denied = DenyReason::kExpired;
+    event.from_link_row = true;
+    Audit(*claims, visitor, client, 410, now, std::move(event));
     return Status::Gone(std::string(kLinkExpired));
   }
 
@@ -305,14 +357,22 @@ Result<OpenedLink> ReportService::OpenLink(std::string_view token, const Visitor
   out.link = std::move(**found);
   const LinkRecord& link = out.link;
   const LinkOptions& options = link.options;
-  auto refuse = [&](int status, Status why) -> Result<OpenedLink> {
-    Audit(*claims, visitor, client, status, now);
+  // A refusal; `reason` names it in a "link.denied" event (none for a
+  // report that is no longer Completed: the link itself was fine).
+  auto refuse = [&](int status, Status why,
+                    std::optional<DenyReason> reason) -> Result<OpenedLink> {
+    std::optional<OpenEvent> event;
+    if (reason) event = OpenEventOf(link, visitor, 0, *reason);
+    Audit(*claims, visitor, client, status, now, std::move(event));
     return why;
   };
-  if (link.revoked_at) return refuse(410, Status::Gone(std::string(kLinkRevoked)));
-  if (link.views_exhausted()) return refuse(410, ViewLimitReached());
+  if (link.revoked_at) {
+    return refuse(410, Status::Gone(std::string(kLinkRevoked)), DenyReason::kRevoked);
+  }
+  if (link.views_exhausted()) return refuse(410, ViewLimitReached(), DenyReason::kViewLimit);
   if (visitor.format == LinkFormat::kPdf && !options.allow_download) {
-    return refuse(403, Status::PermissionDenied("downloads are disabled for this link"));
+    return refuse(403, Status::PermissionDenied("downloads are disabled for this link"),
+                  DenyReason::kDownloadDisabled);
   }
   out.language_asked = visitor.language.has_value();
   out.language = visitor.language           ? *visitor.language
@@ -329,12 +389,13 @@ Result<OpenedLink> ReportService::OpenLink(std::string_view token, const Visitor
     out.view_taken = true;
     return Status::Ok();
   };
-  auto serve = [&]() -> Result<OpenedLink> {
+  auto serve = [&](int64_t assessment_id) -> Result<OpenedLink> {
     if (Status s = take_view(); !s.ok()) {
-      if (s.code() == Code::kGone) return refuse(410, s);
+      if (s.code() == Code::kGone) return refuse(410, s, DenyReason::kViewLimit);
       return s;
     }
-    Audit(*claims, visitor, client, 200, now);
+    Audit(*claims, visitor, client, 200, now,
+          OpenEventOf(link, visitor, assessment_id, std::nullopt));
     counters_.links_opened.fetch_add(1, std::memory_order_relaxed);
     return std::move(out);
   };
@@ -351,7 +412,7 @@ Result<OpenedLink> ReportService::OpenLink(std::string_view token, const Visitor
       return Status::NotFound("link not found");
     }
     if (!(*head)->completed()) {
-      return refuse(410, Status::Gone(std::string(kReportNoLongerAvailable)));
+      return refuse(410, Status::Gone(std::string(kReportNoLongerAvailable)), std::nullopt);
     }
     const uint32_t variant = DocumentVariant(out, visitor.format);
     if (auto doc =
@@ -360,7 +421,7 @@ Result<OpenedLink> ReportService::OpenLink(std::string_view token, const Visitor
       out.report.company_id = (*head)->company_id;
       out.report.version = (*head)->version;
       out.report.report.report_id = claims->report_id;
-      return serve();
+      return serve((*head)->assessment_id);
     }
   }
 
@@ -370,19 +431,20 @@ Result<OpenedLink> ReportService::OpenLink(std::string_view token, const Visitor
     return Status::NotFound("link not found");
   }
   if (!(*stored)->report.completed()) {
-    return refuse(410, Status::Gone(std::string(kReportNoLongerAvailable)));
+    return refuse(410, Status::Gone(std::string(kReportNoLongerAvailable)), std::nullopt);
   }
   // A report_link follows the report's completed_date (SPEC §2.3): once the
   // report is replaced with another date, links derived from the old one expire.
   const auto& completed = (*stored)->report.completed_date;
   if (IsReportLink(*ring, *claims) &&
       (!completed || ReportLinkExpiry(*completed) != claims->expires_at)) {
-    return refuse(410, Status::Gone(std::string(kLinkExpired)));
+    return refuse(410, Status::Gone(std::string(kLinkExpired)), DenyReason::kExpired);
   }
+  const int64_t assessment_id = (*stored)->report.assessment_id;
   auto shown = AsShown(std::move(**stored), link);
   if (!shown) return shown.error();
   out.report = std::move(*shown);
-  return serve();
+  return serve(assessment_id);
 }
 
 Result<PdfDocument> ReportService::RenderPdf(const StoredReport& report, CacheFill fill) const {

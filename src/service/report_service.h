@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include "domain/link_options.h"
 #include "domain/link_record.h"
 #include "domain/report.h"
+#include "domain/webhook.h"
 #include "links/token.h"
 #include "render/renderer.h"
 #include "service/client_info.h"
@@ -127,10 +129,14 @@ class ReportService {
   // `opens` may be null (opens written synchronously, one per request). All
   // references and pointers must outlive the service.
   // `html_cache` may be null (link pages rendered on every open).
+  // `on_events` (may be empty) is called after this service wrote webhook
+  // events to the outbox (SPEC §7), so the deliverer need not wait for its
+  // next poll; it must not block. (Events of link opens ride on the open
+  // recorder's batches, which says so itself.)
   ReportService(store::Store& store, const render::ReportRenderer& renderer,
                 const KeyRingHolder& keys, const Clock& clock, std::string public_base_url,
                 PdfCache* pdf_cache = nullptr, OpenRecorder* opens = nullptr,
-                PdfCache* html_cache = nullptr);
+                PdfCache* html_cache = nullptr, std::function<void()> on_events = {});
 
   // The principal of `api_key`; kUnauthenticated if empty, unknown or revoked.
   Result<store::Principal> Authenticate(std::string_view api_key) const;
@@ -238,8 +244,10 @@ class ReportService {
                               int64_t assessment_id, Instant now, Instant expires_at,
                               const LinkOptions& options) const;
   std::string UrlFor(std::string_view token) const;
+  // Records one open of a link, with the webhook event it makes, if any.
   void Audit(const links::LinkClaims& claims, const Visitor& visitor, const ClientInfo& client,
-             int status, Instant at) const;
+             int status, Instant at, std::optional<domain::OpenEvent> event) const;
+  void EventsWritten() const;
   // The document of `format` of this variant of this report version at
   // `now`, if cached.
   std::shared_ptr<const std::string> CachedDocument(ReportId id, uint32_t variant, int64_t version,
@@ -260,6 +268,7 @@ class ReportService {
   PdfCache* const pdf_cache_;
   OpenRecorder* const opens_;
   PdfCache* const html_cache_;
+  const std::function<void()> on_events_;
   mutable ServiceCounters counters_;
 };
 

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "domain/ids.h"
 #include "domain/link_record.h"
 #include "domain/report.h"
+#include "domain/webhook.h"
 
 namespace reportshare::store {
 
@@ -39,6 +41,32 @@ struct ReportHead {
   int64_t assessment_id = 0;
 
   bool completed() const { return invite_status == InviteStatus::kCompleted; }
+};
+
+// A due delivery, claimed by one node for one attempt (Store::ClaimDeliveries).
+struct ClaimedDelivery {
+  std::string delivery_id;
+  domain::EventType type = domain::EventType::kWebhookTest;
+  std::string body;
+  int64_t attempts = 0;  // made before this one
+};
+
+// The result of one attempt (Store::FinishAttempt).
+struct AttemptResult {
+  std::string delivery_id;
+  std::string claim;  // the claim it was made under
+  std::string webhook_id;
+  std::optional<int64_t> status;           // the HTTP status received, if any
+  std::optional<std::string> error;        // nullopt when delivered
+  std::optional<Instant> delivered_at;     // set when delivered
+  std::optional<Instant> next_attempt_at;  // the next try, or nullopt: done
+  std::optional<Instant> disable_at;       // the receiver answered 410: disable the webhook
+};
+
+// The outbox at a glance (for metrics).
+struct OutboxStats {
+  int64_t pending = 0;                    // deliveries not yet delivered or failed
+  std::optional<Instant> oldest_pending;  // created_at of the oldest of them
 };
 
 // What every store returns when its database fails: kUnavailable with the
@@ -87,8 +115,10 @@ class Store {
   virtual Result<std::optional<ReportHead>> GetReportHead(ReportId id) = 0;
 
   // Creates or replaces `report` for `company`, atomically, bumping its
-  // version. kConflict (nothing changed) if another company owns the id.
-  virtual Result<PutOutcome> PutReport(CompanyId company, const Report& report, Instant at) = 0;
+  // version, and writes `events` to the outbox in the same transaction.
+  // kConflict (nothing changed, no event) if another company owns the id.
+  virtual Result<PutOutcome> PutReport(CompanyId company, const Report& report, Instant at,
+                                       std::span<const domain::Event> events = {}) = 0;
 
   // --- links ---
 
@@ -96,9 +126,11 @@ class Store {
   // stable `report_link` of GET is inserted on every call).
   virtual Status InsertLink(const LinkRecord& link) = 0;
 
-  // Records minted links as InsertLink does, all in one transaction (a bulk
-  // share): every row or, on failure, none. An empty batch is Ok.
-  virtual Status InsertLinks(const std::vector<LinkRecord>& links) = 0;
+  // Records minted links as InsertLink does, and writes `events` to the
+  // outbox, all in one transaction (a share or bulk share): every row or, on
+  // failure, none. An empty batch is Ok.
+  virtual Status InsertLinks(const std::vector<LinkRecord>& links,
+                             std::span<const domain::Event> events = {}) = 0;
 
   // The link with this id, or nullopt.
   virtual Result<std::optional<LinkRecord>> GetLink(const LinkId& id) = 0;
@@ -106,13 +138,14 @@ class Store {
   // The links of one report of one company, newest first.
   virtual Result<std::vector<LinkRecord>> ListLinks(CompanyId company, ReportId report) = 0;
 
-  // Revokes one link of this company's report if it is not revoked yet.
+  // Revokes one link of this company's report if it is not revoked yet, and
+  // writes its "link.revoked" event in the same transaction.
   // Returns the number revoked (0 or 1); kNotFound if no such link.
   virtual Result<int64_t> RevokeLink(CompanyId company, ReportId report, const LinkId& id,
                                      Instant at) = 0;
 
   // Revokes every live link (not revoked, not expired at `at`) of this
-  // company's report; returns how many.
+  // company's report, with a "link.revoked" event each; returns how many.
   virtual Result<int64_t> RevokeAllLinks(CompanyId company, ReportId report, Instant at) = 0;
 
   // Takes one view against the view limit of link `id` (SPEC §5 max_views),
@@ -133,14 +166,66 @@ class Store {
                                                        const std::array<uint8_t, 32>& fresh) = 0;
 
   // Appends `opens` to the audit and adds the counted ones to their links'
-  // views and last_viewed_at (which keeps the latest instant), all in one
-  // transaction. Opens of link ids that do not exist are skipped.
+  // views and last_viewed_at (which keeps the latest instant), and writes the
+  // event of each open that has one ("link.viewed" for a counted open, with
+  // the link's views after it; "link.denied"), all in one transaction. Opens
+  // of link ids that do not exist are skipped.
   virtual Status RecordOpens(const std::vector<LinkOpen>& opens) = 0;
 
   // The audit of one link of this company's report, newest first, at most
   // `limit` rows. kNotFound if there is no such link.
   virtual Result<std::vector<LinkOpen>> ListOpens(CompanyId company, ReportId report,
                                                   const LinkId& id, int limit) = 0;
+
+  // --- webhooks and the outbox (SPEC §7) ---
+
+  // Registers a webhook. kNotFound if its company does not exist.
+  virtual Status InsertWebhook(const domain::Webhook& webhook) = 0;
+
+  // The company's webhooks, oldest first.
+  virtual Result<std::vector<domain::Webhook>> ListWebhooks(CompanyId company) = 0;
+
+  // The webhook with this id, or nullopt. Callers enforce tenancy.
+  virtual Result<std::optional<domain::Webhook>> GetWebhook(std::string_view webhook_id) = 0;
+
+  // Deletes the company's webhook and its deliveries; false if it has none
+  // with this id.
+  virtual Result<bool> DeleteWebhook(CompanyId company, std::string_view webhook_id) = 0;
+
+  // Writes `events` to the outbox in one transaction (for events with no
+  // other write to ride on: webhook.test).
+  virtual Status InsertEvents(std::span<const domain::Event> events) = 0;
+
+  // The deliveries of a webhook, newest first, at most `limit`.
+  virtual Result<std::vector<domain::Delivery>> ListDeliveries(std::string_view webhook_id,
+                                                               int limit) = 0;
+
+  // Makes delivery `delivery_id` of webhook `webhook_id` due at `at` (and
+  // drops any claim on it). kNotFound("delivery not found") if there is none.
+  virtual Status RetryDelivery(std::string_view webhook_id, std::string_view delivery_id,
+                               Instant at) = 0;
+
+  // Up to `limit` webhooks that have a delivery due at `now` and not claimed.
+  virtual Result<std::vector<std::string>> DueWebhooks(Instant now, int limit) = 0;
+
+  // Claims up to `limit` due deliveries of one webhook, oldest due first,
+  // under `claim` until `lease_until`: no other caller, on any node, gets
+  // them until the lease ends or the attempt is finished. On PostgreSQL rows
+  // another node is claiming are skipped (FOR UPDATE SKIP LOCKED).
+  virtual Result<std::vector<ClaimedDelivery>> ClaimDeliveries(std::string_view webhook_id,
+                                                               Instant now, Instant lease_until,
+                                                               std::string_view claim,
+                                                               int limit) = 0;
+
+  // Records one attempt, if the delivery is still under `result.claim`
+  // (else it was retried, or its lease ran out and another node took it:
+  // nothing is written). With `disable_at`, also disables the webhook and
+  // fails its other pending deliveries ("webhook disabled"), in the same
+  // transaction.
+  virtual Status FinishAttempt(const AttemptResult& result) = 0;
+
+  // How many deliveries are pending, and since when.
+  virtual Result<OutboxStats> GetOutboxStats() = 0;
 
   // True if any link was ever minted (guards against losing the signing keys).
   virtual Result<bool> HasLinks() = 0;

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <ostream>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,17 @@ enum class StoreMethod {
   kPseudonymKey,
   kRecordOpens,
   kListOpens,
+  kInsertWebhook,
+  kListWebhooks,
+  kGetWebhook,
+  kDeleteWebhook,
+  kInsertEvents,
+  kListDeliveries,
+  kRetryDelivery,
+  kDueWebhooks,
+  kClaimDeliveries,
+  kFinishAttempt,
+  kGetOutboxStats,
   kHasLinks,
   kPing,
 };
@@ -52,10 +64,13 @@ inline constexpr size_t kStoreMethodCount = static_cast<size_t>(StoreMethod::kPi
 // The method's name as store.h spells it ("GetReport").
 inline std::string_view StoreMethodName(StoreMethod method) {
   static constexpr std::array<std::string_view, kStoreMethodCount> kNames = {
-      "EnsureCompany", "InsertApiKey",   "FindApiKey", "ListApiKeys", "RevokeApiKey", "GetReport",
-      "GetReportHead", "PutReport",      "InsertLink", "InsertLinks", "GetLink",      "ListLinks",
-      "RevokeLink",    "RevokeAllLinks", "ClaimView",  "ReturnView",  "PseudonymKey", "RecordOpens",
-      "ListOpens",     "HasLinks",       "Ping"};
+      "EnsureCompany", "InsertApiKey",  "FindApiKey",      "ListApiKeys",    "RevokeApiKey",
+      "GetReport",     "GetReportHead", "PutReport",       "InsertLink",     "InsertLinks",
+      "GetLink",       "ListLinks",     "RevokeLink",      "RevokeAllLinks", "ClaimView",
+      "ReturnView",    "PseudonymKey",  "RecordOpens",     "ListOpens",      "InsertWebhook",
+      "ListWebhooks",  "GetWebhook",    "DeleteWebhook",   "InsertEvents",   "ListDeliveries",
+      "RetryDelivery", "DueWebhooks",   "ClaimDeliveries", "FinishAttempt",  "GetOutboxStats",
+      "HasLinks",      "Ping"};
   return kNames[static_cast<size_t>(method)];
 }
 inline std::ostream& operator<<(std::ostream& os, StoreMethod method) {
@@ -154,18 +169,19 @@ class FaultyStore final : public store::Store {
     RS_RETURN_IF_ERROR(Enter(StoreMethod::kGetReportHead));
     return inner_.GetReportHead(id);
   }
-  Result<store::PutOutcome> PutReport(CompanyId company, const Report& report,
-                                      Instant at) override {
+  Result<store::PutOutcome> PutReport(CompanyId company, const Report& report, Instant at,
+                                      std::span<const domain::Event> events) override {
     RS_RETURN_IF_ERROR(Enter(StoreMethod::kPutReport));
-    return inner_.PutReport(company, report, at);
+    return inner_.PutReport(company, report, at, events);
   }
   Status InsertLink(const LinkRecord& link) override {
     RS_RETURN_IF_ERROR(Enter(StoreMethod::kInsertLink));
     return inner_.InsertLink(link);
   }
-  Status InsertLinks(const std::vector<LinkRecord>& links) override {
+  Status InsertLinks(const std::vector<LinkRecord>& links,
+                     std::span<const domain::Event> events) override {
     RS_RETURN_IF_ERROR(Enter(StoreMethod::kInsertLinks));
-    return inner_.InsertLinks(links);
+    return inner_.InsertLinks(links, events);
   }
   Result<std::optional<LinkRecord>> GetLink(const LinkId& id) override {
     RS_RETURN_IF_ERROR(Enter(StoreMethod::kGetLink));
@@ -205,6 +221,55 @@ class FaultyStore final : public store::Store {
                                           int limit) override {
     RS_RETURN_IF_ERROR(Enter(StoreMethod::kListOpens));
     return inner_.ListOpens(company, report, id, limit);
+  }
+  Status InsertWebhook(const domain::Webhook& webhook) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kInsertWebhook));
+    return inner_.InsertWebhook(webhook);
+  }
+  Result<std::vector<domain::Webhook>> ListWebhooks(CompanyId company) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kListWebhooks));
+    return inner_.ListWebhooks(company);
+  }
+  Result<std::optional<domain::Webhook>> GetWebhook(std::string_view webhook_id) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kGetWebhook));
+    return inner_.GetWebhook(webhook_id);
+  }
+  Result<bool> DeleteWebhook(CompanyId company, std::string_view webhook_id) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kDeleteWebhook));
+    return inner_.DeleteWebhook(company, webhook_id);
+  }
+  Status InsertEvents(std::span<const domain::Event> events) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kInsertEvents));
+    return inner_.InsertEvents(events);
+  }
+  Result<std::vector<domain::Delivery>> ListDeliveries(std::string_view webhook_id,
+                                                       int limit) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kListDeliveries));
+    return inner_.ListDeliveries(webhook_id, limit);
+  }
+  Status RetryDelivery(std::string_view webhook_id, std::string_view delivery_id,
+                       Instant at) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kRetryDelivery));
+    return inner_.RetryDelivery(webhook_id, delivery_id, at);
+  }
+  Result<std::vector<std::string>> DueWebhooks(Instant now, int limit) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kDueWebhooks));
+    return inner_.DueWebhooks(now, limit);
+  }
+  Result<std::vector<store::ClaimedDelivery>> ClaimDeliveries(std::string_view webhook_id,
+                                                              Instant now, Instant lease_until,
+                                                              std::string_view claim,
+                                                              int limit) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kClaimDeliveries));
+    return inner_.ClaimDeliveries(webhook_id, now, lease_until, claim, limit);
+  }
+  Status FinishAttempt(const store::AttemptResult& result) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kFinishAttempt));
+    return inner_.FinishAttempt(result);
+  }
+  Result<store::OutboxStats> GetOutboxStats() override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kGetOutboxStats));
+    return inner_.GetOutboxStats();
   }
   Result<bool> HasLinks() override {
     RS_RETURN_IF_ERROR(Enter(StoreMethod::kHasLinks));

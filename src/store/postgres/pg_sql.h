@@ -61,12 +61,14 @@ struct Sql {
       " FROM links WHERE company_id = $1 AND report_id = $2 ORDER BY created_at DESC, link_id";
   static constexpr std::string_view kRevokeLink =
       "UPDATE links SET revoked_at = $1 "
-      "WHERE link_id = $2 AND company_id = $3 AND report_id = $4 AND revoked_at IS NULL";
+      "WHERE link_id = $2 AND company_id = $3 AND report_id = $4 AND revoked_at IS NULL "
+      "RETURNING recipient";
   static constexpr std::string_view kLinkOwned =
       "SELECT 1 FROM links WHERE link_id = $1 AND company_id = $2 AND report_id = $3";
   static constexpr std::string_view kRevokeAllLinks =
       "UPDATE links SET revoked_at = $1 "
-      "WHERE company_id = $2 AND report_id = $3 AND revoked_at IS NULL AND expires_at > $1";
+      "WHERE company_id = $2 AND report_id = $3 AND revoked_at IS NULL AND expires_at > $1 "
+      "RETURNING link_id, recipient";
   // One view taken against a view limit, or none when the limit is reached
   // (the row lock makes concurrent claims on every node wait their turn).
   static constexpr std::string_view kClaimView =
@@ -81,6 +83,56 @@ struct Sql {
   static constexpr std::string_view kListOpens =
       "SELECT at, status, client, network, counted FROM link_opens WHERE link_id = $1 "
       "ORDER BY at DESC, id DESC LIMIT $2";
+  // --- webhooks and the outbox ---
+  static constexpr std::string_view kInsertWebhook =
+      "INSERT INTO webhooks (" RS_WEBHOOK_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+  static constexpr std::string_view kListWebhooks =
+      "SELECT " RS_WEBHOOK_COLUMNS
+      " FROM webhooks WHERE company_id = $1 ORDER BY created_at, webhook_id";
+  static constexpr std::string_view kGetWebhook =
+      "SELECT " RS_WEBHOOK_COLUMNS " FROM webhooks WHERE webhook_id = $1";
+  static constexpr std::string_view kDeleteWebhookDeliveries =
+      "DELETE FROM webhook_deliveries WHERE webhook_id = $1 AND EXISTS "
+      "(SELECT 1 FROM webhooks WHERE webhook_id = $1 AND company_id = $2)";
+  static constexpr std::string_view kDeleteWebhook =
+      "DELETE FROM webhooks WHERE webhook_id = $1 AND company_id = $2";
+  // The webhooks an event of one company goes to, and the one a test goes to.
+  static constexpr std::string_view kSubscribedWebhooks =
+      "SELECT webhook_id, events FROM webhooks WHERE company_id = $1 AND disabled_at IS NULL";
+  static constexpr std::string_view kActiveWebhook =
+      "SELECT webhook_id, events FROM webhooks WHERE webhook_id = $1 AND disabled_at IS NULL";
+  static constexpr std::string_view kInsertDelivery =
+      "INSERT INTO webhook_deliveries (delivery_id, webhook_id, event_type, body, created_at, "
+      "attempts, next_attempt_at) VALUES ($1, $2, $3, $4, $5, 0, $5)";
+  static constexpr std::string_view kListDeliveries =
+      "SELECT " RS_DELIVERY_COLUMNS
+      " FROM webhook_deliveries WHERE webhook_id = $1 "
+      "ORDER BY created_at DESC, delivery_id DESC LIMIT $2";
+  static constexpr std::string_view kRetryDelivery =
+      "UPDATE webhook_deliveries SET next_attempt_at = $1, claim = NULL, claimed_until = NULL "
+      "WHERE delivery_id = $2 AND webhook_id = $3";
+  static constexpr std::string_view kDueWebhooks =
+      "SELECT DISTINCT webhook_id FROM webhook_deliveries WHERE next_attempt_at <= $1 "
+      "AND (claimed_until IS NULL OR claimed_until <= $1) LIMIT $2";
+  // Rows another node is claiming at this moment are skipped, not waited for.
+  static constexpr std::string_view kClaimDeliveries =
+      "UPDATE webhook_deliveries SET claim = $1, claimed_until = $2 WHERE delivery_id IN "
+      "(SELECT delivery_id FROM webhook_deliveries WHERE webhook_id = $3 "
+      "AND next_attempt_at <= $4 AND (claimed_until IS NULL OR claimed_until <= $4) "
+      "ORDER BY next_attempt_at, delivery_id LIMIT $5 FOR UPDATE SKIP LOCKED) "
+      "RETURNING delivery_id, event_type, body, attempts";
+  static constexpr std::string_view kFinishAttempt =
+      "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = $1, last_error = $2, "
+      "delivered_at = COALESCE($3, delivered_at), next_attempt_at = $4, claim = NULL, "
+      "claimed_until = NULL WHERE delivery_id = $5 AND claim = $6";
+  static constexpr std::string_view kDisableWebhook =
+      "UPDATE webhooks SET disabled_at = $1 WHERE webhook_id = $2 AND disabled_at IS NULL";
+  static constexpr std::string_view kFailPendingDeliveries =
+      "UPDATE webhook_deliveries SET next_attempt_at = NULL, last_error = 'webhook disabled', "
+      "claim = NULL, claimed_until = NULL WHERE webhook_id = $1 AND next_attempt_at IS NOT NULL";
+  static constexpr std::string_view kOutboxStats =
+      "SELECT COUNT(*), MIN(created_at) FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL";
+
   static constexpr std::string_view kHasLinks = "SELECT EXISTS (SELECT 1 FROM links)";
   static constexpr std::string_view kPing = "SELECT 1";
 
@@ -120,7 +172,7 @@ struct Sql {
       "last_viewed_at = GREATEST(COALESCE(links.last_viewed_at, v.a), v.a) "
       "FROM (SELECT decode(x->>'l', 'hex') AS link_id, (x->>'n')::bigint AS n, "
       "(x->>'a')::bigint AS a FROM jsonb_array_elements($1::text::jsonb) AS x) AS v "
-      "WHERE links.link_id = v.link_id";
+      "WHERE links.link_id = v.link_id RETURNING links.link_id, links.views";
 };
 
 }  // namespace reportshare::store::postgres

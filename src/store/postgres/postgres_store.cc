@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -43,8 +44,9 @@ struct Driver : sql::DriverBase<Connection, Query, Sql, sql::SqlDialect::kPostgr
   }
 
   static Result<CompanyId> EnsureCompany(Connection& conn, std::string_view name);
-  static Result<PutOutcome> PutReport(Connection& conn, const sql::ReportRow& row);
-  static Status RecordOpens(Connection& conn, const std::vector<LinkOpen>& opens);
+  static Result<PutOutcome> PutReport(Connection& conn, const sql::ReportRow& row,
+                                      std::span<const domain::Event> events);
+  static Result<sql::ViewTotals> WriteOpens(Connection& conn, const std::vector<LinkOpen>& opens);
 
  private:
   static Status AdvisoryLock(Connection& conn, std::string_view sql) {
@@ -82,20 +84,30 @@ Result<CompanyId> Driver::EnsureCompany(Connection& conn, std::string_view name)
   return **found;
 }
 
-Result<PutOutcome> Driver::PutReport(Connection& conn, const sql::ReportRow& row) {
-  Query q(conn, Sql::kPutReport, "PutReport");
-  sql::BindReportRow(q, row);
-  RS_RETURN_IF_ERROR(sql::RunInsert(q));
-  Result<std::optional<int64_t>> version =
-      sql::ReadOptional(q, [](const Query& r) { return r.Int(0); });
+// One statement; a transaction only when events ride on it.
+Result<PutOutcome> Driver::PutReport(Connection& conn, const sql::ReportRow& row,
+                                     std::span<const domain::Event> events) {
+  constexpr std::string_view op = "PutReport";
+  sql::Transaction<Connection> tx(conn, op);
+  if (!events.empty()) RS_RETURN_IF_ERROR(tx.Begin());
+  Result<std::optional<int64_t>> version = [&]() -> Result<std::optional<int64_t>> {
+    Query q(conn, Sql::kPutReport, op);
+    sql::BindReportRow(q, row);
+    RS_RETURN_IF_ERROR(sql::RunInsert(q));
+    return sql::ReadOptional(q, [](const Query& r) { return r.Int(0); });
+  }();
   if (!version) return version.error();
   if (!version->has_value()) return Status::Conflict("report_id belongs to another company");
+  if (!events.empty()) {
+    RS_RETURN_IF_ERROR(sql::WriteEvents<Driver>(conn, events, op));
+    RS_RETURN_IF_ERROR(tx.Commit());
+  }
   return **version == 1 ? PutOutcome::kCreated : PutOutcome::kReplaced;
 }
 
 // A whole batch travels as one JSON parameter per statement: two round trips
 // for the batch, not two per open.
-Status Driver::RecordOpens(Connection& conn, const std::vector<LinkOpen>& opens) {
+Result<sql::ViewTotals> Driver::WriteOpens(Connection& conn, const std::vector<LinkOpen>& opens) {
   constexpr std::string_view op = "RecordOpens";
   boost::json::array rows;
   std::map<std::string, std::pair<int64_t, int64_t>> views;  // hex id -> (count, latest)
@@ -121,19 +133,23 @@ Status Driver::RecordOpens(Connection& conn, const std::vector<LinkOpen>& opens)
   const std::string opens_json = core::WriteJson(rows);
   const std::string views_json = core::WriteJson(view_rows);
 
-  sql::Transaction<Connection> tx(conn, op);
-  RS_RETURN_IF_ERROR(tx.Begin());
   {
     Query q(conn, Sql::kInsertOpens, op);
     q.Bind(std::string_view(opens_json));
     RS_RETURN_IF_ERROR(q.Run());
   }
-  if (!views.empty()) {
-    Query q(conn, Sql::kAddViews, op);
-    q.Bind(std::string_view(views_json));
-    RS_RETURN_IF_ERROR(q.Run());
-  }
-  return tx.Commit();
+  sql::ViewTotals totals;
+  if (views.empty()) return totals;
+  Query q(conn, Sql::kAddViews, op);
+  q.Bind(std::string_view(views_json));
+  auto added = sql::ReadAll(q, [](const Query& r) {
+    LinkId id;
+    r.Blob(0, id.bytes);
+    return std::make_pair(id, r.Int(1));
+  });
+  if (!added) return added.error();
+  totals.insert(added->begin(), added->end());
+  return totals;
 }
 
 // "user@host:port/dbname" from a conninfo, for messages: never the password.

@@ -21,6 +21,7 @@
 #include "domain/link_record.h"
 #include "domain/report.h"
 #include "domain/report_json.h"
+#include "domain/webhook.h"
 
 namespace reportshare::store::sql {
 
@@ -31,6 +32,71 @@ namespace reportshare::store::sql {
   "language, views_used"
 
 inline std::span<const uint8_t> Bytes(const LinkId& id) { return id.bytes; }
+
+// The columns of a webhooks row as BindWebhook binds and ReadWebhookRow reads them.
+#define RS_WEBHOOK_COLUMNS \
+  "webhook_id, company_id, url, events, description, secret, created_at, disabled_at"
+// The columns of a webhook_deliveries row as ReadDeliveryRow reads them.
+#define RS_DELIVERY_COLUMNS                                                              \
+  "delivery_id, webhook_id, event_type, created_at, attempts, last_status, last_error, " \
+  "delivered_at, next_attempt_at"
+
+template <class Query>
+void BindWebhook(Query& q, const domain::Webhook& w) {
+  q.Bind(w.webhook_id)
+      .Bind(w.company.value)
+      .Bind(w.url)
+      .Bind(int64_t{w.events})
+      .Bind(w.description)
+      .Bind(std::span<const uint8_t>(w.secret))
+      .Bind(w.created_at)
+      .Bind(w.disabled_at);
+}
+
+template <class Query>
+domain::Webhook ReadWebhookRow(const Query& q) {
+  domain::Webhook w;
+  w.webhook_id = q.Text(0);
+  w.company = CompanyId{q.Int(1)};
+  w.url = q.Text(2);
+  w.events = static_cast<domain::EventMask>(q.Int(3)) & domain::kAllEvents;
+  w.description = q.Text(4);
+  q.Blob(5, w.secret);
+  w.created_at = q.At(6);
+  w.disabled_at = q.OptionalAt(7);
+  return w;
+}
+
+// A nullable recipient column.
+template <class Query>
+std::optional<std::string> ReadRecipient(const Query& q, int col) {
+  if (q.IsNull(col)) return std::nullopt;
+  return q.Text(col);
+}
+
+// Each counted link's views after a batch of opens (Driver::WriteOpens).
+using ViewTotals = domain::ViewTotals;
+
+// An event type as stored; a name this build does not know reads as
+// webhook.test (it was written by a newer build).
+inline domain::EventType ReadEventType(std::string_view name) {
+  return domain::ParseEventType(name).value_or(domain::EventType::kWebhookTest);
+}
+
+template <class Query>
+domain::Delivery ReadDeliveryRow(const Query& q) {
+  domain::Delivery d;
+  d.delivery_id = q.Text(0);
+  d.webhook_id = q.Text(1);
+  d.type = ReadEventType(q.Raw(2));
+  d.created_at = q.At(3);
+  d.attempts = q.Int(4);
+  if (!q.IsNull(5)) d.last_status = q.Int(5);
+  if (!q.IsNull(6)) d.last_error = q.Text(6);
+  d.delivered_at = q.OptionalAt(7);
+  d.next_attempt_at = q.OptionalAt(8);
+  return d;
+}
 
 // Binds the sixteen RS_LINK_COLUMNS of `link`, in order.
 template <class Query>
@@ -71,7 +137,7 @@ LinkRecord ReadLinkRow(const Query& q) {
   // Written by BindLink from valid options; a value this build does not know
   // reads as the default.
   LinkOptions& o = link.options;
-  if (!q.IsNull(9)) o.recipient = q.Text(9);
+  o.recipient = ReadRecipient(q, 9);
   o.allow_download = q.Int(10) != 0;
   if (!q.IsNull(11)) o.max_views = static_cast<int32_t>(q.Int(11));
   o.watermark = q.Int(12) != 0;

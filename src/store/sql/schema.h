@@ -160,10 +160,79 @@ inline constexpr std::string_view kV3Postgres[] = {
     "ALTER TABLE companies ADD COLUMN pseudonym_key BYTEA CHECK (length(pseudonym_key) = 32)",
 };
 
+// Webhooks and their outbox (SPEC §7). A delivery is one event on its way to
+// one webhook, written in the same transaction as the change that caused it;
+// `next_attempt_at` is NULL once it is delivered or failed. A node claims a
+// due delivery by writing its random `claim` and `claimed_until` (the lease)
+// in one update, so each attempt is made by one node; an attempt's result is
+// written only under the same claim.
+inline constexpr std::string_view kV4Sqlite[] = {
+    R"sql(CREATE TABLE webhooks (
+  webhook_id TEXT PRIMARY KEY,
+  company_id INTEGER NOT NULL REFERENCES companies (id),
+  url TEXT NOT NULL,
+  events INTEGER NOT NULL,
+  description TEXT NOT NULL,
+  secret BLOB NOT NULL CHECK (length(secret) = 32),
+  created_at INTEGER NOT NULL,
+  disabled_at INTEGER
+))sql",
+    "CREATE INDEX webhooks_by_company ON webhooks (company_id, created_at)",
+    R"sql(CREATE TABLE webhook_deliveries (
+  delivery_id TEXT PRIMARY KEY,
+  webhook_id TEXT NOT NULL REFERENCES webhooks (webhook_id),
+  event_type TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_status INTEGER,
+  last_error TEXT,
+  delivered_at INTEGER,
+  next_attempt_at INTEGER,
+  claim TEXT,
+  claimed_until INTEGER
+))sql",
+    "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) "
+    "WHERE next_attempt_at IS NOT NULL",
+    "CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, created_at)",
+};
+
+inline constexpr std::string_view kV4Postgres[] = {
+    R"sql(CREATE TABLE webhooks (
+  webhook_id TEXT PRIMARY KEY,
+  company_id BIGINT NOT NULL REFERENCES companies (id),
+  url TEXT NOT NULL,
+  events BIGINT NOT NULL,
+  description TEXT NOT NULL,
+  secret BYTEA NOT NULL CHECK (length(secret) = 32),
+  created_at BIGINT NOT NULL,
+  disabled_at BIGINT
+))sql",
+    "CREATE INDEX webhooks_by_company ON webhooks (company_id, created_at)",
+    R"sql(CREATE TABLE webhook_deliveries (
+  delivery_id TEXT PRIMARY KEY,
+  webhook_id TEXT NOT NULL REFERENCES webhooks (webhook_id),
+  event_type TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  attempts BIGINT NOT NULL DEFAULT 0,
+  last_status BIGINT,
+  last_error TEXT,
+  delivered_at BIGINT,
+  next_attempt_at BIGINT,
+  claim TEXT,
+  claimed_until BIGINT
+))sql",
+    "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) "
+    "WHERE next_attempt_at IS NOT NULL",
+    "CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, created_at)",
+};
+
 inline constexpr Migration kAllMigrations[] = {
     {1, "initial schema", kV1Sqlite, kV1Postgres},
     {2, "link open audit", kV2Sqlite, kV2Postgres},
     {3, "link options", kV3Sqlite, kV3Postgres},
+    {4, "webhooks", kV4Sqlite, kV4Postgres},
 };
 
 // The bookkeeping table itself; created (if absent) before any migration runs.

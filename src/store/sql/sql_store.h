@@ -37,17 +37,23 @@
 //
 //   static Status LockMigrations(Connection&), UnlockMigrations(Connection&);
 //   static Result<CompanyId> EnsureCompany(Connection&, std::string_view name);
-//   static Result<PutOutcome> PutReport(Connection&, const ReportRow&);
-//   static Status RecordOpens(Connection&, const std::vector<LinkOpen>&);
-//                (REQUIRES: a non-empty batch)
+//   static Result<PutOutcome> PutReport(Connection&, const ReportRow&,
+//                                       std::span<const domain::Event>);
+//                (writing the events with WriteEvents, below, in its
+//                transaction)
+//   static Result<ViewTotals> WriteOpens(Connection&, const std::vector<LinkOpen>&);
+//                (inside the caller's transaction; REQUIRES: a non-empty
+//                batch)
 //
 // Base is the backend's public class (SqliteStore, PostgresStore), a
 // VersionedStore, so the public header names no driver type. Include this
 // file only from a backend's .cc.
 
+#include <algorithm>
 #include <array>
 #include <concepts>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -107,6 +113,58 @@ Status FindOwnedLink(typename D::Connection& conn, CompanyId company, ReportId r
   Result<bool> row = q.Step();
   if (!row) return row.error();
   if (!*row) return Status::NotFound("link not found");
+  return Status::Ok();
+}
+
+// Writes `events` to the outbox inside the caller's transaction: one
+// delivery per event and webhook that gets it (an active webhook of the
+// event's company subscribed to its type; for webhook.test, the one webhook),
+// due at once.
+template <class D>
+Status WriteEvents(typename D::Connection& conn, std::span<const domain::Event> events,
+                   std::string_view op) {
+  using Query = typename D::Query;
+  using Targets = std::vector<std::pair<std::string, domain::EventMask>>;
+  auto read_targets = [&](Query& q) {
+    return ReadAll(q, [](const Query& r) {
+      return std::make_pair(r.Text(0), static_cast<domain::EventMask>(r.Int(1)));
+    });
+  };
+  std::map<int64_t, Targets> by_company;  // read once per company and call
+  for (const domain::Event& event : events) {
+    Targets only;
+    const Targets* targets = &only;
+    if (event.only_webhook) {
+      Query q(conn, D::Sql::kActiveWebhook, op);
+      q.Bind(*event.only_webhook);
+      auto found = read_targets(q);
+      if (!found) return found.error();
+      only = std::move(*found);
+    } else {
+      auto it = by_company.find(event.company.value);
+      if (it == by_company.end()) {
+        Query q(conn, D::Sql::kSubscribedWebhooks, op);
+        q.Bind(event.company.value);
+        auto found = read_targets(q);
+        if (!found) return found.error();
+        it = by_company.emplace(event.company.value, std::move(*found)).first;
+      }
+      targets = &it->second;
+    }
+    for (const auto& [webhook_id, mask] : *targets) {
+      if (!event.only_webhook && (mask & domain::EventBit(event.type)) == 0) continue;
+      Result<std::string> delivery_id =
+          event.delivery_id ? Result<std::string>(*event.delivery_id) : domain::NewDeliveryId();
+      if (!delivery_id) return delivery_id.error();
+      Query q(conn, D::Sql::kInsertDelivery, op);
+      q.Bind(*delivery_id)
+          .Bind(webhook_id)
+          .Bind(domain::EventTypeName(event.type))
+          .Bind(event.body)
+          .Bind(event.at);
+      RS_RETURN_IF_ERROR(q.Run());
+    }
+  }
   return Status::Ok();
 }
 
@@ -211,11 +269,12 @@ class SqlStore final : public Base {
     return std::optional<ReportHead>(ReportHead{CompanyId{q.Int(0)}, q.Int(1), *status, q.Int(3)});
   }
 
-  Result<PutOutcome> PutReport(CompanyId company, const Report& report, Instant at) override {
+  Result<PutOutcome> PutReport(CompanyId company, const Report& report, Instant at,
+                               std::span<const domain::Event> events) override {
     // Encoded before the checkout, so the connection is held only for the SQL.
     const ReportRow row = MakeReportRow(company, report, at);
     auto conn = pool_.Acquire();
-    return D::PutReport(*conn, row);
+    return D::PutReport(*conn, row, events);
   }
 
   // --- links ---
@@ -227,7 +286,8 @@ class SqlStore final : public Base {
     return RunInsert(q);
   }
 
-  Status InsertLinks(const std::vector<LinkRecord>& links) override {
+  Status InsertLinks(const std::vector<LinkRecord>& links,
+                     std::span<const domain::Event> events) override {
     constexpr std::string_view op = "InsertLinks";
     if (links.empty()) return Status::Ok();
     auto conn = pool_.Acquire();
@@ -238,6 +298,7 @@ class SqlStore final : public Base {
       BindLink(q, link);
       RS_RETURN_IF_ERROR(RunInsert(q));
     }
+    RS_RETURN_IF_ERROR(WriteEvents<D>(*conn, events, op));
     return tx.Commit();
   }
 
@@ -260,10 +321,20 @@ class SqlStore final : public Base {
     constexpr std::string_view op = "RevokeLink";
     auto conn = pool_.Acquire();
     {
-      Query q(*conn, Sql::kRevokeLink, op);
-      q.Bind(at).Bind(Bytes(id)).Bind(company.value).Bind(report.value);
-      RS_RETURN_IF_ERROR(q.Run());
-      if (q.Changes() == 1) return int64_t{1};
+      Transaction<Connection> tx(*conn, op);
+      RS_RETURN_IF_ERROR(tx.Begin());
+      auto recipient = [&] {
+        Query q(*conn, Sql::kRevokeLink, op);
+        q.Bind(at).Bind(Bytes(id)).Bind(company.value).Bind(report.value);
+        return ReadOptional(q, [](const Query& r) { return ReadRecipient(r, 0); });
+      }();
+      if (!recipient) return recipient.error();
+      if (recipient->has_value()) {
+        const domain::Event event = domain::LinkRevokedEvent(company, report, id, **recipient, at);
+        RS_RETURN_IF_ERROR(WriteEvents<D>(*conn, {&event, 1}, op));
+        RS_RETURN_IF_ERROR(tx.Commit());
+        return int64_t{1};
+      }
     }
     // Links are never deleted: if the update missed, the link is revoked or
     // not this company's and report's.
@@ -272,11 +343,23 @@ class SqlStore final : public Base {
   }
 
   Result<int64_t> RevokeAllLinks(CompanyId company, ReportId report, Instant at) override {
+    constexpr std::string_view op = "RevokeAllLinks";
     auto conn = pool_.Acquire();
-    Query q(*conn, Sql::kRevokeAllLinks, "RevokeAllLinks");
-    q.Bind(at).Bind(company.value).Bind(report.value);
-    RS_RETURN_IF_ERROR(q.Run());
-    return q.Changes();
+    Transaction<Connection> tx(*conn, op);
+    RS_RETURN_IF_ERROR(tx.Begin());
+    Result<std::vector<domain::Event>> events = [&]() -> Result<std::vector<domain::Event>> {
+      Query q(*conn, Sql::kRevokeAllLinks, op);
+      q.Bind(at).Bind(company.value).Bind(report.value);
+      return ReadAll(q, [&](const Query& r) {
+        LinkId id;
+        r.Blob(0, id.bytes);
+        return domain::LinkRevokedEvent(company, report, id, ReadRecipient(r, 1), at);
+      });
+    }();
+    if (!events) return events.error();
+    RS_RETURN_IF_ERROR(WriteEvents<D>(*conn, *events, op));
+    RS_RETURN_IF_ERROR(tx.Commit());
+    return static_cast<int64_t>(events->size());
   }
 
   Result<bool> ClaimView(const LinkId& id) override {
@@ -316,9 +399,19 @@ class SqlStore final : public Base {
   }
 
   Status RecordOpens(const std::vector<LinkOpen>& opens) override {
+    constexpr std::string_view op = "RecordOpens";
     if (opens.empty()) return Status::Ok();
     auto conn = pool_.Acquire();
-    return D::RecordOpens(*conn, opens);
+    Transaction<Connection> tx(*conn, op);
+    RS_RETURN_IF_ERROR(tx.Begin());
+    Result<ViewTotals> views = D::WriteOpens(*conn, opens);
+    if (!views) return views.error();
+    std::vector<LinkOpen> filled;  // a copy only when an event needs the link's row
+    auto with_rows = FillFromLinkRows(*conn, opens, filled, op);
+    if (!with_rows) return with_rows.error();
+    const std::vector<domain::Event> events = domain::OpenEvents(**with_rows, *views);
+    RS_RETURN_IF_ERROR(WriteEvents<D>(*conn, events, op));
+    return tx.Commit();
   }
 
   Result<std::vector<LinkOpen>> ListOpens(CompanyId company, ReportId report, const LinkId& id,
@@ -329,6 +422,128 @@ class SqlStore final : public Base {
     Query q(*conn, Sql::kListOpens, op);
     q.Bind(Bytes(id)).Bind(int64_t{limit});
     return ReadAll(q, [&id](const Query& r) { return ReadOpenRow(r, id); });
+  }
+
+  // --- webhooks and the outbox ---
+
+  Status InsertWebhook(const domain::Webhook& webhook) override {
+    auto conn = pool_.Acquire();
+    Query q(*conn, Sql::kInsertWebhook, "InsertWebhook");
+    BindWebhook(q, webhook);
+    return RunInsert(q, "webhook id already exists");
+  }
+
+  Result<std::vector<domain::Webhook>> ListWebhooks(CompanyId company) override {
+    auto conn = pool_.Acquire();
+    Query q(*conn, Sql::kListWebhooks, "ListWebhooks");
+    q.Bind(company.value);
+    return ReadAll(q, [](const Query& r) { return ReadWebhookRow(r); });
+  }
+
+  Result<std::optional<domain::Webhook>> GetWebhook(std::string_view webhook_id) override {
+    auto conn = pool_.Acquire();
+    Query q(*conn, Sql::kGetWebhook, "GetWebhook");
+    q.Bind(webhook_id);
+    return ReadOptional(q, [](const Query& r) { return ReadWebhookRow(r); });
+  }
+
+  Result<bool> DeleteWebhook(CompanyId company, std::string_view webhook_id) override {
+    constexpr std::string_view op = "DeleteWebhook";
+    auto conn = pool_.Acquire();
+    Transaction<Connection> tx(*conn, op);
+    RS_RETURN_IF_ERROR(tx.Begin());
+    {
+      Query q(*conn, Sql::kDeleteWebhookDeliveries, op);
+      q.Bind(webhook_id).Bind(company.value);
+      RS_RETURN_IF_ERROR(q.Run());
+    }
+    Query q(*conn, Sql::kDeleteWebhook, op);
+    q.Bind(webhook_id).Bind(company.value);
+    RS_RETURN_IF_ERROR(q.Run());
+    const bool deleted = q.Changes() == 1;
+    RS_RETURN_IF_ERROR(tx.Commit());
+    return deleted;
+  }
+
+  Status InsertEvents(std::span<const domain::Event> events) override {
+    constexpr std::string_view op = "InsertEvents";
+    if (events.empty()) return Status::Ok();
+    auto conn = pool_.Acquire();
+    Transaction<Connection> tx(*conn, op);
+    RS_RETURN_IF_ERROR(tx.Begin());
+    RS_RETURN_IF_ERROR(WriteEvents<D>(*conn, events, op));
+    return tx.Commit();
+  }
+
+  Result<std::vector<domain::Delivery>> ListDeliveries(std::string_view webhook_id,
+                                                       int limit) override {
+    auto conn = pool_.Acquire();
+    Query q(*conn, Sql::kListDeliveries, "ListDeliveries");
+    q.Bind(webhook_id).Bind(int64_t{limit});
+    return ReadAll(q, [](const Query& r) { return ReadDeliveryRow(r); });
+  }
+
+  Status RetryDelivery(std::string_view webhook_id, std::string_view delivery_id,
+                       Instant at) override {
+    auto conn = pool_.Acquire();
+    Query q(*conn, Sql::kRetryDelivery, "RetryDelivery");
+    q.Bind(at).Bind(delivery_id).Bind(webhook_id);
+    RS_RETURN_IF_ERROR(q.Run());
+    if (q.Changes() == 0) return Status::NotFound("delivery not found");
+    return Status::Ok();
+  }
+
+  Result<std::vector<std::string>> DueWebhooks(Instant now, int limit) override {
+    auto conn = pool_.Acquire();
+    Query q(*conn, Sql::kDueWebhooks, "DueWebhooks");
+    q.Bind(now).Bind(int64_t{limit});
+    return ReadAll(q, [](const Query& r) { return r.Text(0); });
+  }
+
+  Result<std::vector<ClaimedDelivery>> ClaimDeliveries(std::string_view webhook_id, Instant now,
+                                                       Instant lease_until, std::string_view claim,
+                                                       int limit) override {
+    auto conn = pool_.Acquire();
+    Query q(*conn, Sql::kClaimDeliveries, "ClaimDeliveries");
+    q.Bind(claim).Bind(lease_until).Bind(webhook_id).Bind(now).Bind(int64_t{limit});
+    return ReadAll(q, [](const Query& r) {
+      return ClaimedDelivery{r.Text(0), ReadEventType(r.Raw(1)), r.Text(2), r.Int(3)};
+    });
+  }
+
+  Status FinishAttempt(const AttemptResult& result) override {
+    constexpr std::string_view op = "FinishAttempt";
+    auto conn = pool_.Acquire();
+    Transaction<Connection> tx(*conn, op);
+    RS_RETURN_IF_ERROR(tx.Begin());
+    {
+      Query q(*conn, Sql::kFinishAttempt, op);
+      q.BindOptional(result.status)
+          .BindOptional(result.error ? std::optional<std::string_view>(*result.error)
+                                     : std::nullopt)
+          .Bind(result.delivered_at)
+          .Bind(result.next_attempt_at)
+          .Bind(result.delivery_id)
+          .Bind(result.claim);
+      RS_RETURN_IF_ERROR(q.Run());
+    }
+    if (result.disable_at) {
+      {
+        Query q(*conn, Sql::kDisableWebhook, op);
+        q.Bind(*result.disable_at).Bind(result.webhook_id);
+        RS_RETURN_IF_ERROR(q.Run());
+      }
+      Query q(*conn, Sql::kFailPendingDeliveries, op);
+      q.Bind(result.webhook_id);
+      RS_RETURN_IF_ERROR(q.Run());
+    }
+    return tx.Commit();
+  }
+
+  Result<OutboxStats> GetOutboxStats() override {
+    auto conn = pool_.Acquire();
+    Query q(*conn, Sql::kOutboxStats, "GetOutboxStats");
+    return ReadOne(q, [](const Query& r) { return OutboxStats{r.Int(0), r.OptionalAt(1)}; });
   }
 
   Result<bool> HasLinks() override {
@@ -344,6 +559,33 @@ class SqlStore final : public Base {
   }
 
  private:
+  // `opens`, or (in `copy`) the opens with each event marked from_link_row
+  // filled in from its link's row; such an event of an unknown link is dropped.
+  Result<const std::vector<LinkOpen>*> FillFromLinkRows(Connection& conn,
+                                                        const std::vector<LinkOpen>& opens,
+                                                        std::vector<LinkOpen>& copy,
+                                                        std::string_view op) {
+    const auto needs_row = [](const LinkOpen& o) { return o.event && o.event->from_link_row; };
+    if (std::none_of(opens.begin(), opens.end(), needs_row)) return &opens;
+    copy = opens;
+    for (LinkOpen& o : copy) {
+      if (!needs_row(o)) continue;
+      Query q(conn, Sql::kGetLink, op);
+      q.Bind(Bytes(o.link_id));
+      auto link = ReadOptional(q, [](const Query& r) { return ReadLinkRow(r); });
+      if (!link) return link.error();
+      if (!*link) {
+        o.event.reset();
+        continue;
+      }
+      o.event->company = (*link)->company_id;
+      o.event->report = (*link)->report_id;
+      o.event->recipient = (*link)->options.recipient;
+      o.event->from_link_row = false;
+    }
+    return &copy;
+  }
+
   Pool<Connection> pool_;
 };
 

@@ -59,12 +59,14 @@ struct Sql {
       " FROM links WHERE company_id = ? AND report_id = ? ORDER BY created_at DESC, link_id";
   static constexpr std::string_view kRevokeLink =
       "UPDATE links SET revoked_at = ? "
-      "WHERE link_id = ? AND company_id = ? AND report_id = ? AND revoked_at IS NULL";
+      "WHERE link_id = ? AND company_id = ? AND report_id = ? AND revoked_at IS NULL "
+      "RETURNING recipient";
   static constexpr std::string_view kLinkOwned =
       "SELECT 1 FROM links WHERE link_id = ? AND company_id = ? AND report_id = ?";
   static constexpr std::string_view kRevokeAllLinks =
       "UPDATE links SET revoked_at = ?1 "
-      "WHERE company_id = ?2 AND report_id = ?3 AND revoked_at IS NULL AND expires_at > ?1";
+      "WHERE company_id = ?2 AND report_id = ?3 AND revoked_at IS NULL AND expires_at > ?1 "
+      "RETURNING link_id, recipient";
   // One view taken against a view limit, or none when the limit is reached.
   static constexpr std::string_view kClaimView =
       "UPDATE links SET views_used = views_used + 1 "
@@ -78,6 +80,56 @@ struct Sql {
   static constexpr std::string_view kListOpens =
       "SELECT at, status, client, network, counted FROM link_opens WHERE link_id = ? "
       "ORDER BY at DESC, id DESC LIMIT ?";
+  // --- webhooks and the outbox ---
+  static constexpr std::string_view kInsertWebhook =
+      "INSERT INTO webhooks (" RS_WEBHOOK_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+  static constexpr std::string_view kListWebhooks =
+      "SELECT " RS_WEBHOOK_COLUMNS
+      " FROM webhooks WHERE company_id = ? ORDER BY created_at, webhook_id";
+  static constexpr std::string_view kGetWebhook =
+      "SELECT " RS_WEBHOOK_COLUMNS " FROM webhooks WHERE webhook_id = ?";
+  static constexpr std::string_view kDeleteWebhookDeliveries =
+      "DELETE FROM webhook_deliveries WHERE webhook_id = ?1 AND EXISTS "
+      "(SELECT 1 FROM webhooks WHERE webhook_id = ?1 AND company_id = ?2)";
+  static constexpr std::string_view kDeleteWebhook =
+      "DELETE FROM webhooks WHERE webhook_id = ? AND company_id = ?";
+  // The webhooks an event of one company goes to, and the one a test goes to.
+  static constexpr std::string_view kSubscribedWebhooks =
+      "SELECT webhook_id, events FROM webhooks WHERE company_id = ? AND disabled_at IS NULL";
+  static constexpr std::string_view kActiveWebhook =
+      "SELECT webhook_id, events FROM webhooks WHERE webhook_id = ? AND disabled_at IS NULL";
+  static constexpr std::string_view kInsertDelivery =
+      "INSERT INTO webhook_deliveries (delivery_id, webhook_id, event_type, body, created_at, "
+      "attempts, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?5)";
+  static constexpr std::string_view kListDeliveries =
+      "SELECT " RS_DELIVERY_COLUMNS
+      " FROM webhook_deliveries WHERE webhook_id = ? "
+      "ORDER BY created_at DESC, delivery_id DESC LIMIT ?";
+  static constexpr std::string_view kRetryDelivery =
+      "UPDATE webhook_deliveries SET next_attempt_at = ?, claim = NULL, claimed_until = NULL "
+      "WHERE delivery_id = ? AND webhook_id = ?";
+  static constexpr std::string_view kDueWebhooks =
+      "SELECT DISTINCT webhook_id FROM webhook_deliveries WHERE next_attempt_at <= ?1 "
+      "AND (claimed_until IS NULL OR claimed_until <= ?1) LIMIT ?2";
+  // SQLite runs one write at a time: the update is the claim.
+  static constexpr std::string_view kClaimDeliveries =
+      "UPDATE webhook_deliveries SET claim = ?1, claimed_until = ?2 WHERE delivery_id IN "
+      "(SELECT delivery_id FROM webhook_deliveries WHERE webhook_id = ?3 "
+      "AND next_attempt_at <= ?4 AND (claimed_until IS NULL OR claimed_until <= ?4) "
+      "ORDER BY next_attempt_at, delivery_id LIMIT ?5) "
+      "RETURNING delivery_id, event_type, body, attempts";
+  static constexpr std::string_view kFinishAttempt =
+      "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = ?, last_error = ?, "
+      "delivered_at = COALESCE(?, delivered_at), next_attempt_at = ?, claim = NULL, "
+      "claimed_until = NULL WHERE delivery_id = ? AND claim = ?";
+  static constexpr std::string_view kDisableWebhook =
+      "UPDATE webhooks SET disabled_at = ? WHERE webhook_id = ? AND disabled_at IS NULL";
+  static constexpr std::string_view kFailPendingDeliveries =
+      "UPDATE webhook_deliveries SET next_attempt_at = NULL, last_error = 'webhook disabled', "
+      "claim = NULL, claimed_until = NULL WHERE webhook_id = ? AND next_attempt_at IS NOT NULL";
+  static constexpr std::string_view kOutboxStats =
+      "SELECT COUNT(*), MIN(created_at) FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL";
+
   static constexpr std::string_view kHasLinks = "SELECT EXISTS (SELECT 1 FROM links)";
   static constexpr std::string_view kPing = "SELECT 1";
 
@@ -100,7 +152,7 @@ struct Sql {
   static constexpr std::string_view kCountView =
       "UPDATE links SET views = views + 1, last_viewed_at = CASE "
       "WHEN last_viewed_at IS NULL OR last_viewed_at < ?1 THEN ?1 ELSE last_viewed_at END "
-      "WHERE link_id = ?2";
+      "WHERE link_id = ?2 RETURNING views";
 };
 
 }  // namespace reportshare::store::sqlite

@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -20,8 +21,9 @@ struct Driver : sql::DriverBase<Connection, Query, Sql, sql::SqlDialect::kSqlite
   static Status UnlockMigrations(Connection&) { return Status::Ok(); }
 
   static Result<CompanyId> EnsureCompany(Connection& conn, std::string_view name);
-  static Result<PutOutcome> PutReport(Connection& conn, const sql::ReportRow& row);
-  static Status RecordOpens(Connection& conn, const std::vector<LinkOpen>& opens);
+  static Result<PutOutcome> PutReport(Connection& conn, const sql::ReportRow& row,
+                                      std::span<const domain::Event> events);
+  static Result<sql::ViewTotals> WriteOpens(Connection& conn, const std::vector<LinkOpen>& opens);
 };
 
 Result<CompanyId> Driver::EnsureCompany(Connection& conn, std::string_view name) {
@@ -40,7 +42,8 @@ Result<CompanyId> Driver::EnsureCompany(Connection& conn, std::string_view name)
 
 // SQLite has no row lock to take, so the owner check and the write run in
 // one BEGIN IMMEDIATE transaction, which holds the database's write lock.
-Result<PutOutcome> Driver::PutReport(Connection& conn, const sql::ReportRow& row) {
+Result<PutOutcome> Driver::PutReport(Connection& conn, const sql::ReportRow& row,
+                                     std::span<const domain::Event> events) {
   constexpr std::string_view op = "PutReport";
   sql::Transaction<Connection> tx(conn, op);
   RS_RETURN_IF_ERROR(tx.Begin());
@@ -64,16 +67,15 @@ Result<PutOutcome> Driver::PutReport(Connection& conn, const sql::ReportRow& row
     sql::BindReportRow(q, row);
     RS_RETURN_IF_ERROR(sql::RunInsert(q));
   }
+  RS_RETURN_IF_ERROR(sql::WriteEvents<Driver>(conn, events, op));
   RS_RETURN_IF_ERROR(tx.Commit());
   return outcome;
 }
 
-// Statements are cheap in-process, so one pair per open, all in one
-// transaction.
-Status Driver::RecordOpens(Connection& conn, const std::vector<LinkOpen>& opens) {
+// Statements are cheap in-process, so one pair per open.
+Result<sql::ViewTotals> Driver::WriteOpens(Connection& conn, const std::vector<LinkOpen>& opens) {
   constexpr std::string_view op = "RecordOpens";
-  sql::Transaction<Connection> tx(conn, op);
-  RS_RETURN_IF_ERROR(tx.Begin());
+  sql::ViewTotals views;
   for (const LinkOpen& o : opens) {
     {
       Query q(conn, Sql::kInsertOpen, op);
@@ -88,10 +90,12 @@ Status Driver::RecordOpens(Connection& conn, const std::vector<LinkOpen>& opens)
     if (o.counted) {
       Query q(conn, Sql::kCountView, op);
       q.Bind(o.at).Bind(sql::Bytes(o.link_id));
-      RS_RETURN_IF_ERROR(q.Run());
+      auto total = sql::ReadOptional(q, [](const Query& r) { return r.Int(0); });
+      if (!total) return total.error();
+      if (*total) views[o.link_id] = **total;
     }
   }
-  return tx.Commit();
+  return views;
 }
 
 }  // namespace

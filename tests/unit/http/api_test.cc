@@ -85,11 +85,16 @@ class ApiTest : public ServiceFixture {
   void SetUp() override {
     ServiceFixture::SetUp();
     if (HasFatalFailure()) return;
-    api_ = std::make_unique<Api>(*service_);
+    // Webhook URLs on loopback are allowed: registration resolves no name.
+    webhooks_ = std::make_unique<service::WebhookService>(*faulty_, clock_, true);
+    ApiOptions options;
+    options.webhooks = webhooks_.get();
+    api_ = std::make_unique<Api>(*service_, std::move(options));
   }
 
   void TearDown() override {
     api_.reset();
+    webhooks_.reset();
     ServiceFixture::TearDown();
   }
 
@@ -143,6 +148,7 @@ class ApiTest : public ServiceFixture {
     return link ? link->views : -1;
   }
 
+  std::unique_ptr<service::WebhookService> webhooks_;
   std::unique_ptr<Api> api_;
 };
 
@@ -1325,6 +1331,21 @@ TEST_F(ApiFaultPdfTest, EveryStoreCallOfEveryEndpointFailsAs503) {
   const std::string link_id = ClaimsOf(token).link_id.ToString();
   const std::string revoked_link_id = ClaimsOf(revoked_token).link_id.ToString();
   const std::vector<Header> as_json = {{"Accept", "application/json"}};
+  auto register_webhook = [&] {
+    Response res =
+        Handle(AuthA("POST", "/assessments/webhooks", R"({"url": "http://127.0.0.1:9/"})"));
+    EXPECT_EQ(res.status, 201) << res.body;
+    json::value v = ParseBody(res);
+    secrets_.push_back(std::string(v.at("secret").as_string()));
+    return std::string(v.at("webhook_id").as_string());
+  };
+  const std::string webhook_id = register_webhook();
+  const std::string spare_webhook_id = register_webhook();
+  const std::string delivery_id = [&] {
+    Response res = Handle(AuthA("POST", "/assessments/webhooks/" + webhook_id + "/test"));
+    EXPECT_EQ(res.status, 202) << res.body;
+    return std::string(ParseBody(res).at("delivery_id").as_string());
+  }();
 
   using M = StoreMethod;
   struct Endpoint {
@@ -1338,7 +1359,7 @@ TEST_F(ApiFaultPdfTest, EveryStoreCallOfEveryEndpointFailsAs503) {
   // the revocations come last, so the link opens before.
   const std::vector<Endpoint> endpoints = {
       {AuthA("POST", "/assessments/reports/318/share"),
-       {M::kFindApiKey, M::kGetReportHead, M::kInsertLink}},
+       {M::kFindApiKey, M::kGetReportHead, M::kInsertLinks}},
       {AuthA("POST", "/assessments/reports/318/download"), {M::kFindApiKey, M::kGetReport}},
       {AuthA("POST", "/assessments/reports/share", R"({"report_ids": [318, 9999]})"),
        {M::kFindApiKey, M::kGetReportHead, M::kGetReportHead, M::kInsertLinks}},
@@ -1366,6 +1387,18 @@ TEST_F(ApiFaultPdfTest, EveryStoreCallOfEveryEndpointFailsAs503) {
        true},
       {AuthA("GET", "/assessments/reports/318/links?recipient=hm%40acme.example&state=live"),
        {M::kFindApiKey, M::kGetReport, M::kListLinks}},
+      {AuthA("POST", "/assessments/webhooks", R"({"url": "http://127.0.0.1:9/hook"})"),
+       {M::kFindApiKey, M::kListWebhooks, M::kInsertWebhook}},
+      {AuthA("GET", "/assessments/webhooks"), {M::kFindApiKey, M::kListWebhooks}},
+      {AuthA("POST", "/assessments/webhooks/" + webhook_id + "/test"),
+       {M::kFindApiKey, M::kGetWebhook, M::kInsertEvents}},
+      {AuthA("GET", "/assessments/webhooks/" + webhook_id + "/deliveries"),
+       {M::kFindApiKey, M::kGetWebhook, M::kListDeliveries}},
+      {AuthA("POST",
+             "/assessments/webhooks/" + webhook_id + "/deliveries/" + delivery_id + "/retry"),
+       {M::kFindApiKey, M::kGetWebhook, M::kRetryDelivery}},
+      {AuthA("DELETE", "/assessments/webhooks/" + spare_webhook_id),
+       {M::kFindApiKey, M::kDeleteWebhook}},
       {AuthA("DELETE", "/assessments/reports/318/links/" + revoked_link_id),
        {M::kFindApiKey, M::kGetReport, M::kRevokeLink}},
       {AuthA("DELETE", "/assessments/reports/318/links"),
