@@ -219,9 +219,9 @@ class Store {
 
   // Records one attempt, if the delivery is still under `result.claim`
   // (else it was retried, or its lease ran out and another node took it:
-  // nothing is written). With `disable_at`, also disables the webhook and
-  // fails its other pending deliveries ("webhook disabled"), in the same
-  // transaction.
+  // nothing is written, and nothing disabled). With `disable_at`, also
+  // disables the webhook and fails its other pending deliveries ("webhook
+  // disabled"), in the same transaction.
   virtual Status FinishAttempt(const AttemptResult& result) = 0;
 
   // How many deliveries are pending, and since when.

@@ -76,7 +76,9 @@ bool IsPublicV6(const std::array<uint8_t, 16>& b) {
 // Fills `out` (network order) and returns AF_INET or AF_INET6, or 0 when
 // `ip` is not an address in standard text form.
 int ParseAddress(std::string_view ip, std::array<uint8_t, 16>& out) {
-  if (ip.empty() || ip.size() >= INET6_ADDRSTRLEN) return 0;
+  if (ip.empty() || ip.size() >= INET6_ADDRSTRLEN || ip.find('\0') != std::string_view::npos) {
+    return 0;
+  }
   std::string text(ip);  // inet_pton wants a terminated string
   if (inet_pton(AF_INET, text.c_str(), out.data()) == 1) return AF_INET;
   if (inet_pton(AF_INET6, text.c_str(), out.data()) == 1) return AF_INET6;

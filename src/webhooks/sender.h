@@ -32,10 +32,11 @@ struct Outgoing {
   WebhookUrl url;
   // Sent as given, after the sender's own (Host, User-Agent, Content-Type,
   // Content-Length, Connection: close); a given User-Agent or Content-Type
-  // replaces the sender's. Names must be HTTP tokens and values must hold no
-  // control character but tab; Host, Content-Length, Transfer-Encoding and
-  // Connection cannot be given. A header that breaks these rules fails the
-  // attempt before any connection ("invalid header").
+  // replaces the sender's. Names must be HTTP tokens, values printable ASCII
+  // (space and tab allowed: no CR or LF could end a header early); Host,
+  // Content-Length, Transfer-Encoding and Connection cannot be given. A header
+  // that breaks these rules fails the attempt before any connection ("invalid
+  // header").
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;  // sent with Content-Type: application/json
 };

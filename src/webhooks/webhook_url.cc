@@ -87,9 +87,15 @@ Result<WebhookUrl> ParseWebhookUrl(std::string_view text) {
   } else {
     return Status::InvalidArgument("url must start with http:// or https://");
   }
-  auto parsed = boost::urls::parse_absolute_uri(text);
+  auto parsed = boost::urls::parse_uri(text);  // absolute-URI has no fragment to refuse
   if (!parsed) return Status::InvalidArgument("url is not a valid absolute URL");
   const boost::urls::url_view& u = *parsed;
+  // After an authority the path is empty or starts with '/' (RFC 3986
+  // path-abempty). Boost.URL 1.81 lets a rootless path follow instead, so
+  // "http://h:x/" would read as host h and path "x/".
+  if (!u.encoded_path().empty() && u.encoded_path().front() != '/') {
+    return Status::InvalidArgument("url is not a valid absolute URL");
+  }
   if (u.has_userinfo()) return Status::InvalidArgument("url must not contain credentials");
   if (u.has_fragment()) return Status::InvalidArgument("url must not have a fragment");
 

@@ -120,7 +120,7 @@ struct Sql {
       "(SELECT delivery_id FROM webhook_deliveries WHERE webhook_id = $3 "
       "AND next_attempt_at <= $4 AND (claimed_until IS NULL OR claimed_until <= $4) "
       "ORDER BY next_attempt_at, delivery_id LIMIT $5 FOR UPDATE SKIP LOCKED) "
-      "RETURNING delivery_id, event_type, body, attempts";
+      "RETURNING delivery_id, event_type, body, attempts, next_attempt_at";
   static constexpr std::string_view kFinishAttempt =
       "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = $1, last_error = $2, "
       "delivered_at = COALESCE($3, delivered_at), next_attempt_at = $4, claim = NULL, "

@@ -59,6 +59,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -506,9 +507,19 @@ class SqlStore final : public Base {
     auto conn = pool_.Acquire();
     Query q(*conn, Sql::kClaimDeliveries, "ClaimDeliveries");
     q.Bind(claim).Bind(lease_until).Bind(webhook_id).Bind(now).Bind(int64_t{limit});
-    return ReadAll(q, [](const Query& r) {
-      return ClaimedDelivery{r.Text(0), ReadEventType(r.Raw(1)), r.Text(2), r.Int(3)};
+    auto rows = ReadAll(q, [](const Query& r) {
+      return std::make_pair(
+          r.Int(4), ClaimedDelivery{r.Text(0), ReadEventType(r.Raw(1)), r.Text(2), r.Int(3)});
     });
+    if (!rows) return rows.error();
+    // RETURNING keeps no order: oldest due first, as the subquery chose them.
+    std::sort(rows->begin(), rows->end(), [](const auto& a, const auto& b) {
+      return std::tie(a.first, a.second.delivery_id) < std::tie(b.first, b.second.delivery_id);
+    });
+    std::vector<ClaimedDelivery> out;
+    out.reserve(rows->size());
+    for (auto& row : *rows) out.push_back(std::move(row.second));
+    return out;
   }
 
   Status FinishAttempt(const AttemptResult& result) override {
@@ -526,6 +537,9 @@ class SqlStore final : public Base {
           .Bind(result.delivery_id)
           .Bind(result.claim);
       RS_RETURN_IF_ERROR(q.Run());
+      // A result that comes back after its lease ran out (another node has
+      // the delivery now) decides nothing, a 410 included.
+      if (q.Changes() == 0) return Status::Ok();
     }
     if (result.disable_at) {
       {

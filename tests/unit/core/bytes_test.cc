@@ -101,6 +101,93 @@ TEST(Base64UrlTest, RejectsNonZeroTrailingBits) {
   EXPECT_EQ(Base64UrlDecode("Zm_"), std::nullopt);
 }
 
+TEST(Base64Test, Rfc4648Vectors) {
+  // RFC 4648 §10, with padding.
+  const std::vector<std::pair<std::string, std::string>> vectors = {
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"},
+  };
+  for (const auto& [plain, encoded] : vectors) {
+    EXPECT_EQ(Base64Encode(AsBytes(plain)), encoded);
+    auto decoded = Base64Decode(encoded);
+    ASSERT_TRUE(decoded) << encoded;
+    EXPECT_EQ(*decoded, B(plain));
+  }
+}
+
+TEST(Base64Test, UsesStandardAlphabet) {
+  // Base64url would give "-_8" and "-_-_".
+  EXPECT_EQ(Base64Encode(Bytes{0xfb, 0xff}), "+/8=");
+  EXPECT_EQ(Base64Encode(Bytes{0xfb, 0xff, 0xbf}), "+/+/");
+  EXPECT_EQ(Base64Decode("+/+/"), (Bytes{0xfb, 0xff, 0xbf}));
+  EXPECT_EQ(Base64Decode("+/8="), (Bytes{0xfb, 0xff}));
+}
+
+TEST(Base64Test, RoundTripsRandomBytesOfEveryLength) {
+  for (size_t n = 0; n <= 100; ++n) {
+    Bytes data(n);
+    ASSERT_TRUE(RandomBytes(data));
+    std::string text = Base64Encode(data);
+    EXPECT_EQ(text.size(), 4 * ((n + 2) / 3)) << n;
+    EXPECT_EQ(
+        text.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="),
+        std::string::npos);
+    EXPECT_EQ(Base64Decode(text), data) << n << " " << text;
+  }
+  // Every byte value, in every position of a group of three.
+  Bytes all(256 * 3);
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<uint8_t>(i / 3 + (i % 3) * 85);
+  EXPECT_EQ(Base64Decode(Base64Encode(all)), all);
+}
+
+TEST(Base64Test, RejectsALengthThatIsNotAMultipleOfFour) {
+  for (std::string_view s : {"Z", "Zg", "Zg=", "Zm8", "Zm9vY", "Zm9vYg", "Zm9vYg=", "Zg==="}) {
+    EXPECT_EQ(Base64Decode(s), std::nullopt) << s;
+  }
+}
+
+TEST(Base64Test, RejectsTheUrlSafeAlphabet) {
+  EXPECT_EQ(Base64Decode("-_-_"), std::nullopt);
+  EXPECT_EQ(Base64Decode("-_8="), std::nullopt);
+  EXPECT_EQ(Base64Decode("Zm9-"), std::nullopt);
+  EXPECT_EQ(Base64Decode("Zm9_"), std::nullopt);
+}
+
+TEST(Base64Test, RejectsCharactersOutsideAlphabet) {
+  for (std::string_view s : {"Zm9 ", " Zm9", "Zm9\n", "Zm.v", "Zm\xc3\xa9", "Zm9v%3D=", "Zg\r\n"}) {
+    EXPECT_EQ(Base64Decode(s), std::nullopt) << s;
+  }
+  EXPECT_EQ(Base64Decode(std::string_view("Zm\0v", 4)), std::nullopt);
+}
+
+TEST(Base64Test, RejectsMisplacedPadding) {
+  for (std::string_view s : {"====", "Z===", "=Zg=", "Z=g=", "Zg=A", "Zm=v",
+                             "Zg==Zm8=", "Zm9v====", "Zm8=Zm8=", "A=AA"}) {
+    EXPECT_EQ(Base64Decode(s), std::nullopt) << s;
+  }
+}
+
+TEST(Base64Test, RejectsMissingPadding) {
+  // The padded forms are the only accepted ones.
+  EXPECT_EQ(Base64Decode("ZgAA"), (Bytes{'f', 0, 0}));  // a different value, not "f"
+  EXPECT_EQ(Base64Decode("Zm9vYg"), std::nullopt);
+  EXPECT_EQ(Base64Decode("Zm8"), std::nullopt);
+}
+
+TEST(Base64Test, RejectsNonZeroTrailingBits) {
+  // "Zg==" is canonical for "f"; "Zh==".."Zv==" decode to "f" under a lax decoder.
+  EXPECT_TRUE(Base64Decode("Zg=="));
+  for (std::string_view s : {"Zh==", "Zi==", "Zr==", "Zv==", "Zm9=", "Zm+=", "Zm/="}) {
+    EXPECT_EQ(Base64Decode(s), std::nullopt) << s;
+  }
+  EXPECT_TRUE(Base64Decode("Zm8="));
+}
+
 TEST(HexTest, LowerCase) {
   EXPECT_EQ(HexEncode(Bytes{}), "");
   EXPECT_EQ(HexEncode(Bytes{0x00, 0x0f, 0x10, 0xab, 0xff}), "000f10abff");

@@ -10,16 +10,21 @@
 
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/json.h"
 #include "domain/report_json.h"
+#include "domain/webhook.h"
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
@@ -826,6 +831,964 @@ TEST_P(StoreConformanceTest, PseudonymKeyIsStoredOnceAndStaysPerCompany) {
   a = this->store_->PseudonymKey(acme, second);
   ASSERT_OK(a);
   EXPECT_EQ(*a, first);
+}
+
+// --- webhooks and the outbox (SPEC §7) ---
+
+using domain::Delivery;
+using domain::DeliveryState;
+using domain::Event;
+using domain::EventBit;
+using domain::EventType;
+using domain::Webhook;
+
+// "wh_" + 24 hex characters, distinct per seed.
+std::string WebhookIdOf(int seed) {
+  std::string hex = std::to_string(seed);
+  return "wh_" + std::string(24 - hex.size(), '0') + hex;
+}
+
+// "msg_" + 32 hex characters, distinct per seed.
+std::string DeliveryIdOf(int seed) {
+  std::string hex = std::to_string(seed);
+  return "msg_" + std::string(32 - hex.size(), '0') + hex;
+}
+
+Webhook MakeWebhook(int seed, CompanyId company, Instant created,
+                    domain::EventMask events = domain::kAllEvents) {
+  Webhook w;
+  w.webhook_id = WebhookIdOf(seed);
+  w.company = company;
+  w.url = "https://hooks.example/" + std::to_string(seed);
+  w.events = events;
+  w.description = "hook " + std::to_string(seed);
+  // Every byte value class: 0x00, 0xff, and the bytes between.
+  for (size_t i = 0; i < w.secret.size(); ++i) {
+    w.secret[i] = static_cast<uint8_t>(seed * 31 + static_cast<int>(i) * 53);
+  }
+  w.secret[0] = 0x00;
+  w.secret[31] = 0xff;
+  w.created_at = created;
+  return w;
+}
+
+// An event with a body of our own (the store does not read it).
+Event MakeEvent(CompanyId company, EventType type, Instant at, int n) {
+  return Event{company, type, at, R"({"n":)" + std::to_string(n) + "}", std::nullopt, std::nullopt};
+}
+
+LinkRecord WithRecipient(LinkRecord link, std::string recipient) {
+  link.options.recipient = std::move(recipient);
+  return link;
+}
+
+// The "data" object of a stored event body.
+boost::json::object DataOf(const std::string& body) {
+  Result<boost::json::value> v = core::ParseJson(body);
+  EXPECT_TRUE(v && v->is_object() && v->as_object().contains("data")) << body;
+  if (!v || !v->is_object() || !v->as_object().contains("data") ||
+      !v->as_object().at("data").is_object()) {
+    return {};
+  }
+  return v->as_object().at("data").as_object();
+}
+
+void InsertHook(Store& s, const Webhook& w) { ASSERT_OK(s.InsertWebhook(w)); }
+
+std::vector<Delivery> Deliveries(Store& s, const std::string& webhook_id, int limit = 1000) {
+  Result<std::vector<Delivery>> list = s.ListDeliveries(webhook_id, limit);
+  EXPECT_OK(list);
+  return list ? *list : std::vector<Delivery>{};
+}
+
+// The bodies of claimed deliveries, in the order of the events' timestamps
+// (then of the bodies): the order a claim returns its rows in is the
+// database's.
+std::vector<ClaimedDelivery> InEventOrder(std::vector<ClaimedDelivery> claimed) {
+  auto key = [](const ClaimedDelivery& d) {
+    Result<boost::json::value> v = core::ParseJson(d.body);
+    std::string timestamp;
+    if (v && v->is_object() && v->as_object().contains("timestamp") &&
+        v->as_object().at("timestamp").is_string()) {
+      timestamp = std::string(v->as_object().at("timestamp").as_string());
+    }
+    return std::make_pair(timestamp, d.body);
+  };
+  std::stable_sort(
+      claimed.begin(), claimed.end(),
+      [&](const ClaimedDelivery& a, const ClaimedDelivery& b) { return key(a) < key(b); });
+  return claimed;
+}
+
+// The bodies of `claimed`, sorted.
+std::vector<std::string> Bodies(const std::vector<ClaimedDelivery>& claimed) {
+  std::vector<std::string> bodies;
+  for (const ClaimedDelivery& d : claimed) bodies.push_back(d.body);
+  std::sort(bodies.begin(), bodies.end());
+  return bodies;
+}
+
+// Claims every delivery of the webhook that is due at `now` (far in the
+// future by default) under `claim` for an hour, in event order.
+std::vector<ClaimedDelivery> ClaimAll(Store& s, const std::string& webhook_id,
+                                      Instant now = At(100'000), std::string claim = "claim-all") {
+  Result<std::vector<ClaimedDelivery>> claimed =
+      s.ClaimDeliveries(webhook_id, now, now + hours{1}, claim, 1000);
+  EXPECT_OK(claimed);
+  return claimed ? InEventOrder(*claimed) : std::vector<ClaimedDelivery>{};
+}
+
+// The webhooks due at `now`, sorted.
+std::vector<std::string> Due(Store& s, Instant now, int limit = 100) {
+  Result<std::vector<std::string>> due = s.DueWebhooks(now, limit);
+  EXPECT_OK(due);
+  if (!due) return {};
+  std::sort(due->begin(), due->end());
+  return *due;
+}
+
+std::optional<Webhook> GetHook(Store& s, const std::string& webhook_id) {
+  Result<std::optional<Webhook>> got = s.GetWebhook(webhook_id);
+  EXPECT_OK(got);
+  return got ? *got : std::nullopt;
+}
+
+OutboxStats Stats(Store& s) {
+  Result<OutboxStats> stats = s.GetOutboxStats();
+  EXPECT_OK(stats);
+  return stats ? *stats : OutboxStats{-1, std::nullopt};
+}
+
+void ExpectSameWebhook(const Webhook& got, const Webhook& want) {
+  EXPECT_EQ(got.webhook_id, want.webhook_id);
+  EXPECT_EQ(got.company, want.company);
+  EXPECT_EQ(got.url, want.url);
+  EXPECT_EQ(got.events, want.events);
+  EXPECT_EQ(got.description, want.description);
+  EXPECT_EQ(got.secret, want.secret);
+  EXPECT_EQ(got.created_at, want.created_at);
+  EXPECT_EQ(got.disabled_at, want.disabled_at);
+}
+
+TEST_P(StoreConformanceTest, WebhookInsertGetListRoundTrip) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  CompanyId globex = this->Company("globex");
+  Webhook full = MakeWebhook(1, acme, At(200) + std::chrono::microseconds{7},
+                             EventBit(EventType::kLinkViewed) | EventBit(EventType::kWebhookTest));
+  full.url = "https://hooks.acme.example:8443/rs?x=1&y=%C3%A9";
+  full.description = "ATS sync — निर्णय 🚀 <b>\"quoted\"</b>";
+  Webhook disabled = MakeWebhook(2, acme, At(100));
+  disabled.disabled_at = At(150);
+  Webhook later = MakeWebhook(3, acme, At(300), EventBit(EventType::kReportUpdated));
+  later.description = "";
+  InsertHook(s, full);  // inserted out of order
+  InsertHook(s, later);
+  InsertHook(s, disabled);
+  InsertHook(s, MakeWebhook(4, globex, At(50)));
+
+  std::optional<Webhook> got = GetHook(s, full.webhook_id);
+  ASSERT_TRUE(got);
+  ExpectSameWebhook(*got, full);
+  got = GetHook(s, disabled.webhook_id);
+  ASSERT_TRUE(got);
+  ExpectSameWebhook(*got, disabled);
+  EXPECT_FALSE(GetHook(s, WebhookIdOf(99)));
+
+  // Oldest first, only the company's.
+  Result<std::vector<Webhook>> listed = s.ListWebhooks(acme);
+  ASSERT_OK(listed);
+  ASSERT_EQ(listed->size(), 3u);
+  ExpectSameWebhook((*listed)[0], disabled);
+  ExpectSameWebhook((*listed)[1], full);
+  ExpectSameWebhook((*listed)[2], later);
+  Result<std::vector<Webhook>> theirs = s.ListWebhooks(globex);
+  ASSERT_OK(theirs);
+  ASSERT_EQ(theirs->size(), 1u);
+  EXPECT_EQ((*theirs)[0].webhook_id, WebhookIdOf(4));
+  Result<std::vector<Webhook>> nobody = s.ListWebhooks(CompanyId{987654});
+  ASSERT_OK(nobody);
+  EXPECT_TRUE(nobody->empty());
+
+  // A webhook id is unique; a webhook needs its company.
+  EXPECT_EQ(s.InsertWebhook(MakeWebhook(1, globex, At(400))).code(), Code::kConflict);
+  EXPECT_EQ(s.InsertWebhook(MakeWebhook(5, CompanyId{987654}, At(400))).code(), Code::kNotFound);
+  got = GetHook(s, full.webhook_id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->company, acme);
+
+  this->Reopen();
+  got = GetHook(*this->store_, full.webhook_id);
+  ASSERT_TRUE(got);
+  ExpectSameWebhook(*got, full);
+}
+
+TEST_P(StoreConformanceTest, WebhookDeleteRemovesItAndItsDeliveriesOnce) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  CompanyId globex = this->Company("globex");
+  InsertHook(s, MakeWebhook(1, acme, At(0)));
+  InsertHook(s, MakeWebhook(2, acme, At(1)));
+  const Event event = MakeEvent(acme, EventType::kReportUpdated, At(10), 1);
+  ASSERT_OK(s.InsertEvents({&event, 1}));
+  ASSERT_EQ(Deliveries(s, WebhookIdOf(1)).size(), 1u);
+  ASSERT_EQ(Deliveries(s, WebhookIdOf(2)).size(), 1u);
+
+  // Another company's id is not found, and nothing of it is touched.
+  Result<bool> stolen = s.DeleteWebhook(globex, WebhookIdOf(1));
+  ASSERT_OK(stolen);
+  EXPECT_FALSE(*stolen);
+  EXPECT_TRUE(GetHook(s, WebhookIdOf(1)));
+  EXPECT_EQ(Deliveries(s, WebhookIdOf(1)).size(), 1u);
+
+  Result<bool> deleted = s.DeleteWebhook(acme, WebhookIdOf(1));
+  ASSERT_OK(deleted);
+  EXPECT_TRUE(*deleted);
+  EXPECT_FALSE(GetHook(s, WebhookIdOf(1)));
+  EXPECT_TRUE(Deliveries(s, WebhookIdOf(1)).empty());
+  EXPECT_TRUE(ClaimAll(s, WebhookIdOf(1)).empty());
+  Result<bool> again = s.DeleteWebhook(acme, WebhookIdOf(1));
+  ASSERT_OK(again);
+  EXPECT_FALSE(*again);
+  Result<bool> unknown = s.DeleteWebhook(acme, WebhookIdOf(99));
+  ASSERT_OK(unknown);
+  EXPECT_FALSE(*unknown);
+
+  // The other webhook and its delivery stay.
+  EXPECT_TRUE(GetHook(s, WebhookIdOf(2)));
+  EXPECT_EQ(Deliveries(s, WebhookIdOf(2)).size(), 1u);
+  EXPECT_EQ(Due(s, At(10)), std::vector<std::string>{WebhookIdOf(2)});
+  EXPECT_EQ(Stats(s).pending, 1);
+  Result<std::vector<Webhook>> listed = s.ListWebhooks(acme);
+  ASSERT_OK(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].webhook_id, WebhookIdOf(2));
+}
+
+TEST_P(StoreConformanceTest, EventsOfInsertLinksFanOutToTheCompanysSubscribedActiveWebhooks) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  CompanyId globex = this->Company("globex");
+  InsertHook(s, MakeWebhook(1, acme, At(0)));                                       // all
+  InsertHook(s, MakeWebhook(2, acme, At(0), EventBit(EventType::kLinkCreated)));    // this one
+  InsertHook(s, MakeWebhook(3, acme, At(0), EventBit(EventType::kReportUpdated)));  // not it
+  Webhook disabled = MakeWebhook(4, acme, At(0));
+  disabled.disabled_at = At(1);
+  InsertHook(s, disabled);
+  InsertHook(s, MakeWebhook(5, globex, At(0)));  // another company's
+
+  const LinkRecord link = WithRecipient(MakeLink(1, acme, ReportId{318}, At(100)), "Hiring panel");
+  const Event event = domain::LinkCreatedEvent(link, 138);
+  ASSERT_OK(s.InsertLinks({link}, {&event, 1}));
+
+  for (int seed : {1, 2}) {
+    SCOPED_TRACE(seed);
+    std::vector<Delivery> got = Deliveries(s, WebhookIdOf(seed));
+    ASSERT_EQ(got.size(), 1u);
+    const Delivery& d = got[0];
+    EXPECT_TRUE(d.delivery_id.starts_with("msg_")) << d.delivery_id;
+    EXPECT_EQ(d.delivery_id.size(), 36u) << d.delivery_id;
+    EXPECT_EQ(d.webhook_id, WebhookIdOf(seed));
+    EXPECT_EQ(d.type, EventType::kLinkCreated);
+    EXPECT_EQ(d.created_at, At(100));
+    EXPECT_EQ(d.attempts, 0);
+    EXPECT_EQ(d.last_status, std::nullopt);
+    EXPECT_EQ(d.last_error, std::nullopt);
+    EXPECT_EQ(d.delivered_at, std::nullopt);
+    EXPECT_EQ(d.next_attempt_at, std::optional<Instant>(At(100)));  // due at once
+    EXPECT_EQ(d.state(), DeliveryState::kPending);
+    // The body is stored exactly as the event made it.
+    std::vector<ClaimedDelivery> claimed = ClaimAll(s, WebhookIdOf(seed));
+    ASSERT_EQ(claimed.size(), 1u);
+    EXPECT_EQ(claimed[0].delivery_id, d.delivery_id);
+    EXPECT_EQ(claimed[0].type, EventType::kLinkCreated);
+    EXPECT_EQ(claimed[0].body, event.body);
+    EXPECT_EQ(claimed[0].attempts, 0);
+  }
+  EXPECT_NE(Deliveries(s, WebhookIdOf(1))[0].delivery_id,
+            Deliveries(s, WebhookIdOf(2))[0].delivery_id);
+  for (int seed : {3, 4, 5}) {
+    EXPECT_TRUE(Deliveries(s, WebhookIdOf(seed)).empty()) << seed;
+  }
+
+  // A bulk share: one event per link, all in the same transaction.
+  std::vector<LinkRecord> links;
+  std::vector<Event> events;
+  for (uint8_t i = 2; i <= 4; ++i) {
+    links.push_back(MakeLink(i, acme, ReportId{318 + i}, At(200 + i)));
+    events.push_back(domain::LinkCreatedEvent(links.back(), 138));
+  }
+  ASSERT_OK(s.InsertLinks(links, events));
+  EXPECT_EQ(Deliveries(s, WebhookIdOf(1)).size(), 4u);
+  EXPECT_EQ(Deliveries(s, WebhookIdOf(2)).size(), 4u);
+  EXPECT_TRUE(Deliveries(s, WebhookIdOf(5)).empty());
+
+  // A batch that fails writes no event either.
+  LinkRecord good = MakeLink(8, acme, ReportId{318}, At(300));
+  LinkRecord bad = MakeLink(9, CompanyId{987654}, ReportId{1}, At(300));
+  const Event good_event = domain::LinkCreatedEvent(good, 138);
+  EXPECT_FALSE(s.InsertLinks({good, bad}, {&good_event, 1}).ok());
+  EXPECT_EQ(Deliveries(s, WebhookIdOf(1)).size(), 4u);
+  EXPECT_EQ(Stats(s).pending, 8);
+}
+
+TEST_P(StoreConformanceTest, WebhookTestEventGoesToThatWebhookAloneWithItsDeliveryId) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  // Subscribed to link.created only: a test reaches it all the same.
+  InsertHook(s, MakeWebhook(1, acme, At(0), EventBit(EventType::kLinkCreated)));
+  InsertHook(s, MakeWebhook(2, acme, At(0)));
+  EXPECT_OK(s.InsertEvents({}));
+
+  const Event test = domain::WebhookTestEvent(acme, WebhookIdOf(1), DeliveryIdOf(7), At(50));
+  ASSERT_OK(s.InsertEvents({&test, 1}));
+  std::vector<Delivery> got = Deliveries(s, WebhookIdOf(1));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].delivery_id, DeliveryIdOf(7));
+  EXPECT_EQ(got[0].type, EventType::kWebhookTest);
+  EXPECT_EQ(got[0].created_at, At(50));
+  EXPECT_TRUE(Deliveries(s, WebhookIdOf(2)).empty());
+  std::vector<ClaimedDelivery> claimed = ClaimAll(s, WebhookIdOf(1));
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].body, test.body);
+  EXPECT_EQ(DataOf(claimed[0].body)["webhook_id"], boost::json::value(WebhookIdOf(1)));
+
+  // A test of a webhook that is not there goes nowhere.
+  const Event nowhere = domain::WebhookTestEvent(acme, WebhookIdOf(99), DeliveryIdOf(8), At(60));
+  EXPECT_OK(s.InsertEvents({&nowhere, 1}));
+  EXPECT_EQ(Stats(s).pending, 1);
+}
+
+TEST_P(StoreConformanceTest, EventOfPutReportIsWrittenOnlyWhenThePutIs) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  CompanyId globex = this->Company("globex");
+  InsertHook(s, MakeWebhook(1, acme, At(0)));
+  InsertHook(s, MakeWebhook(2, globex, At(0)));
+  const Report report = MakeReport(318, "Priya Raman");
+
+  const Event created = domain::ReportUpdatedEvent(acme, report, At(10));
+  ASSERT_OK(s.PutReport(acme, report, At(10), {&created, 1}));
+  const Event replaced = domain::ReportUpdatedEvent(acme, report, At(20));
+  ASSERT_OK(s.PutReport(acme, report, At(20), {&replaced, 1}));
+  std::vector<Delivery> got = Deliveries(s, WebhookIdOf(1));
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].type, EventType::kReportUpdated);
+  EXPECT_EQ(got[0].created_at, At(20));
+  EXPECT_EQ(got[1].created_at, At(10));
+  std::vector<ClaimedDelivery> claimed = ClaimAll(s, WebhookIdOf(1));
+  ASSERT_EQ(claimed.size(), 2u);
+  EXPECT_EQ(claimed[0].body, created.body);
+  EXPECT_EQ(claimed[1].body, replaced.body);
+
+  // Another company's id: a conflict, and no event for anyone.
+  const Event stolen = domain::ReportUpdatedEvent(globex, report, At(30));
+  Result<PutOutcome> conflict =
+      s.PutReport(globex, MakeReport(318, "Mallory"), At(30), {&stolen, 1});
+  ASSERT_FALSE(conflict);
+  EXPECT_EQ(conflict.error().code(), Code::kConflict);
+  EXPECT_TRUE(Deliveries(s, WebhookIdOf(2)).empty());
+  EXPECT_EQ(Deliveries(s, WebhookIdOf(1)).size(), 2u);
+  EXPECT_EQ(Stats(s).pending, 2);
+}
+
+TEST_P(StoreConformanceTest, EventsOfRevokeOnePerLinkRevoked) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  InsertHook(s, MakeWebhook(1, acme, At(0), EventBit(EventType::kLinkRevoked)));
+  ASSERT_OK(
+      s.InsertLink(WithRecipient(MakeLink(1, acme, ReportId{318}, At(0)), "hm@acme.example")));
+  ASSERT_OK(s.InsertLink(MakeLink(2, acme, ReportId{318}, At(0))));  // no recipient
+  ASSERT_OK(s.InsertLink(WithRecipient(MakeLink(3, acme, ReportId{318}, At(0)), "Panel")));
+  LinkRecord expired = MakeLink(4, acme, ReportId{318}, At(0));
+  expired.expires_at = At(50);
+  ASSERT_OK(s.InsertLink(expired));
+  ASSERT_OK(s.InsertLink(MakeLink(5, acme, ReportId{319}, At(0))));  // another report
+
+  Result<int64_t> one = s.RevokeLink(acme, ReportId{318}, MakeLinkId(1), At(100));
+  ASSERT_OK(one);
+  EXPECT_EQ(*one, 1);
+  std::vector<ClaimedDelivery> claimed = ClaimAll(s, WebhookIdOf(1), At(100), "c1");
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].type, EventType::kLinkRevoked);
+  boost::json::object data = DataOf(claimed[0].body);
+  EXPECT_EQ(data["report_id"], boost::json::value(318));
+  EXPECT_EQ(data["link_id"], boost::json::value(MakeLinkId(1).ToString()));
+  EXPECT_EQ(data["recipient"], boost::json::value("hm@acme.example"));
+  EXPECT_EQ(claimed[0].body,
+            domain::LinkRevokedEvent(acme, ReportId{318}, MakeLinkId(1), "hm@acme.example", At(100))
+                .body);
+
+  // Already revoked: nothing revoked, no event.
+  Result<int64_t> again = s.RevokeLink(acme, ReportId{318}, MakeLinkId(1), At(110));
+  ASSERT_OK(again);
+  EXPECT_EQ(*again, 0);
+  EXPECT_EQ(Deliveries(s, WebhookIdOf(1)).size(), 1u);
+  // Not found: no event.
+  EXPECT_EQ(CodeOf(s.RevokeLink(acme, ReportId{318}, MakeLinkId(77), At(110))), Code::kNotFound);
+  EXPECT_EQ(Deliveries(s, WebhookIdOf(1)).size(), 1u);
+
+  // All: links 2 and 3 (1 is revoked, 4 expired, 5 another report's).
+  Result<int64_t> all = s.RevokeAllLinks(acme, ReportId{318}, At(200));
+  ASSERT_OK(all);
+  EXPECT_EQ(*all, 2);
+  EXPECT_EQ(Deliveries(s, WebhookIdOf(1)).size(), 3u);
+  claimed = ClaimAll(s, WebhookIdOf(1), At(200), "c2");
+  ASSERT_EQ(claimed.size(), 2u);
+  std::map<std::string, boost::json::value> recipients;
+  for (const ClaimedDelivery& d : claimed) {
+    EXPECT_EQ(d.type, EventType::kLinkRevoked);
+    boost::json::object revoked = DataOf(d.body);
+    recipients[std::string(revoked["link_id"].as_string())] = revoked["recipient"];
+  }
+  EXPECT_EQ(recipients, (std::map<std::string, boost::json::value>{
+                            {MakeLinkId(2).ToString(), nullptr},
+                            {MakeLinkId(3).ToString(), "Panel"},
+                        }));
+  Result<int64_t> none = s.RevokeAllLinks(acme, ReportId{318}, At(300));
+  ASSERT_OK(none);
+  EXPECT_EQ(*none, 0);
+  EXPECT_EQ(Deliveries(s, WebhookIdOf(1)).size(), 3u);
+
+  // One link revoked alone, with no recipient: null in its event.
+  Result<int64_t> anonymous = s.RevokeLink(acme, ReportId{319}, MakeLinkId(5), At(400));
+  ASSERT_OK(anonymous);
+  EXPECT_EQ(*anonymous, 1);
+  claimed = ClaimAll(s, WebhookIdOf(1), At(400), "c3");
+  ASSERT_EQ(claimed.size(), 1u);
+  boost::json::object other = DataOf(claimed[0].body);
+  EXPECT_EQ(other["report_id"], boost::json::value(319));
+  EXPECT_EQ(other["link_id"], boost::json::value(MakeLinkId(5).ToString()));
+  ASSERT_TRUE(other.contains("recipient"));
+  EXPECT_TRUE(other["recipient"].is_null());
+}
+
+domain::OpenEvent OpenEventFor(CompanyId company, ReportId report, std::string format,
+                               std::optional<domain::DenyReason> denied = std::nullopt,
+                               std::optional<std::string> recipient = std::nullopt) {
+  domain::OpenEvent e;
+  e.company = company;
+  e.report = report;
+  e.assessment_id = 138;
+  e.recipient = std::move(recipient);
+  e.format = std::move(format);
+  e.denied = denied;
+  return e;
+}
+
+TEST_P(StoreConformanceTest, EventsOfRecordOpensNumberTheViews) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  InsertHook(s, MakeWebhook(1, acme, At(0)));
+  ASSERT_OK(s.InsertLink(WithRecipient(MakeLink(1, acme, ReportId{318}, At(0)), "Panel")));
+  ASSERT_OK(s.InsertLink(MakeLink(2, acme, ReportId{318}, At(0))));
+  // Two views of link 1 before, with no event.
+  ASSERT_OK(View(s, MakeLinkId(1), At(1)));
+  ASSERT_OK(View(s, MakeLinkId(1), At(2)));
+
+  const auto viewed = OpenEventFor(acme, ReportId{318}, "html", std::nullopt, "Panel");
+  std::vector<LinkOpen> batch = {
+      {MakeLinkId(1), At(10), 200, "Chrome", "203.0.113.0/24", true, viewed},
+      {MakeLinkId(2), At(11), 200, "Firefox", "198.51.100.0/24", true,
+       OpenEventFor(acme, ReportId{318}, "pdf")},
+      {MakeLinkId(1), At(12), 200, "Chrome", "203.0.113.0/24", false, std::nullopt},  // a HEAD
+      {MakeLinkId(1), At(13), 200, "Safari", "203.0.113.0/24", true, viewed},
+      {MakeLinkId(2), At(14), 410, "Chrome", "203.0.113.0/24", false,
+       OpenEventFor(acme, ReportId{318}, "html", domain::DenyReason::kViewLimit)},
+      {MakeLinkId(99), At(15), 200, "Chrome", "", true, viewed},  // unknown: skipped
+  };
+  ASSERT_OK(s.RecordOpens(batch));
+
+  std::vector<ClaimedDelivery> claimed = ClaimAll(s, WebhookIdOf(1));  // oldest first
+  ASSERT_EQ(claimed.size(), 4u);
+  auto check_view = [&](const ClaimedDelivery& d, uint8_t link, int64_t views,
+                        std::string_view format) {
+    SCOPED_TRACE(d.body);
+    EXPECT_EQ(d.type, EventType::kLinkViewed);
+    boost::json::object data = DataOf(d.body);
+    EXPECT_EQ(data["link_id"], boost::json::value(MakeLinkId(link).ToString()));
+    EXPECT_EQ(data["views"], boost::json::value(views));
+    EXPECT_EQ(data["first_view"], boost::json::value(views == 1));
+    EXPECT_EQ(data["format"], boost::json::value(format));
+    EXPECT_EQ(data["report_id"], boost::json::value(318));
+    EXPECT_EQ(data["assessment_id"], boost::json::value(138));
+  };
+  check_view(claimed[0], 1, 3, "html");
+  check_view(claimed[1], 2, 1, "pdf");
+  check_view(claimed[2], 1, 4, "html");
+  EXPECT_EQ(DataOf(claimed[0].body)["recipient"], boost::json::value("Panel"));
+  EXPECT_TRUE(DataOf(claimed[1].body)["recipient"].is_null());
+  EXPECT_EQ(claimed[3].type, EventType::kLinkDenied);
+  boost::json::object denied = DataOf(claimed[3].body);
+  EXPECT_EQ(denied["reason"], boost::json::value("view_limit"));
+  EXPECT_EQ(denied["link_id"], boost::json::value(MakeLinkId(2).ToString()));
+
+  // The deliveries are at their opens' instants.
+  std::vector<Delivery> listed = Deliveries(s, WebhookIdOf(1));
+  ASSERT_EQ(listed.size(), 4u);
+  EXPECT_EQ(listed[0].created_at, At(14));
+  EXPECT_EQ(listed[3].created_at, At(10));
+
+  // The next batch goes on counting from the stored total.
+  ASSERT_OK(s.RecordOpens({{MakeLinkId(2), At(20), 200, "Chrome", "", true,
+                            OpenEventFor(acme, ReportId{318}, "html")}}));
+  claimed = ClaimAll(s, WebhookIdOf(1), At(20), "next");  // the others are still claimed
+  ASSERT_EQ(claimed.size(), 1u);
+  check_view(claimed[0], 2, 2, "html");
+  Result<std::optional<LinkRecord>> one = s.GetLink(MakeLinkId(1));
+  ASSERT_OK(one);
+  EXPECT_EQ((*one)->views, 4);
+}
+
+TEST_P(StoreConformanceTest, EventOfAnOpenFromTheLinkRowTakesItsCompanyReportAndRecipient) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  CompanyId globex = this->Company("globex");
+  InsertHook(s, MakeWebhook(1, acme, At(0)));
+  InsertHook(s, MakeWebhook(2, globex, At(0)));
+  ASSERT_OK(s.InsertLink(WithRecipient(MakeLink(1, acme, ReportId{319}, At(0)), "Panel")));
+
+  // An expired link is refused before any database work: the event knows
+  // only the format and the reason.
+  domain::OpenEvent expired;
+  expired.format = "pdf";
+  expired.denied = domain::DenyReason::kExpired;
+  expired.from_link_row = true;
+  ASSERT_OK(s.RecordOpens({
+      {MakeLinkId(1), At(10), 410, "Chrome", "203.0.113.0/24", false, expired},
+      {MakeLinkId(77), At(11), 410, "Chrome", "203.0.113.0/24", false, expired},  // no such link
+  }));
+  std::vector<ClaimedDelivery> claimed = ClaimAll(s, WebhookIdOf(1));
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].type, EventType::kLinkDenied);
+  boost::json::object data = DataOf(claimed[0].body);
+  EXPECT_EQ(data["report_id"], boost::json::value(319));
+  EXPECT_EQ(data["link_id"], boost::json::value(MakeLinkId(1).ToString()));
+  EXPECT_EQ(data["reason"], boost::json::value("expired"));
+  EXPECT_EQ(data["recipient"], boost::json::value("Panel"));
+  EXPECT_TRUE(Deliveries(s, WebhookIdOf(2)).empty());
+  EXPECT_EQ(Stats(s).pending, 1);
+  // The opens themselves are audited as always.
+  Result<std::vector<LinkOpen>> opens = s.ListOpens(acme, ReportId{319}, MakeLinkId(1), 10);
+  ASSERT_OK(opens);
+  EXPECT_EQ(opens->size(), 1u);
+}
+
+TEST_P(StoreConformanceTest, DeliveriesListNewestFirstWithinTheLimit) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  InsertHook(s, MakeWebhook(1, acme, At(0)));
+  InsertHook(s, MakeWebhook(2, acme, At(0), EventBit(EventType::kLinkDenied)));
+  std::vector<Event> events;
+  for (int i : {3, 1, 5, 2, 4}) {
+    events.push_back(MakeEvent(acme, EventType::kReportUpdated, At(i * 10), i));
+  }
+  ASSERT_OK(s.InsertEvents(events));
+
+  std::vector<Delivery> all = Deliveries(s, WebhookIdOf(1), 100);
+  ASSERT_EQ(all.size(), 5u);
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].created_at, At(static_cast<int64_t>(50 - 10 * i))) << i;
+    EXPECT_EQ(all[i].webhook_id, WebhookIdOf(1));
+  }
+  std::vector<Delivery> two = Deliveries(s, WebhookIdOf(1), 2);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[0].delivery_id, all[0].delivery_id);
+  EXPECT_EQ(two[1].delivery_id, all[1].delivery_id);
+  EXPECT_TRUE(Deliveries(s, WebhookIdOf(2), 100).empty());  // not subscribed
+  EXPECT_TRUE(Deliveries(s, WebhookIdOf(99), 100).empty());
+}
+
+TEST_P(StoreConformanceTest, OutboxClaimIsExclusiveUntilTheLeaseEndsAndOnlyForDueDeliveries) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  InsertHook(s, MakeWebhook(1, acme, At(0)));
+  InsertHook(s, MakeWebhook(2, acme, At(0)));
+  InsertHook(s, MakeWebhook(3, acme, At(0), EventBit(EventType::kLinkDenied)));
+  // Due at their created_at: 10, 20 and 30 for both webhooks.
+  std::vector<Event> events;
+  for (int i : {2, 1, 3})
+    events.push_back(MakeEvent(acme, EventType::kReportUpdated, At(i * 10), i));
+  ASSERT_OK(s.InsertEvents(events));
+
+  EXPECT_TRUE(Due(s, At(5)).empty());
+  EXPECT_EQ(Due(s, At(10)), (std::vector<std::string>{WebhookIdOf(1), WebhookIdOf(2)}));
+  Result<std::vector<std::string>> one = s.DueWebhooks(At(10), 1);
+  ASSERT_OK(one);
+  EXPECT_EQ(one->size(), 1u);
+
+  // Nothing is due before its time.
+  Result<std::vector<ClaimedDelivery>> early =
+      s.ClaimDeliveries(WebhookIdOf(1), At(5), At(50), "early", 10);
+  ASSERT_OK(early);
+  EXPECT_TRUE(early->empty());
+
+  // At 25: the two due ones, and only this webhook's.
+  Result<std::vector<ClaimedDelivery>> first =
+      s.ClaimDeliveries(WebhookIdOf(1), At(25), At(40), "c1", 10);
+  ASSERT_OK(first);
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ(Bodies(*first), (std::vector<std::string>{R"({"n":1})", R"({"n":2})"}));
+  for (const ClaimedDelivery& d : *first) {
+    EXPECT_EQ(d.type, EventType::kReportUpdated);
+    EXPECT_EQ(d.attempts, 0);
+  }
+  const std::vector<Delivery> listed = Deliveries(s, WebhookIdOf(1));
+  std::set<std::string> ids;
+  for (const Delivery& d : listed) ids.insert(d.delivery_id);
+  EXPECT_TRUE(ids.contains((*first)[0].delivery_id) && ids.contains((*first)[1].delivery_id));
+  for (const Delivery& d : Deliveries(s, WebhookIdOf(2))) {
+    EXPECT_FALSE(ids.contains(d.delivery_id));
+  }
+
+  // A second claim at the same time, by anyone, gets nothing; the webhook is
+  // not due while its due deliveries are claimed.
+  Result<std::vector<ClaimedDelivery>> second =
+      s.ClaimDeliveries(WebhookIdOf(1), At(25), At(40), "c2", 10);
+  ASSERT_OK(second);
+  EXPECT_TRUE(second->empty());
+  EXPECT_EQ(Due(s, At(25)), std::vector<std::string>{WebhookIdOf(2)});
+
+  // At 35 the third is due: it alone is claimable, with a limit honoured.
+  Result<std::vector<ClaimedDelivery>> third =
+      s.ClaimDeliveries(WebhookIdOf(1), At(35), At(100), "c3", 10);
+  ASSERT_OK(third);
+  ASSERT_EQ(third->size(), 1u);
+  EXPECT_EQ((*third)[0].body, R"({"n":3})");
+
+  // Past the first lease (40), its two are claimable again; the third's
+  // lease (100) still holds.
+  EXPECT_EQ(Due(s, At(39)), std::vector<std::string>{WebhookIdOf(2)});
+  EXPECT_EQ(Due(s, At(41)), (std::vector<std::string>{WebhookIdOf(1), WebhookIdOf(2)}));
+  Result<std::vector<ClaimedDelivery>> limited =
+      s.ClaimDeliveries(WebhookIdOf(1), At(41), At(200), "c4", 1);
+  ASSERT_OK(limited);
+  ASSERT_EQ(limited->size(), 1u);
+  EXPECT_EQ((*limited)[0].body, R"({"n":1})");
+  Result<std::vector<ClaimedDelivery>> rest =
+      s.ClaimDeliveries(WebhookIdOf(1), At(41), At(200), "c5", 10);
+  ASSERT_OK(rest);
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].body, R"({"n":2})");
+
+  // A webhook with nothing due, or none at all, has nothing to claim.
+  Result<std::vector<ClaimedDelivery>> empty =
+      s.ClaimDeliveries(WebhookIdOf(3), At(1000), At(2000), "c6", 10);
+  ASSERT_OK(empty);
+  EXPECT_TRUE(empty->empty());
+  Result<std::vector<ClaimedDelivery>> unknown =
+      s.ClaimDeliveries(WebhookIdOf(99), At(1000), At(2000), "c7", 10);
+  ASSERT_OK(unknown);
+  EXPECT_TRUE(unknown->empty());
+}
+
+AttemptResult Attempt(const std::string& webhook_id, const std::string& delivery_id,
+                      std::string claim) {
+  AttemptResult r;
+  r.delivery_id = delivery_id;
+  r.claim = std::move(claim);
+  r.webhook_id = webhook_id;
+  return r;
+}
+
+TEST_P(StoreConformanceTest, OutboxFinishAttemptRecordsItUnderItsClaimOnly) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  InsertHook(s, MakeWebhook(1, acme, At(0)));
+  const Event event = MakeEvent(acme, EventType::kReportUpdated, At(10), 1);
+  ASSERT_OK(s.InsertEvents({&event, 1}));
+  std::vector<ClaimedDelivery> claimed = ClaimAll(s, WebhookIdOf(1), At(10), "c1");
+  ASSERT_EQ(claimed.size(), 1u);
+  const std::string id = claimed[0].delivery_id;
+
+  // A failed attempt, with a retry at 100.
+  AttemptResult failed = Attempt(WebhookIdOf(1), id, "c1");
+  failed.status = 500;
+  failed.error = "HTTP 500";
+  failed.next_attempt_at = At(100);
+  ASSERT_OK(s.FinishAttempt(failed));
+  std::vector<Delivery> d = Deliveries(s, WebhookIdOf(1));
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].attempts, 1);
+  EXPECT_EQ(d[0].last_status, std::optional<int64_t>(500));
+  EXPECT_EQ(d[0].last_error, std::optional<std::string>("HTTP 500"));
+  EXPECT_EQ(d[0].delivered_at, std::nullopt);
+  EXPECT_EQ(d[0].next_attempt_at, std::optional<Instant>(At(100)));
+  EXPECT_EQ(d[0].state(), DeliveryState::kPending);
+  // Not due before 100 (the claim is gone, the schedule holds it).
+  EXPECT_TRUE(Due(s, At(99)).empty());
+  EXPECT_TRUE(ClaimAll(s, WebhookIdOf(1), At(99), "early").empty());
+
+  // The same claim again is stale now: nothing changes.
+  ASSERT_OK(s.FinishAttempt(failed));
+  d = Deliveries(s, WebhookIdOf(1));
+  EXPECT_EQ(d[0].attempts, 1);
+
+  claimed = ClaimAll(s, WebhookIdOf(1), At(100), "c2");
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].attempts, 1);
+
+  // A result under a claim that is not the delivery's changes nothing.
+  AttemptResult wrong = Attempt(WebhookIdOf(1), id, "c1");
+  wrong.status = 204;
+  wrong.delivered_at = At(101);
+  ASSERT_OK(s.FinishAttempt(wrong));
+  d = Deliveries(s, WebhookIdOf(1));
+  EXPECT_EQ(d[0].attempts, 1);
+  EXPECT_EQ(d[0].last_status, std::optional<int64_t>(500));
+  EXPECT_EQ(d[0].delivered_at, std::nullopt);
+  EXPECT_EQ(d[0].next_attempt_at, std::optional<Instant>(At(100)));
+
+  // Delivered under the right one.
+  AttemptResult delivered = Attempt(WebhookIdOf(1), id, "c2");
+  delivered.status = 204;
+  delivered.delivered_at = At(102);
+  ASSERT_OK(s.FinishAttempt(delivered));
+  d = Deliveries(s, WebhookIdOf(1));
+  EXPECT_EQ(d[0].attempts, 2);
+  EXPECT_EQ(d[0].last_status, std::optional<int64_t>(204));
+  EXPECT_EQ(d[0].last_error, std::nullopt);
+  EXPECT_EQ(d[0].delivered_at, std::optional<Instant>(At(102)));
+  EXPECT_EQ(d[0].next_attempt_at, std::nullopt);
+  EXPECT_EQ(d[0].state(), DeliveryState::kDelivered);
+  EXPECT_TRUE(Due(s, At(100'000)).empty());
+  EXPECT_TRUE(ClaimAll(s, WebhookIdOf(1)).empty());
+  EXPECT_EQ(Stats(s).pending, 0);
+
+  // Failed for good: no status (the connection failed), no next attempt.
+  const Event other = MakeEvent(acme, EventType::kReportUpdated, At(200), 2);
+  ASSERT_OK(s.InsertEvents({&other, 1}));
+  claimed = ClaimAll(s, WebhookIdOf(1), At(200), "c3");
+  ASSERT_EQ(claimed.size(), 1u);
+  AttemptResult gave_up = Attempt(WebhookIdOf(1), claimed[0].delivery_id, "c3");
+  gave_up.error = "connection refused";
+  ASSERT_OK(s.FinishAttempt(gave_up));
+  d = Deliveries(s, WebhookIdOf(1));
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].delivery_id, claimed[0].delivery_id);
+  EXPECT_EQ(d[0].attempts, 1);
+  EXPECT_EQ(d[0].last_status, std::nullopt);
+  EXPECT_EQ(d[0].last_error, std::optional<std::string>("connection refused"));
+  EXPECT_EQ(d[0].state(), DeliveryState::kFailed);
+  EXPECT_EQ(Stats(s).pending, 0);
+}
+
+TEST_P(StoreConformanceTest, OutboxFinishAttemptWithDisableAtDisablesTheWebhook) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  InsertHook(s, MakeWebhook(1, acme, At(0)));
+  InsertHook(s, MakeWebhook(2, acme, At(0)));
+  std::vector<Event> events;
+  for (int i = 1; i <= 3; ++i) {
+    events.push_back(MakeEvent(acme, EventType::kReportUpdated, At(i * 10), i));
+  }
+  ASSERT_OK(s.InsertEvents(events));
+  // One claimed attempt answered 410; another is in flight under its own claim.
+  Result<std::vector<ClaimedDelivery>> claimed =
+      s.ClaimDeliveries(WebhookIdOf(1), At(10), At(60), "c1", 1);
+  ASSERT_OK(claimed);
+  ASSERT_EQ(claimed->size(), 1u);
+  const std::string gone_id = (*claimed)[0].delivery_id;
+  Result<std::vector<ClaimedDelivery>> in_flight =
+      s.ClaimDeliveries(WebhookIdOf(1), At(20), At(60), "c2", 1);
+  ASSERT_OK(in_flight);
+  ASSERT_EQ(in_flight->size(), 1u);
+
+  AttemptResult gone = Attempt(WebhookIdOf(1), gone_id, "c1");
+  gone.status = 410;
+  gone.error = "HTTP 410";
+  gone.disable_at = At(40);
+  ASSERT_OK(s.FinishAttempt(gone));
+
+  std::optional<Webhook> w = GetHook(s, WebhookIdOf(1));
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->disabled_at, std::optional<Instant>(At(40)));
+  for (const Delivery& d : Deliveries(s, WebhookIdOf(1))) {
+    SCOPED_TRACE(d.delivery_id);
+    EXPECT_EQ(d.state(), DeliveryState::kFailed);
+    EXPECT_EQ(d.next_attempt_at, std::nullopt);
+    if (d.delivery_id == gone_id) {
+      EXPECT_EQ(d.attempts, 1);
+      EXPECT_EQ(d.last_status, std::optional<int64_t>(410));
+      EXPECT_EQ(d.last_error, std::optional<std::string>("HTTP 410"));
+    } else {
+      EXPECT_EQ(d.attempts, 0);
+      EXPECT_EQ(d.last_status, std::nullopt);
+      EXPECT_EQ(d.last_error, std::optional<std::string>("webhook disabled"));
+    }
+  }
+  // Nothing of it is due or claimable any more, even past every lease.
+  EXPECT_EQ(Due(s, At(100'000)), std::vector<std::string>{WebhookIdOf(2)});
+  EXPECT_TRUE(ClaimAll(s, WebhookIdOf(1)).empty());
+  // The other webhook is untouched.
+  std::optional<Webhook> other = GetHook(s, WebhookIdOf(2));
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->disabled_at, std::nullopt);
+  for (const Delivery& d : Deliveries(s, WebhookIdOf(2))) {
+    EXPECT_EQ(d.state(), DeliveryState::kPending);
+  }
+  EXPECT_EQ(Stats(s).pending, 3);
+
+  // A disabled webhook gets no new event.
+  const Event later = MakeEvent(acme, EventType::kReportUpdated, At(50), 4);
+  ASSERT_OK(s.InsertEvents({&later, 1}));
+  EXPECT_EQ(Deliveries(s, WebhookIdOf(1)).size(), 3u);
+  EXPECT_EQ(Deliveries(s, WebhookIdOf(2)).size(), 4u);
+  // Nor a test.
+  const Event test = domain::WebhookTestEvent(acme, WebhookIdOf(1), DeliveryIdOf(1), At(60));
+  ASSERT_OK(s.InsertEvents({&test, 1}));
+  EXPECT_EQ(Deliveries(s, WebhookIdOf(1)).size(), 3u);
+}
+
+TEST_P(StoreConformanceTest, OutboxRetryDeliveryMakesItDueAgainAndDropsTheClaim) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  CompanyId globex = this->Company("globex");
+  InsertHook(s, MakeWebhook(1, acme, At(0)));
+  InsertHook(s, MakeWebhook(2, acme, At(0)));
+  InsertHook(s, MakeWebhook(3, globex, At(0)));
+  const Event event = MakeEvent(acme, EventType::kReportUpdated, At(10), 1);
+  ASSERT_OK(s.InsertEvents({&event, 1}));
+  const Event theirs = MakeEvent(globex, EventType::kReportUpdated, At(10), 2);
+  ASSERT_OK(s.InsertEvents({&theirs, 1}));
+  std::vector<ClaimedDelivery> claimed = ClaimAll(s, WebhookIdOf(1), At(10), "c1");
+  ASSERT_EQ(claimed.size(), 1u);
+  const std::string id = claimed[0].delivery_id;
+  AttemptResult delivered = Attempt(WebhookIdOf(1), id, "c1");
+  delivered.status = 200;
+  delivered.delivered_at = At(11);
+  ASSERT_OK(s.FinishAttempt(delivered));
+  ASSERT_EQ(Deliveries(s, WebhookIdOf(1))[0].state(), DeliveryState::kDelivered);
+
+  // Retried at 500: due then, not before.
+  ASSERT_OK(s.RetryDelivery(WebhookIdOf(1), id, At(500)));
+  std::vector<Delivery> d = Deliveries(s, WebhookIdOf(1));
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].next_attempt_at, std::optional<Instant>(At(500)));
+  EXPECT_EQ(d[0].state(), DeliveryState::kPending);
+  EXPECT_EQ(d[0].attempts, 1);
+  EXPECT_EQ(d[0].delivery_id, id);  // the same webhook-id on every retry
+  EXPECT_FALSE(std::ranges::count(Due(s, At(499)), WebhookIdOf(1)));
+  EXPECT_TRUE(std::ranges::count(Due(s, At(500)), WebhookIdOf(1)));
+
+  // A claimed delivery retried is claimable at once; its old claim is void.
+  claimed = ClaimAll(s, WebhookIdOf(1), At(500), "c2");  // leased for an hour
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].attempts, 1);
+  ASSERT_OK(s.RetryDelivery(WebhookIdOf(1), id, At(600)));
+  claimed = ClaimAll(s, WebhookIdOf(1), At(600), "c3");
+  ASSERT_EQ(claimed.size(), 1u);
+  AttemptResult stale = Attempt(WebhookIdOf(1), id, "c2");
+  stale.status = 500;
+  stale.error = "HTTP 500";
+  ASSERT_OK(s.FinishAttempt(stale));
+  d = Deliveries(s, WebhookIdOf(1));
+  EXPECT_EQ(d[0].attempts, 1);
+  EXPECT_EQ(d[0].last_status, std::optional<int64_t>(200));
+
+  // Unknown, or another webhook's (of the same company or not): not found.
+  Status unknown = s.RetryDelivery(WebhookIdOf(1), DeliveryIdOf(99), At(700));
+  EXPECT_EQ(unknown.code(), Code::kNotFound) << Describe(unknown);
+  EXPECT_EQ(unknown.message(), "delivery not found");
+  EXPECT_EQ(s.RetryDelivery(WebhookIdOf(2), id, At(700)).code(), Code::kNotFound);
+  const std::string globex_id = Deliveries(s, WebhookIdOf(3))[0].delivery_id;
+  EXPECT_EQ(s.RetryDelivery(WebhookIdOf(1), globex_id, At(700)).code(), Code::kNotFound);
+  EXPECT_EQ(s.RetryDelivery(WebhookIdOf(99), id, At(700)).code(), Code::kNotFound);
+  EXPECT_EQ(Deliveries(s, WebhookIdOf(3))[0].next_attempt_at, std::optional<Instant>(At(10)));
+}
+
+TEST_P(StoreConformanceTest, OutboxStatsCountPendingAndTheOldest) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  OutboxStats empty = Stats(s);
+  EXPECT_EQ(empty.pending, 0);
+  EXPECT_EQ(empty.oldest_pending, std::nullopt);
+
+  InsertHook(s, MakeWebhook(1, acme, At(0)));
+  std::vector<Event> events;
+  for (int i : {30, 10, 20}) events.push_back(MakeEvent(acme, EventType::kReportUpdated, At(i), i));
+  ASSERT_OK(s.InsertEvents(events));
+  OutboxStats three = Stats(s);
+  EXPECT_EQ(three.pending, 3);
+  EXPECT_EQ(three.oldest_pending, std::optional<Instant>(At(10)));
+
+  // Claimed is still pending; delivered and failed are not.
+  Result<std::vector<ClaimedDelivery>> oldest =
+      s.ClaimDeliveries(WebhookIdOf(1), At(30), At(100), "c1", 2);
+  ASSERT_OK(oldest);
+  ASSERT_EQ(oldest->size(), 2u);
+  EXPECT_EQ(Stats(s).pending, 3);
+  *oldest = InEventOrder(*oldest);
+  ASSERT_EQ((*oldest)[0].body, R"({"n":10})");
+  ASSERT_EQ((*oldest)[1].body, R"({"n":20})");
+  AttemptResult delivered = Attempt(WebhookIdOf(1), (*oldest)[0].delivery_id, "c1");
+  delivered.status = 204;
+  delivered.delivered_at = At(31);
+  ASSERT_OK(s.FinishAttempt(delivered));
+  OutboxStats two = Stats(s);
+  EXPECT_EQ(two.pending, 2);
+  EXPECT_EQ(two.oldest_pending, std::optional<Instant>(At(20)));
+  AttemptResult failed = Attempt(WebhookIdOf(1), (*oldest)[1].delivery_id, "c1");
+  failed.status = 500;
+  failed.error = "HTTP 500";
+  ASSERT_OK(s.FinishAttempt(failed));
+  OutboxStats one = Stats(s);
+  EXPECT_EQ(one.pending, 1);
+  EXPECT_EQ(one.oldest_pending, std::optional<Instant>(At(30)));
+}
+
+TEST_P(StoreConformanceTest, OutboxConcurrentClaimsTakeEachDeliveryExactlyOnce) {
+  // Each delivery attempt is made by one node: claimers racing on the same
+  // webhook's due deliveries (on PostgreSQL, FOR UPDATE SKIP LOCKED) never
+  // get the same one twice, and between them get all.
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  InsertHook(s, MakeWebhook(1, acme, At(0)));
+  constexpr int kDeliveries = 200;
+  std::vector<Event> events;
+  for (int i = 0; i < kDeliveries; ++i) {
+    events.push_back(MakeEvent(acme, EventType::kReportUpdated, At(i % 17), i));
+  }
+  ASSERT_OK(s.InsertEvents(events));
+
+  constexpr int kThreads = 8;
+  constexpr int kLimit = 7;
+  std::atomic<int> failures{0};
+  std::vector<std::vector<std::string>> got(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0;; ++round) {
+        const std::string claim = "node-" + std::to_string(t) + "-" + std::to_string(round);
+        Result<std::vector<ClaimedDelivery>> claimed =
+            s.ClaimDeliveries(WebhookIdOf(1), At(1000), At(2000), claim, kLimit);
+        if (!claimed) {
+          ++failures;
+          return;
+        }
+        if (claimed->empty()) return;
+        if (claimed->size() > static_cast<size_t>(kLimit)) ++failures;
+        for (const ClaimedDelivery& d : *claimed)
+          got[static_cast<size_t>(t)].push_back(d.delivery_id);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+
+  EXPECT_EQ(failures.load(), 0);
+  std::map<std::string, int> times;
+  size_t total = 0;
+  for (const auto& ids : got) {
+    total += ids.size();
+    for (const std::string& id : ids) ++times[id];
+  }
+  EXPECT_EQ(total, static_cast<size_t>(kDeliveries));
+  EXPECT_EQ(times.size(), static_cast<size_t>(kDeliveries));
+  for (const auto& [id, n] : times) EXPECT_EQ(n, 1) << id << " was claimed " << n << " times";
+  // All claimed: nothing left to claim until the leases end.
+  EXPECT_TRUE(ClaimAll(s, WebhookIdOf(1), At(1999), "late").empty());
+  EXPECT_EQ(ClaimAll(s, WebhookIdOf(1), At(2001), "after").size(),
+            static_cast<size_t>(kDeliveries));
 }
 
 }  // namespace
