@@ -33,12 +33,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class Receiver(http.server.ThreadingHTTPServer):
+    """Answers 200 at once; appends "arrival type timestamp webhook-id" lines to `out`."""
     daemon_threads = True
+    request_queue_size = 128
 
-    def __init__(self):
+    def __init__(self, out):
         super().__init__(("127.0.0.1", 0), Handler)
         self.lock = threading.Lock()
-        self.arrivals = []  # (arrival, type, event timestamp, webhook-id)
+        self.out = out
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -50,7 +52,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         event = json.loads(body)
         ts = datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00")).timestamp()
         with self.server.lock:
-            self.server.arrivals.append((now, event["type"], ts, self.headers["webhook-id"]))
+            self.server.out.write(f"{now} {event['type']} {ts} {self.headers['webhook-id']}\n")
+            self.server.out.flush()
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -65,7 +68,30 @@ def percentile(values, p):
     return values[k]
 
 
+def run_receiver(port_file, out_file):
+    """The receiver's own process, so the load generator's threads do not slow it."""
+    with open(out_file, "a") as out:
+        receiver = Receiver(out)
+        with open(port_file + ".tmp", "w") as f:
+            f.write(str(receiver.server_address[1]))
+        os.rename(port_file + ".tmp", port_file)
+        receiver.serve_forever()
+
+
+def read_arrivals(path):
+    arrivals = []
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 4:
+                arrivals.append((float(parts[0]), parts[1], float(parts[2]), parts[3]))
+    return arrivals
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--receiver":
+        run_receiver(sys.argv[2], sys.argv[3])
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--views", type=int, default=10000)
     ap.add_argument("--pg", action="store_true")
@@ -82,9 +108,17 @@ def main():
     work = tempfile.mkdtemp(prefix="rs-webhook-bench-")
     os.chmod(work, 0o755)
     procs = []
-    receiver = Receiver()
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    arrivals_file = work + "/arrivals"
+    receiver = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--receiver",
+                                 work + "/receiver.port", arrivals_file])
+    procs.append(receiver)
     try:
+        for _ in range(100):
+            if os.path.exists(work + "/receiver.port"):
+                break
+            time.sleep(0.05)
+        with open(work + "/receiver.port") as f:
+            receiver_port = int(f.read())
         if args.pg:
             out = subprocess.run(["bash", "tests/support/pg_server.sh", "start", work + "/pg"],
                                  cwd=ROOT, check=True, capture_output=True, text=True).stdout
@@ -107,7 +141,16 @@ def main():
             key = key or (k and k.group(1))
         if not (port and key):
             sys.exit("server did not start")
-        threading.Thread(target=lambda: server.stderr.read(), daemon=True).start()
+        log_lines = []
+
+        def drain():
+            with open(work + "/server.err", "w") as keep:
+                for line in server.stderr:
+                    keep.write(line)
+                    if '"level":"warning"' in line or '"level":"error"' in line:
+                        log_lines.append(line.strip())
+
+        threading.Thread(target=drain, daemon=True).start()
 
         def call(method, path, body=None):
             c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=30)
@@ -119,7 +162,7 @@ def main():
             return r.status, json.loads(data) if data else None
 
         status, hook = call("POST", "/assessments/webhooks",
-                            {"url": f"http://127.0.0.1:{receiver.server_address[1]}/hook"})
+                            {"url": f"http://127.0.0.1:{receiver_port}/hook"})
         assert status == 201, (status, hook)
         status, share = call("POST", "/assessments/reports/318/share", {"expiration_hours": 2})
         assert status == 200, (status, share)
@@ -151,16 +194,15 @@ def main():
         expected = total_views + 1  # the views and the link.created
         deadline = time.time() + 600
         while time.time() < deadline:
-            with receiver.lock:
-                if len(receiver.arrivals) >= expected:
-                    break
-            time.sleep(0.1)
-        with receiver.lock:
-            arrivals = list(receiver.arrivals)
+            if len({a[3] for a in read_arrivals(arrivals_file)}) >= expected:
+                break
+            time.sleep(0.2)
+        arrivals = read_arrivals(arrivals_file)
         ids = [a[3] for a in arrivals]
         print(f"backend: {'postgresql' if args.pg else 'sqlite'}; views: {total_views} in "
               f"{burst_s:.2f} s ({total_views / burst_s:.0f}/s); deliveries received: "
-              f"{len(arrivals)} (distinct webhook-ids: {len(set(ids))}; expected {expected})")
+              f"{len(arrivals)} (distinct webhook-ids: {len(set(ids))}; expected {expected}; "
+              f"duplicates: {len(ids) - len(set(ids))})")
         for kind in sorted({a[1] for a in arrivals}):
             lat = [(a[0] - a[2]) * 1000 for a in arrivals if a[1] == kind]
             print(f"  {kind}: n={len(lat)} latency p50 {percentile(lat, 50):.1f} ms, "
@@ -170,6 +212,8 @@ def main():
             span = max(a[0] for a in viewed) - start
             print(f"  outbox throughput: {len(viewed) / span:.0f} deliveries/s "
                   f"(first view to last delivery, {span:.2f} s)")
+        if log_lines:
+            print(f"  server warnings/errors: {len(log_lines)}; first: {log_lines[0][:300]}")
         if len(set(ids)) < expected:
             sys.exit("not every event arrived")
     finally:
@@ -179,11 +223,13 @@ def main():
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 p.kill()
-        receiver.shutdown()
         if args.pg:
             subprocess.run(["bash", "tests/support/pg_server.sh", "stop", work + "/pg"], cwd=ROOT,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shutil.rmtree(work, ignore_errors=True)
+        if os.environ.get("KEEP"):
+            print("kept", work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ struct ClaimedDelivery {
   int64_t attempts = 0;  // made before this one
 };
 
-// The result of one attempt (Store::FinishAttempt).
+// The result of one attempt (Store::FinishAttempts).
 struct AttemptResult {
   std::string delivery_id;
   std::string claim;  // the claim it was made under
@@ -217,12 +217,12 @@ class Store {
                                                                std::string_view claim,
                                                                int limit) = 0;
 
-  // Records one attempt, if the delivery is still under `result.claim`
-  // (else it was retried, or its lease ran out and another node took it:
-  // nothing is written, and nothing disabled). With `disable_at`, also
-  // disables the webhook and fails its other pending deliveries ("webhook
-  // disabled"), in the same transaction.
-  virtual Status FinishAttempt(const AttemptResult& result) = 0;
+  // Records attempts, all in one transaction: each only if its delivery is
+  // still under its `claim` (else it was retried, or its lease ran out and
+  // another node took it: nothing is written for it, and nothing disabled).
+  // With `disable_at`, also disables the webhook and fails its other pending
+  // deliveries ("webhook disabled").
+  virtual Status FinishAttempts(std::span<const AttemptResult> results) = 0;
 
   // How many deliveries are pending, and since when.
   virtual Result<OutboxStats> GetOutboxStats() = 0;

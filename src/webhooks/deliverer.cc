@@ -90,11 +90,13 @@ void Deliverer::Loop() {
       finished.swap(finished_);
       if (next_due_ && *next_due_ <= clock_.Now()) next_due_.reset();
     }
+    if (!finished.empty()) {
+      std::vector<store::AttemptResult> results;
+      results.reserve(finished.size());
+      for (const Finished& f : finished) results.push_back(f.result);
+      Record(results);
+    }
     for (Finished& f : finished) {
-      if (Status s = store_.FinishAttempt(f.result); !s.ok()) {
-        // The claim runs out and the delivery is attempted again: at least once.
-        core::LogWarning(kChannel, "could not record a delivery attempt", {{"error", s.message()}});
-      }
       core::MutexLock lock(mu_);
       --in_flight_;
       if (--per_webhook_[f.result.webhook_id] <= 0) per_webhook_.erase(f.result.webhook_id);
@@ -147,10 +149,7 @@ void Deliverer::ClaimAndSend(Instant now) {
         r.claim = *claim;
         r.webhook_id = webhook_id;
         r.error = "webhook disabled";
-        if (Status s = store_.FinishAttempt(r); !s.ok()) {
-          core::LogWarning(kChannel, "could not record a delivery attempt",
-                           {{"error", s.message()}});
-        }
+        Record({&r, 1});
         continue;
       }
       Start(**webhook, d, *claim);
@@ -228,6 +227,14 @@ Deliverer::Finished Deliverer::Judge(const std::string& webhook_id,
                                static_cast<int64_t>(static_cast<double>(delay->count()) * factor));
   f.outcome = "retry";
   return f;
+}
+
+void Deliverer::Record(std::span<const store::AttemptResult> results) {
+  if (Status s = store_.FinishAttempts(results); !s.ok()) {
+    // The claims run out and the deliveries are attempted again: at least once.
+    core::LogWarning(kChannel, "could not record delivery attempts",
+                     {{"count", results.size()}, {"error", s.message()}});
+  }
 }
 
 void Deliverer::RecordStats() {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,9 +36,12 @@ std::optional<std::chrono::microseconds> RetryDelay(int64_t attempt,
                                                     std::chrono::microseconds base);
 
 struct DelivererOptions {
-  std::chrono::microseconds retry_base = std::chrono::seconds(5);  // --webhook-retry-base
-  int max_in_flight = 32;                                          // attempts at once, in total
-  int max_per_webhook = 4;  // attempts at once to one endpoint
+  // --webhook-retry-base: the first retry's delay, which scales the schedule.
+  std::chrono::microseconds retry_base = std::chrono::seconds(5);
+  // Attempts at once, in total and to one endpoint (bodies in memory at once
+  // are at most max_in_flight).
+  int max_in_flight = 32;
+  int max_per_webhook = 16;
   // How often the outbox is looked at when nothing wakes the deliverer (for
   // events other nodes wrote, and retries that come due).
   std::chrono::milliseconds poll_interval = std::chrono::milliseconds(1000);
@@ -84,6 +88,8 @@ class Deliverer {
              const std::string& claim) RS_EXCLUDES(mu_);
   Finished Judge(const std::string& webhook_id, const store::ClaimedDelivery& delivery,
                  const std::string& claim, const Outcome& outcome, Instant at) RS_EXCLUDES(mu_);
+  // Writes attempts' results (one transaction); a failure is logged.
+  void Record(std::span<const store::AttemptResult> results);
   void RecordStats();
 
   store::Store& store_;

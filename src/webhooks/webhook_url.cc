@@ -63,8 +63,14 @@ bool IsHostName(std::string_view host) {
 }  // namespace
 
 std::string WebhookUrl::HostHeader() const {
-  std::string out = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  if (port != (https ? kHttpsPort : kHttpPort)) out += ":" + std::to_string(port);
+  // Appended piece by piece: GCC 12 at -O3 warns (-Wrestrict, falsely) on
+  // "[" + host + "]".
+  const bool bracket = host.find(':') != std::string::npos;
+  std::string out;
+  if (bracket) out.push_back('[');
+  out.append(host);
+  if (bracket) out.push_back(']');
+  if (port != (https ? kHttpsPort : kHttpPort)) out.append(":").append(std::to_string(port));
   return out;
 }
 
@@ -134,8 +140,9 @@ Result<WebhookUrl> ParseWebhookUrl(std::string_view text) {
   }
 
   std::string_view target = u.encoded_target();
-  out.target =
-      target.empty() || target.front() != '/' ? "/" + std::string(target) : std::string(target);
+  out.target.clear();
+  if (target.empty() || target.front() != '/') out.target.push_back('/');
+  out.target.append(target);
   return out;
 }
 

@@ -54,7 +54,7 @@ enum class StoreMethod {
   kRetryDelivery,
   kDueWebhooks,
   kClaimDeliveries,
-  kFinishAttempt,
+  kFinishAttempts,
   kGetOutboxStats,
   kHasLinks,
   kPing,
@@ -69,7 +69,7 @@ inline std::string_view StoreMethodName(StoreMethod method) {
       "GetLink",       "ListLinks",     "RevokeLink",      "RevokeAllLinks", "ClaimView",
       "ReturnView",    "PseudonymKey",  "RecordOpens",     "ListOpens",      "InsertWebhook",
       "ListWebhooks",  "GetWebhook",    "DeleteWebhook",   "InsertEvents",   "ListDeliveries",
-      "RetryDelivery", "DueWebhooks",   "ClaimDeliveries", "FinishAttempt",  "GetOutboxStats",
+      "RetryDelivery", "DueWebhooks",   "ClaimDeliveries", "FinishAttempts", "GetOutboxStats",
       "HasLinks",      "Ping"};
   return kNames[static_cast<size_t>(method)];
 }
@@ -263,9 +263,9 @@ class FaultyStore final : public store::Store {
     RS_RETURN_IF_ERROR(Enter(StoreMethod::kClaimDeliveries));
     return inner_.ClaimDeliveries(webhook_id, now, lease_until, claim, limit);
   }
-  Status FinishAttempt(const store::AttemptResult& result) override {
-    RS_RETURN_IF_ERROR(Enter(StoreMethod::kFinishAttempt));
-    return inner_.FinishAttempt(result);
+  Status FinishAttempts(std::span<const store::AttemptResult> results) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kFinishAttempts));
+    return inner_.FinishAttempts(results);
   }
   Result<store::OutboxStats> GetOutboxStats() override {
     RS_RETURN_IF_ERROR(Enter(StoreMethod::kGetOutboxStats));

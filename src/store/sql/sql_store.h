@@ -522,26 +522,27 @@ class SqlStore final : public Base {
     return out;
   }
 
-  Status FinishAttempt(const AttemptResult& result) override {
-    constexpr std::string_view op = "FinishAttempt";
+  Status FinishAttempts(std::span<const AttemptResult> results) override {
+    constexpr std::string_view op = "FinishAttempts";
+    if (results.empty()) return Status::Ok();
     auto conn = pool_.Acquire();
     Transaction<Connection> tx(*conn, op);
     RS_RETURN_IF_ERROR(tx.Begin());
-    {
-      Query q(*conn, Sql::kFinishAttempt, op);
-      q.BindOptional(result.status)
-          .BindOptional(result.error ? std::optional<std::string_view>(*result.error)
-                                     : std::nullopt)
-          .Bind(result.delivered_at)
-          .Bind(result.next_attempt_at)
-          .Bind(result.delivery_id)
-          .Bind(result.claim);
-      RS_RETURN_IF_ERROR(q.Run());
-      // A result that comes back after its lease ran out (another node has
-      // the delivery now) decides nothing, a 410 included.
-      if (q.Changes() == 0) return Status::Ok();
-    }
-    if (result.disable_at) {
+    for (const AttemptResult& result : results) {
+      {
+        Query q(*conn, Sql::kFinishAttempt, op);
+        q.BindOptional(result.status)
+            .BindOptional(result.error ? std::optional<std::string_view>(*result.error)
+                                       : std::nullopt)
+            .Bind(result.delivered_at)
+            .Bind(result.next_attempt_at)
+            .Bind(result.delivery_id)
+            .Bind(result.claim);
+        RS_RETURN_IF_ERROR(q.Run());
+        // A result that comes back after its lease ran out (another node has
+        // the delivery now) decides nothing, a 410 included.
+        if (q.Changes() == 0 || !result.disable_at) continue;
+      }
       {
         Query q(*conn, Sql::kDisableWebhook, op);
         q.Bind(*result.disable_at).Bind(result.webhook_id);

@@ -1506,7 +1506,7 @@ TEST_P(StoreConformanceTest, OutboxFinishAttemptRecordsItUnderItsClaimOnly) {
   failed.status = 500;
   failed.error = "HTTP 500";
   failed.next_attempt_at = At(100);
-  ASSERT_OK(s.FinishAttempt(failed));
+  ASSERT_OK(s.FinishAttempts({&failed, 1}));
   std::vector<Delivery> d = Deliveries(s, WebhookIdOf(1));
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].attempts, 1);
@@ -1520,7 +1520,7 @@ TEST_P(StoreConformanceTest, OutboxFinishAttemptRecordsItUnderItsClaimOnly) {
   EXPECT_TRUE(ClaimAll(s, WebhookIdOf(1), At(99), "early").empty());
 
   // The same claim again is stale now: nothing changes.
-  ASSERT_OK(s.FinishAttempt(failed));
+  ASSERT_OK(s.FinishAttempts({&failed, 1}));
   d = Deliveries(s, WebhookIdOf(1));
   EXPECT_EQ(d[0].attempts, 1);
 
@@ -1532,7 +1532,7 @@ TEST_P(StoreConformanceTest, OutboxFinishAttemptRecordsItUnderItsClaimOnly) {
   AttemptResult wrong = Attempt(WebhookIdOf(1), id, "c1");
   wrong.status = 204;
   wrong.delivered_at = At(101);
-  ASSERT_OK(s.FinishAttempt(wrong));
+  ASSERT_OK(s.FinishAttempts({&wrong, 1}));
   d = Deliveries(s, WebhookIdOf(1));
   EXPECT_EQ(d[0].attempts, 1);
   EXPECT_EQ(d[0].last_status, std::optional<int64_t>(500));
@@ -1543,7 +1543,7 @@ TEST_P(StoreConformanceTest, OutboxFinishAttemptRecordsItUnderItsClaimOnly) {
   AttemptResult delivered = Attempt(WebhookIdOf(1), id, "c2");
   delivered.status = 204;
   delivered.delivered_at = At(102);
-  ASSERT_OK(s.FinishAttempt(delivered));
+  ASSERT_OK(s.FinishAttempts({&delivered, 1}));
   d = Deliveries(s, WebhookIdOf(1));
   EXPECT_EQ(d[0].attempts, 2);
   EXPECT_EQ(d[0].last_status, std::optional<int64_t>(204));
@@ -1562,7 +1562,7 @@ TEST_P(StoreConformanceTest, OutboxFinishAttemptRecordsItUnderItsClaimOnly) {
   ASSERT_EQ(claimed.size(), 1u);
   AttemptResult gave_up = Attempt(WebhookIdOf(1), claimed[0].delivery_id, "c3");
   gave_up.error = "connection refused";
-  ASSERT_OK(s.FinishAttempt(gave_up));
+  ASSERT_OK(s.FinishAttempts({&gave_up, 1}));
   d = Deliveries(s, WebhookIdOf(1));
   ASSERT_EQ(d.size(), 2u);
   EXPECT_EQ(d[0].delivery_id, claimed[0].delivery_id);
@@ -1598,7 +1598,7 @@ TEST_P(StoreConformanceTest, OutboxFinishAttemptWithDisableAtDisablesTheWebhook)
   gone.status = 410;
   gone.error = "HTTP 410";
   gone.disable_at = At(40);
-  ASSERT_OK(s.FinishAttempt(gone));
+  ASSERT_OK(s.FinishAttempts({&gone, 1}));
 
   std::optional<Webhook> w = GetHook(s, WebhookIdOf(1));
   ASSERT_TRUE(w);
@@ -1657,7 +1657,7 @@ TEST_P(StoreConformanceTest, OutboxRetryDeliveryMakesItDueAgainAndDropsTheClaim)
   AttemptResult delivered = Attempt(WebhookIdOf(1), id, "c1");
   delivered.status = 200;
   delivered.delivered_at = At(11);
-  ASSERT_OK(s.FinishAttempt(delivered));
+  ASSERT_OK(s.FinishAttempts({&delivered, 1}));
   ASSERT_EQ(Deliveries(s, WebhookIdOf(1))[0].state(), DeliveryState::kDelivered);
 
   // Retried at 500: due then, not before.
@@ -1681,7 +1681,7 @@ TEST_P(StoreConformanceTest, OutboxRetryDeliveryMakesItDueAgainAndDropsTheClaim)
   AttemptResult stale = Attempt(WebhookIdOf(1), id, "c2");
   stale.status = 500;
   stale.error = "HTTP 500";
-  ASSERT_OK(s.FinishAttempt(stale));
+  ASSERT_OK(s.FinishAttempts({&stale, 1}));
   d = Deliveries(s, WebhookIdOf(1));
   EXPECT_EQ(d[0].attempts, 1);
   EXPECT_EQ(d[0].last_status, std::optional<int64_t>(200));
@@ -1724,14 +1724,14 @@ TEST_P(StoreConformanceTest, OutboxStatsCountPendingAndTheOldest) {
   AttemptResult delivered = Attempt(WebhookIdOf(1), (*oldest)[0].delivery_id, "c1");
   delivered.status = 204;
   delivered.delivered_at = At(31);
-  ASSERT_OK(s.FinishAttempt(delivered));
+  ASSERT_OK(s.FinishAttempts({&delivered, 1}));
   OutboxStats two = Stats(s);
   EXPECT_EQ(two.pending, 2);
   EXPECT_EQ(two.oldest_pending, std::optional<Instant>(At(20)));
   AttemptResult failed = Attempt(WebhookIdOf(1), (*oldest)[1].delivery_id, "c1");
   failed.status = 500;
   failed.error = "HTTP 500";
-  ASSERT_OK(s.FinishAttempt(failed));
+  ASSERT_OK(s.FinishAttempts({&failed, 1}));
   OutboxStats one = Stats(s);
   EXPECT_EQ(one.pending, 1);
   EXPECT_EQ(one.oldest_pending, std::optional<Instant>(At(30)));
