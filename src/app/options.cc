@@ -120,7 +120,7 @@ void AddServeOptions(CLI::App& serve, ServeFlags& flags) {
                   "Seconds a PDF render may take before its worker is killed and the request "
                   "answered 503");
   AddNumberOption(serve, "--webhook-retry-base", flags.webhook_retry_base_s,
-                  "REPORTSHARE_WEBHOOK_RETRY_BASE", 0.01, 3600.0,
+                  "REPORTSHARE_WEBHOOK_RETRY_BASE", 0.001, 3600.0,
                   "Seconds before a failed webhook delivery's first retry; the rest of the "
                   "schedule (30 s, 2 min, ... 12 h) scales with it");
   serve

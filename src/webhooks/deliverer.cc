@@ -57,9 +57,27 @@ Deliverer::~Deliverer() {
   }
   cv_.NotifyAll();
   thread_.join();
-  // No callback runs once the sender is gone; what was in flight is claimed
-  // until its lease ends, then sent again by whichever node comes first.
+  // No callback runs once the sender is gone.
   sender_.reset();
+  std::vector<store::AttemptResult> results;
+  {
+    core::MutexLock lock(mu_);
+    for (const Finished& f : finished_) {
+      started_.erase(f.result.delivery_id);
+      results.push_back(f.result);
+    }
+    const Instant now = clock_.Now();
+    for (const auto& [delivery_id, claim_and_webhook] : started_) {
+      store::AttemptResult r;
+      r.delivery_id = delivery_id;
+      r.claim = claim_and_webhook.first;
+      r.webhook_id = claim_and_webhook.second;
+      r.error = "interrupted: the server stopped";
+      r.next_attempt_at = now;
+      results.push_back(std::move(r));
+    }
+  }
+  if (!results.empty()) Record(results);
 }
 
 void Deliverer::Wake() {
@@ -98,6 +116,7 @@ void Deliverer::Loop() {
     }
     for (Finished& f : finished) {
       core::MutexLock lock(mu_);
+      started_.erase(f.result.delivery_id);
       --in_flight_;
       if (--per_webhook_[f.result.webhook_id] <= 0) per_webhook_.erase(f.result.webhook_id);
       ++outcomes_[{f.type, f.outcome}];
@@ -165,6 +184,7 @@ void Deliverer::Start(const domain::Webhook& webhook, const store::ClaimedDelive
     core::MutexLock lock(mu_);
     ++in_flight_;
     ++per_webhook_[webhook.webhook_id];
+    started_[delivery.delivery_id] = {claim, webhook.webhook_id};
   }
   auto done = [this, webhook_id = webhook.webhook_id, delivery, claim](Outcome outcome) {
     Finished f = Judge(webhook_id, delivery, claim, outcome, clock_.Now());

@@ -62,8 +62,10 @@ class Deliverer {
  public:
   Deliverer(store::Store& store, const Clock& clock, std::unique_ptr<Sender> sender,
             DelivererOptions options);
-  // Stops claiming, cancels what is in flight (its leases run out, and it is
-  // sent again then) and joins the thread.
+  // Stops claiming, cancels what is in flight and joins the thread; records
+  // the results that came in, and makes each attempt it cut short due again
+  // at once ("interrupted: the server stopped"), so the next node to look
+  // sends it without waiting for its lease to run out.
   ~Deliverer();
 
   // Look at the outbox now (events were just written). Never blocks.
@@ -103,6 +105,9 @@ class Deliverer {
   bool woken_ RS_GUARDED_BY(mu_) = false;
   std::vector<Finished> finished_ RS_GUARDED_BY(mu_);
   int in_flight_ RS_GUARDED_BY(mu_) = 0;
+  // The attempts started and not yet recorded: delivery id -> its claim and
+  // webhook, for the destructor.
+  std::map<std::string, std::pair<std::string, std::string>> started_ RS_GUARDED_BY(mu_);
   std::map<std::string, int> per_webhook_ RS_GUARDED_BY(mu_);
   std::optional<Instant> next_due_ RS_GUARDED_BY(mu_);  // the soonest retry scheduled here
   std::mt19937_64 jitter_ RS_GUARDED_BY(mu_);

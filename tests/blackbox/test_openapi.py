@@ -35,6 +35,11 @@ class OpenApiTest(harness.ServerTestCase):
             "/assessments/reports/{report_id}/links": {"get", "delete"},
             "/assessments/reports/{report_id}/links/{link_id}": {"delete"},
             "/assessments/reports/{report_id}/links/{link_id}/opens": {"get"},
+            "/assessments/webhooks": {"get", "post"},
+            "/assessments/webhooks/{webhook_id}": {"delete"},
+            "/assessments/webhooks/{webhook_id}/test": {"post"},
+            "/assessments/webhooks/{webhook_id}/deliveries": {"get"},
+            "/assessments/webhooks/{webhook_id}/deliveries/{delivery_id}/retry": {"post"},
             "/healthz": {"get"}, "/readyz": {"get"}, "/metrics": {"get"}, "/openapi.json": {"get"},
         }
         self.assertEqual(set(doc["paths"]), set(routes))
