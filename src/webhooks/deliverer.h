@@ -40,7 +40,7 @@ struct DelivererOptions {
   std::chrono::microseconds retry_base = std::chrono::seconds(5);
   // Attempts at once, in total and to one endpoint (bodies in memory at once
   // are at most max_in_flight).
-  int max_in_flight = 32;
+  int max_in_flight = 64;
   int max_per_webhook = 16;
   // How often the outbox is looked at when nothing wakes the deliverer (for
   // events other nodes wrote, and retries that come due).
@@ -102,7 +102,7 @@ class Deliverer {
   mutable core::Mutex mu_;
   core::CondVar cv_;
   bool stop_ RS_GUARDED_BY(mu_) = false;
-  bool woken_ RS_GUARDED_BY(mu_) = false;
+  bool woken_ RS_GUARDED_BY(mu_) = true;  // the first look at the outbox is at once
   std::vector<Finished> finished_ RS_GUARDED_BY(mu_);
   int in_flight_ RS_GUARDED_BY(mu_) = 0;
   // The attempts started and not yet recorded: delivery id -> its claim and

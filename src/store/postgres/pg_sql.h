@@ -101,9 +101,6 @@ struct Sql {
       "SELECT webhook_id, events FROM webhooks WHERE company_id = $1 AND disabled_at IS NULL";
   static constexpr std::string_view kActiveWebhook =
       "SELECT webhook_id, events FROM webhooks WHERE webhook_id = $1 AND disabled_at IS NULL";
-  static constexpr std::string_view kInsertDelivery =
-      "INSERT INTO webhook_deliveries (delivery_id, webhook_id, event_type, body, created_at, "
-      "attempts, next_attempt_at) VALUES ($1, $2, $3, $4, $5, 0, $5)";
   static constexpr std::string_view kListDeliveries =
       "SELECT " RS_DELIVERY_COLUMNS
       " FROM webhook_deliveries WHERE webhook_id = $1 "
@@ -165,6 +162,13 @@ struct Sql {
       "FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS t(x, i) "
       "WHERE EXISTS (SELECT 1 FROM links WHERE links.link_id = decode(t.x->>'l', 'hex')) "
       "ORDER BY t.i";
+  // Outbox rows as one JSON array of {i: delivery id, w: webhook id, t: type,
+  // b: body, a: created and first due}.
+  static constexpr std::string_view kInsertDeliveries =
+      "INSERT INTO webhook_deliveries (delivery_id, webhook_id, event_type, body, created_at, "
+      "attempts, next_attempt_at) "
+      "SELECT x->>'i', x->>'w', x->>'t', x->>'b', (x->>'a')::bigint, 0, (x->>'a')::bigint "
+      "FROM jsonb_array_elements($1::text::jsonb) AS x";
   // The views of a batch as one JSON array of {l: hex link id, n: count, a:
   // latest at}.
   static constexpr std::string_view kAddViews =

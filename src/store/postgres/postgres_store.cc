@@ -47,6 +47,8 @@ struct Driver : sql::DriverBase<Connection, Query, Sql, sql::SqlDialect::kPostgr
   static Result<PutOutcome> PutReport(Connection& conn, const sql::ReportRow& row,
                                       std::span<const domain::Event> events);
   static Result<sql::ViewTotals> WriteOpens(Connection& conn, const std::vector<LinkOpen>& opens);
+  static Status InsertDeliveries(Connection& conn, const std::vector<sql::DeliveryRow>& rows,
+                                 std::string_view op);
 
  private:
   static Status AdvisoryLock(Connection& conn, std::string_view sql) {
@@ -150,6 +152,25 @@ Result<sql::ViewTotals> Driver::WriteOpens(Connection& conn, const std::vector<L
   if (!added) return added.error();
   totals.insert(added->begin(), added->end());
   return totals;
+}
+
+// A batch of deliveries travels as one JSON parameter: one round trip for
+// the outbox rows of a batch of opens, not one per row.
+Status Driver::InsertDeliveries(Connection& conn, const std::vector<sql::DeliveryRow>& rows,
+                                std::string_view op) {
+  boost::json::array out;
+  out.reserve(rows.size());
+  for (const sql::DeliveryRow& row : rows) {
+    out.push_back(boost::json::object{{"i", row.delivery_id},
+                                      {"w", row.webhook_id},
+                                      {"t", domain::EventTypeName(row.event->type)},
+                                      {"b", row.event->body},
+                                      {"a", row.event->at.time_since_epoch().count()}});
+  }
+  const std::string json = core::WriteJson(out);
+  Query q(conn, Sql::kInsertDeliveries, op);
+  q.Bind(std::string_view(json));
+  return q.Run();
 }
 
 // "user@host:port/dbname" from a conninfo, for messages: never the password.

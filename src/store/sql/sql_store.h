@@ -117,6 +117,13 @@ Status FindOwnedLink(typename D::Connection& conn, CompanyId company, ReportId r
   return Status::Ok();
 }
 
+// One outbox row as WriteEvents hands it to Driver::InsertDeliveries.
+struct DeliveryRow {
+  std::string delivery_id;
+  std::string webhook_id;
+  const domain::Event* event;  // its type, body and instant (created and first due)
+};
+
 // Writes `events` to the outbox inside the caller's transaction: one
 // delivery per event and webhook that gets it (an active webhook of the
 // event's company subscribed to its type; for webhook.test, the one webhook),
@@ -132,6 +139,7 @@ Status WriteEvents(typename D::Connection& conn, std::span<const domain::Event> 
     });
   };
   std::map<int64_t, Targets> by_company;  // read once per company and call
+  std::vector<DeliveryRow> rows;
   for (const domain::Event& event : events) {
     Targets only;
     const Targets* targets = &only;
@@ -157,16 +165,11 @@ Status WriteEvents(typename D::Connection& conn, std::span<const domain::Event> 
       Result<std::string> delivery_id =
           event.delivery_id ? Result<std::string>(*event.delivery_id) : domain::NewDeliveryId();
       if (!delivery_id) return delivery_id.error();
-      Query q(conn, D::Sql::kInsertDelivery, op);
-      q.Bind(*delivery_id)
-          .Bind(webhook_id)
-          .Bind(domain::EventTypeName(event.type))
-          .Bind(event.body)
-          .Bind(event.at);
-      RS_RETURN_IF_ERROR(q.Run());
+      rows.push_back(DeliveryRow{std::move(*delivery_id), webhook_id, &event});
     }
   }
-  return Status::Ok();
+  if (rows.empty()) return Status::Ok();
+  return D::InsertDeliveries(conn, rows, op);
 }
 
 // Thread-safe, as every Store. See the top of this file.

@@ -98,9 +98,6 @@ struct Sql {
       "SELECT webhook_id, events FROM webhooks WHERE company_id = ? AND disabled_at IS NULL";
   static constexpr std::string_view kActiveWebhook =
       "SELECT webhook_id, events FROM webhooks WHERE webhook_id = ? AND disabled_at IS NULL";
-  static constexpr std::string_view kInsertDelivery =
-      "INSERT INTO webhook_deliveries (delivery_id, webhook_id, event_type, body, created_at, "
-      "attempts, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?5)";
   static constexpr std::string_view kListDeliveries =
       "SELECT " RS_DELIVERY_COLUMNS
       " FROM webhook_deliveries WHERE webhook_id = ? "
@@ -134,6 +131,9 @@ struct Sql {
   static constexpr std::string_view kPing = "SELECT 1";
 
   // --- backend only ---
+  static constexpr std::string_view kInsertDelivery =
+      "INSERT INTO webhook_deliveries (delivery_id, webhook_id, event_type, body, created_at, "
+      "attempts, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?5)";
   static constexpr std::string_view kInsertCompany =
       "INSERT INTO companies (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING";
   static constexpr std::string_view kFindCompany = "SELECT id FROM companies WHERE name = ?";

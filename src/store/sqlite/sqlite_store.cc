@@ -24,7 +24,24 @@ struct Driver : sql::DriverBase<Connection, Query, Sql, sql::SqlDialect::kSqlite
   static Result<PutOutcome> PutReport(Connection& conn, const sql::ReportRow& row,
                                       std::span<const domain::Event> events);
   static Result<sql::ViewTotals> WriteOpens(Connection& conn, const std::vector<LinkOpen>& opens);
+  static Status InsertDeliveries(Connection& conn, const std::vector<sql::DeliveryRow>& rows,
+                                 std::string_view op);
 };
+
+// In-process statements are cheap: one per row.
+Status Driver::InsertDeliveries(Connection& conn, const std::vector<sql::DeliveryRow>& rows,
+                                std::string_view op) {
+  for (const sql::DeliveryRow& row : rows) {
+    Query q(conn, Sql::kInsertDelivery, op);
+    q.Bind(row.delivery_id)
+        .Bind(row.webhook_id)
+        .Bind(domain::EventTypeName(row.event->type))
+        .Bind(row.event->body)
+        .Bind(row.event->at);
+    RS_RETURN_IF_ERROR(q.Run());
+  }
+  return Status::Ok();
+}
 
 Result<CompanyId> Driver::EnsureCompany(Connection& conn, std::string_view name) {
   constexpr std::string_view op = "EnsureCompany";
