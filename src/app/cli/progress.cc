@@ -10,7 +10,7 @@ namespace {
 using std::chrono::microseconds;
 
 constexpr std::string_view kClearLine = "\r\033[K";
-constexpr int kBarWidth = 24;
+constexpr size_t kBarWidth = 24;
 
 // The percent of the input read: 0 to 100.
 int64_t Percent(const ProgressCounts& counts, int64_t total) {
@@ -94,9 +94,17 @@ void ImportProgress::Draw(const ProgressCounts& counts, Instant now) {
     return;
   }
   if (options_.total_bytes) {
-    const int64_t filled = Percent(counts, *options_.total_bytes) * kBarWidth / 100;
-    text = "[" + std::string(static_cast<size_t>(filled), '#') +
-           std::string(static_cast<size_t>(kBarWidth - filled), '.') + "] " + text;
+    const auto filled =
+        static_cast<size_t>(Percent(counts, *options_.total_bytes) * kBarWidth / 100);
+    // Appended piece by piece: GCC 12's -Wrestrict misreads `"[" + std::string(…)`.
+    std::string bar;
+    bar.reserve(kBarWidth + 3 + text.size());
+    bar.append(1, '[')
+        .append(filled, '#')
+        .append(kBarWidth - filled, '.')
+        .append("] ")
+        .append(text);
+    text = std::move(bar);
   }
   // One column short of the width: a line that fills it leaves the cursor
   // past the edge, where some terminals wrap.
