@@ -208,6 +208,15 @@ class ImportTest(ExtrasBase):
             self.assertEqual(p.returncode, 1, cli_describe(p))
             self.assertIn("cannot read " + path, p.stderr.decode())
 
+    def test_a_negative_progress_interval_is_refused(self):
+        db = harness.database_for(self.tmp)
+        path = os.path.join(self.tmp, "one.ndjson")
+        with open(path, "w") as f:
+            f.write(json.dumps(make_report(851)) + "\n")
+        p = run_cli(["import", path, "--company", "ImportCo", "--db", db, "--progress-interval=-1"])
+        self.assertNotEqual(p.returncode, 0, cli_describe(p))
+        self.assertIn("--progress-interval must be 0 or more seconds", p.stderr.decode())
+
     def test_big_ndjson_is_streamed_in_bounded_memory_with_plain_progress_lines(self):
         db = harness.database_for(self.tmp)
         key, _ = create_key(db, "BigCo")
