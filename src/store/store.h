@@ -120,6 +120,17 @@ class Store {
   virtual Result<PutOutcome> PutReport(CompanyId company, const Report& report, Instant at,
                                        std::span<const domain::Event> events = {}) = 0;
 
+  // Creates or replaces each of `reports` for `company` as PutReport does, in
+  // order (an id given twice is created, then replaced), all in one
+  // transaction and with no event (an import). Returns one outcome per
+  // report: a report whose id another company owns is kConflict ("report_id
+  // belongs to another company") and changes nothing, while the others are
+  // written. A failure of the whole batch (the database; kNotFound "company
+  // not found") writes none of it. An empty batch is Ok and touches nothing.
+  virtual Result<std::vector<Result<PutOutcome>>> PutReports(CompanyId company,
+                                                             std::span<const Report> reports,
+                                                             Instant at) = 0;
+
   // --- links ---
 
   // Records a minted link. Inserting a link id that exists is a no-op (the

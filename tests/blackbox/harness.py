@@ -513,19 +513,65 @@ def _cli_db(args, env):
     return (env or {}).get("REPORTSHARE_DB")
 
 
-def run_cli(args, env=None, timeout=CLI_TIMEOUT, input=None):
-    """Runs the binary. A PostgreSQL --db (or REPORTSHARE_DB) made by this
-    harness also gets its signing key file via REPORTSHARE_SIGNING_KEYS, unless
-    the caller gives --signing-keys or that variable itself."""
-    check_binary()
-    args = list(args)
+def _cli_env(args, env):
+    """The environment of a CLI run: a PostgreSQL --db (or REPORTSHARE_DB) made
+    by this harness also gets its signing key file via REPORTSHARE_SIGNING_KEYS,
+    unless the caller gives --signing-keys or that variable itself."""
     db = _cli_db(args, env)
     if db and is_postgres_url(db) and signing_keys_for(db) and "--signing-keys" not in args \
             and not any(a.startswith("--signing-keys=") for a in args) \
             and "REPORTSHARE_SIGNING_KEYS" not in (env or {}):
         env = dict(env or {}, REPORTSHARE_SIGNING_KEYS=signing_keys_for(db))
+    return clean_env(env)
+
+
+def run_cli(args, env=None, timeout=CLI_TIMEOUT, input=None):
+    """Runs the binary (the environment as _cli_env says)."""
+    check_binary()
+    args = list(args)
     return subprocess.run([BIN] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          env=clean_env(env), timeout=timeout, input=input, cwd=tempfile.gettempdir())
+                          env=_cli_env(args, env), timeout=timeout, input=input,
+                          cwd=tempfile.gettempdir())
+
+
+def run_cli_measured(args, workdir, env=None, timeout=CLI_TIMEOUT, stdin_path=None):
+    """As run_cli, and returns (completed process, peak RSS in KiB) of that one
+    child, from wait4(2)'s rusage (ru_maxrss: its VmHWM when it exited).
+    Output goes through files in `workdir`, so nothing blocks on a pipe."""
+    check_binary()
+    args = list(args)
+    out_path = os.path.join(workdir, "cli.stdout")
+    err_path = os.path.join(workdir, "cli.stderr")
+    stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+    try:
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            proc = subprocess.Popen([BIN] + args, stdin=stdin, stdout=out, stderr=err,
+                                    env=_cli_env(args, env), cwd=tempfile.gettempdir())
+    finally:
+        if stdin_path:
+            stdin.close()
+    with _live_lock:
+        _live_pids.add(proc.pid)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid == proc.pid:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                raise subprocess.TimeoutExpired([BIN] + args, timeout)
+            time.sleep(0.05)
+    finally:
+        with _live_lock:
+            _live_pids.discard(proc.pid)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    with open(out_path, "rb") as f:
+        stdout = f.read()
+    with open(err_path, "rb") as f:
+        stderr = f.read()
+    return subprocess.CompletedProcess([BIN] + args, proc.returncode, stdout, stderr), usage.ru_maxrss
 
 
 def cli_describe(proc):

@@ -5,7 +5,10 @@ they show up as one separate ctest entry."""
 
 import json
 import os
+import pty
+import re
 import shutil
+import subprocess
 import tempfile
 import unittest
 import urllib.parse
@@ -112,6 +115,17 @@ class RenderTest(ExtrasBase):
 
 
 class ImportTest(ExtrasBase):
+    """SPEC §9 import: streamed in constant memory, progress on a terminal and
+    plain lines otherwise, every bad record with its line, exit 1 after
+    importing the rest."""
+
+    PLAIN_LINE_RE = re.compile(r"^imported (\d+), failed (\d+), \d+/s(, (\d+)%(, [\d:]+ left)?)?$")
+
+    def get(self, key, report_id):
+        if not hasattr(self, "_srv"):
+            self._srv = self.server()
+        self._srv.secrets.add(key)
+        return request(self._srv.port, "GET", "/assessments/report/%d" % report_id, {"apiKey": key})
 
     def test_import_ndjson_with_bad_record(self):
         db = harness.database_for(self.tmp)   # what Server(self.tmp) uses
@@ -122,14 +136,13 @@ class ImportTest(ExtrasBase):
         with open(path, "w") as f:
             f.write("\n".join(lines) + "\n")
         p = run_cli(["import", path, "--company", "ImportCo", "--db", db])
-        out = (p.stdout + p.stderr).decode()
-        self.assertRegex(out, r"\b2\b", "the bad record's line number (2) should be reported: " + out)
-        srv = self.server()
-        srv.secrets.add(key)
-        self.assertEqual(request(srv.port, "GET", "/assessments/report/801", {"apiKey": key}).status, 200)
-        self.assertEqual(request(srv.port, "GET", "/assessments/report/803", {"apiKey": key}).status, 200,
-                         "a bad record must not stop the rest")
-        self.assertEqual(request(srv.port, "GET", "/assessments/report/802", {"apiKey": key}).status, 404)
+        err = p.stderr.decode()
+        self.assertEqual(p.returncode, 1, "a bad record means exit 1: " + cli_describe(p))
+        self.assertRegex(err, r"(?m)^line 2: \S", "the bad record's line number (2) should be reported")
+        self.assertIn('imported 2 report(s) for "ImportCo"; 1 failed', err)
+        self.assertEqual(self.get(key, 801).status, 200)
+        self.assertEqual(self.get(key, 803).status, 200, "a bad record must not stop the rest")
+        self.assertEqual(self.get(key, 802).status, 404)
 
     def test_import_json_array_from_stdin(self):
         db = harness.database_for(self.tmp)   # what Server(self.tmp) uses
@@ -137,11 +150,161 @@ class ImportTest(ExtrasBase):
         data = json.dumps([make_report(811), make_report(812, status="Pending")]).encode()
         p = run_cli(["import", "-", "--company", "ImportCo", "--db", db], input=data)
         self.assertEqual(p.returncode, 0, cli_describe(p))
-        srv = self.server()
-        srv.secrets.add(key)
-        self.assertEqual(request(srv.port, "GET", "/assessments/report/811", {"apiKey": key}).status, 200)
-        self.assertEqual(request(srv.port, "GET", "/assessments/report/812", {"apiKey": key}).json()["invite_status"],
-                         "Pending")
+        self.assertIn('imported 2 report(s) for "ImportCo"; 0 failed', p.stderr.decode())
+        self.assertEqual(self.get(key, 811).status, 200)
+        self.assertEqual(self.get(key, 812).json()["invite_status"], "Pending")
+
+    def test_every_bad_record_has_its_line_and_the_rest_is_imported(self):
+        db = harness.database_for(self.tmp)
+        key, _ = create_key(db, "ImportCo")
+        create_key(db, "OtherCo")
+        p = run_cli(["import", "-", "--company", "OtherCo", "--db", db],
+                    input=json.dumps(make_report(830)).encode())
+        self.assertEqual(p.returncode, 0, cli_describe(p))
+        huge = make_report(833, name="x" * (1 << 20))   # over the 1 MiB record limit
+        text = "[\n" + ",\n".join([
+            json.dumps(make_report(831)),                         # line 2
+            '{"report_id": 832, "name": "no assessment"}',        # line 3
+            json.dumps(huge),                                     # line 4
+            json.dumps(make_report(830)),                         # line 5: OtherCo's id
+            '{"report_id": "834"}',                               # line 6
+            '{"report_id": 835 "no comma": 1}',                   # line 7: not JSON
+            json.dumps(make_report(836, name="[Brackets], \"quotes\" and \\ {braces}")),
+        ]) + "\n]\n"
+        path = os.path.join(self.tmp, "reports.json")
+        with open(path, "w") as f:
+            f.write(text)
+        p = run_cli(["import", path, "--company", "ImportCo", "--db", db, "--progress-interval", "0"])
+        err = p.stderr.decode()
+        self.assertEqual(p.returncode, 1, cli_describe(p))
+        bad = re.findall(r"(?m)^line (\d+): (.+)$", err)
+        self.assertEqual([int(n) for n, _ in bad], [3, 4, 5, 6, 7], err[-3000:])
+        reasons = dict((int(n), r) for n, r in bad)
+        self.assertEqual(reasons[4], "the record is longer than 1048576 bytes")
+        self.assertEqual(reasons[5], "report_id belongs to another company")
+        self.assertEqual(reasons[6], "report_id is required: an integer from 1 to 9223372036854775807")
+        self.assertEqual(reasons[7], "not valid JSON")
+        self.assertIn('imported 2 report(s) for "ImportCo"; 5 failed', err)
+        self.assertEqual(self.get(key, 831).status, 200)
+        self.assertEqual(self.get(key, 836).json()["name"], "[Brackets], \"quotes\" and \\ {braces}")
+        for missing in (832, 833, 834, 835):
+            self.assertEqual(self.get(key, missing).status, 404, missing)
+
+    def test_an_unterminated_array_imports_what_came_before_and_exits_1(self):
+        db = harness.database_for(self.tmp)
+        key, _ = create_key(db, "ImportCo")
+        data = ("[" + json.dumps(make_report(841)) + ",\n" + json.dumps(make_report(842))[:-5]).encode()
+        p = run_cli(["import", "-", "--company", "ImportCo", "--db", db], input=data)
+        err = p.stderr.decode()
+        self.assertEqual(p.returncode, 1, cli_describe(p))
+        self.assertRegex(err, r"(?m)^line 2: the JSON array is not terminated$")
+        self.assertIn("imported 1 report(s)", err)
+        self.assertEqual(self.get(key, 841).status, 200)
+
+    def test_missing_file_is_an_error(self):
+        db = harness.database_for(self.tmp)
+        for path in (os.path.join(self.tmp, "nope.ndjson"), self.tmp):
+            p = run_cli(["import", path, "--company", "ImportCo", "--db", db])
+            self.assertEqual(p.returncode, 1, cli_describe(p))
+            self.assertIn("cannot read " + path, p.stderr.decode())
+
+    def test_a_negative_progress_interval_is_refused(self):
+        db = harness.database_for(self.tmp)
+        path = os.path.join(self.tmp, "one.ndjson")
+        with open(path, "w") as f:
+            f.write(json.dumps(make_report(851)) + "\n")
+        p = run_cli(["import", path, "--company", "ImportCo", "--db", db, "--progress-interval=-1"])
+        self.assertNotEqual(p.returncode, 0, cli_describe(p))
+        self.assertIn("--progress-interval must be 0 or more seconds", p.stderr.decode())
+
+    def test_big_ndjson_is_streamed_in_bounded_memory_with_plain_progress_lines(self):
+        db = harness.database_for(self.tmp)
+        key, _ = create_key(db, "BigCo")
+        count = 20000
+        # ~3.2 KB a report: a 64 MB file, which a whole-file read alone would
+        # take beyond the bound.
+        template = json.dumps(make_report(999999999, sections=6))
+        path = os.path.join(self.tmp, "big.ndjson")
+        with open(path, "w") as f:
+            for i in range(1, count + 1):
+                f.write(template.replace("999999999", str(i), 1) + "\n")
+        size = os.path.getsize(path)
+        bound_kib = 40 * 1024
+        self.assertGreater(size, 1.5 * bound_kib * 1024)
+        p, peak_kib = harness.run_cli_measured(
+            ["import", path, "--company", "BigCo", "--db", db, "--progress-interval", "0.05"],
+            self.tmp, timeout=600)
+        err = p.stderr.decode()
+        self.assertEqual(p.returncode, 0, cli_describe(p))
+        self.assertLess(peak_kib, bound_kib, "peak RSS %d KiB for a %d-byte input" % (peak_kib, size))
+        self.assertRegex(err, r'(?m)^imported %d report\(s\) for "BigCo"; 0 failed; [\d.]+ s$' % count)
+        self.assertNotIn("\r", err, "no terminal control when stderr is a file")
+        self.assertNotIn("\033", err)
+        progress = [self.PLAIN_LINE_RE.match(l) for l in err.splitlines() if l.startswith("imported ")
+                    and "report(s)" not in l]
+        self.assertTrue(all(progress), err[:2000])
+        self.assertGreaterEqual(len(progress), 2, err[:2000])
+        counts = [int(m.group(1)) for m in progress]
+        percents = [int(m.group(4)) for m in progress]
+        self.assertEqual(counts, sorted(counts))
+        self.assertEqual(percents, sorted(percents))
+        self.assertLessEqual(counts[-1], count)
+        self.assertTrue(any(m.group(5) for m in progress), "a known size gives the time left")
+        self.assertEqual(self.get(key, 1).status, 200)
+        self.assertEqual(self.get(key, count).status, 200)
+
+    def test_plain_lines_from_a_pipe_have_no_percent(self):
+        db = harness.database_for(self.tmp)
+        create_key(db, "PipeCo")
+        data = "".join(json.dumps(make_report(i)) + "\n" for i in range(1, 1201)).encode()
+        p = run_cli(["import", "-", "--company", "PipeCo", "--db", db, "--progress-interval", "0"],
+                    input=data)
+        err = p.stderr.decode()
+        self.assertEqual(p.returncode, 0, cli_describe(p))
+        progress = [l for l in err.splitlines() if l.startswith("imported ") and "report(s)" not in l]
+        self.assertTrue(progress, err)
+        for line in progress:
+            m = self.PLAIN_LINE_RE.match(line)
+            self.assertTrue(m, line)
+            self.assertIsNone(m.group(3), "a pipe's size is not known: " + line)
+
+    def test_terminal_progress_is_one_redrawn_bar(self):
+        db = harness.database_for(self.tmp)
+        create_key(db, "TtyCo")
+        path = os.path.join(self.tmp, "tty.ndjson")
+        with open(path, "w") as f:
+            for i in range(1, 301):
+                f.write(json.dumps(make_report(i, sections=6)) + "\n")
+            f.write("not json\n")
+        master, slave = pty.openpty()
+        proc = subprocess.Popen([harness.BIN, "import", path, "--company", "TtyCo", "--db", db],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave,
+                                env=harness._cli_env(["--db", db], None), cwd=tempfile.gettempdir())
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:   # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        os.close(master)
+        code = proc.wait(timeout=harness.CLI_TIMEOUT)
+        proc.stdout.close()
+        out = b"".join(chunks).decode()
+        self.assertEqual(code, 1, out[-2000:])
+        self.assertIn("\r\033[K[", out, "the bar is redrawn in place")
+        bars = re.findall(r"\r\033\[K\[([#.]{24})\] imported (\d+), failed (\d+), \d+/s, (\d+)%", out)
+        self.assertTrue(bars, out[-2000:])
+        self.assertEqual(bars[-1][1:], ("300", "1", "100"), "the last bar is the end")
+        self.assertEqual(bars[-1][0], "#" * 24)
+        self.assertRegex(out, r"\r\033\[Kline 301: not valid JSON\r?\n")
+        self.assertRegex(out, r'imported 300 report\(s\) for "TtyCo"; 1 failed')
+        # Every redraw fits the terminal's width (80 columns without a size).
+        for line in re.split(r"\r\033\[K", out):
+            self.assertLess(len(line.split("\n")[0].rstrip("\r")), 80, line)
 
 
 class RateLimitTest(ExtrasBase):

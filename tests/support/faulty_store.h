@@ -34,6 +34,7 @@ enum class StoreMethod {
   kGetReport,
   kGetReportHead,
   kPutReport,
+  kPutReports,
   kInsertLink,
   kInsertLinks,
   kGetLink,
@@ -64,13 +65,13 @@ inline constexpr size_t kStoreMethodCount = static_cast<size_t>(StoreMethod::kPi
 // The method's name as store.h spells it ("GetReport").
 inline std::string_view StoreMethodName(StoreMethod method) {
   static constexpr std::array<std::string_view, kStoreMethodCount> kNames = {
-      "EnsureCompany", "InsertApiKey",  "FindApiKey",      "ListApiKeys",    "RevokeApiKey",
-      "GetReport",     "GetReportHead", "PutReport",       "InsertLink",     "InsertLinks",
-      "GetLink",       "ListLinks",     "RevokeLink",      "RevokeAllLinks", "ClaimView",
-      "ReturnView",    "PseudonymKey",  "RecordOpens",     "ListOpens",      "InsertWebhook",
-      "ListWebhooks",  "GetWebhook",    "DeleteWebhook",   "InsertEvents",   "ListDeliveries",
-      "RetryDelivery", "DueWebhooks",   "ClaimDeliveries", "FinishAttempts", "GetOutboxStats",
-      "HasLinks",      "Ping"};
+      "EnsureCompany",  "InsertApiKey",  "FindApiKey",   "ListApiKeys",     "RevokeApiKey",
+      "GetReport",      "GetReportHead", "PutReport",    "PutReports",      "InsertLink",
+      "InsertLinks",    "GetLink",       "ListLinks",    "RevokeLink",      "RevokeAllLinks",
+      "ClaimView",      "ReturnView",    "PseudonymKey", "RecordOpens",     "ListOpens",
+      "InsertWebhook",  "ListWebhooks",  "GetWebhook",   "DeleteWebhook",   "InsertEvents",
+      "ListDeliveries", "RetryDelivery", "DueWebhooks",  "ClaimDeliveries", "FinishAttempts",
+      "GetOutboxStats", "HasLinks",      "Ping"};
   return kNames[static_cast<size_t>(method)];
 }
 inline std::ostream& operator<<(std::ostream& os, StoreMethod method) {
@@ -173,6 +174,12 @@ class FaultyStore final : public store::Store {
                                       std::span<const domain::Event> events) override {
     RS_RETURN_IF_ERROR(Enter(StoreMethod::kPutReport));
     return inner_.PutReport(company, report, at, events);
+  }
+  Result<std::vector<Result<store::PutOutcome>>> PutReports(CompanyId company,
+                                                            std::span<const Report> reports,
+                                                            Instant at) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kPutReports));
+    return inner_.PutReports(company, reports, at);
   }
   Status InsertLink(const LinkRecord& link) override {
     RS_RETURN_IF_ERROR(Enter(StoreMethod::kInsertLink));

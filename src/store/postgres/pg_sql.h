@@ -153,6 +153,19 @@ struct Sql {
       "updated_at = EXCLUDED.updated_at "
       "WHERE reports.company_id = EXCLUDED.company_id "
       "RETURNING version";
+  // kPutReport for a batch: $1 company, $2 updated_at, $3 one JSON array of
+  // {i: report id, b: body, s: invite status}, whose ids are distinct (ON
+  // CONFLICT may not touch a row twice in one statement). The rows go in id
+  // order, so two batches lock the rows they share in the same order.
+  static constexpr std::string_view kPutReports =
+      "INSERT INTO reports (report_id, company_id, version, body, invite_status, updated_at) "
+      "SELECT (x->>'i')::bigint, $1::bigint, 1, x->>'b', x->>'s', $2::bigint "
+      "FROM json_array_elements($3::text::json) AS x ORDER BY (x->>'i')::bigint "
+      "ON CONFLICT (report_id) DO UPDATE SET version = reports.version + 1, "
+      "body = EXCLUDED.body, invite_status = EXCLUDED.invite_status, "
+      "updated_at = EXCLUDED.updated_at "
+      "WHERE reports.company_id = EXCLUDED.company_id "
+      "RETURNING report_id, version";
   // A batch of opens as one JSON array of {l: hex link id, a: at, s: status,
   // c: client, n: network, k: counted}.
   static constexpr std::string_view kInsertOpens =

@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -46,6 +47,8 @@ struct Driver : sql::DriverBase<Connection, Query, Sql, sql::SqlDialect::kPostgr
   static Result<CompanyId> EnsureCompany(Connection& conn, std::string_view name);
   static Result<PutOutcome> PutReport(Connection& conn, const sql::ReportRow& row,
                                       std::span<const domain::Event> events);
+  static Result<std::vector<Result<PutOutcome>>> PutReports(Connection& conn,
+                                                            std::span<const sql::ReportRow> rows);
   static Result<sql::ViewTotals> WriteOpens(Connection& conn, const std::vector<LinkOpen>& opens);
   static Status InsertDeliveries(Connection& conn, const std::vector<sql::DeliveryRow>& rows,
                                  std::string_view op);
@@ -105,6 +108,50 @@ Result<PutOutcome> Driver::PutReport(Connection& conn, const sql::ReportRow& row
     RS_RETURN_IF_ERROR(tx.Commit());
   }
   return **version == 1 ? PutOutcome::kCreated : PutOutcome::kReplaced;
+}
+
+// A batch travels as one JSON parameter: one statement, one round trip, for
+// each run of distinct ids (the whole batch, unless an id comes twice).
+Result<std::vector<Result<PutOutcome>>> Driver::PutReports(Connection& conn,
+                                                           std::span<const sql::ReportRow> rows) {
+  constexpr std::string_view op = "PutReports";
+  std::vector<Result<PutOutcome>> out;
+  out.reserve(rows.size());
+  size_t begin = 0;
+  while (begin < rows.size()) {
+    std::unordered_map<int64_t, size_t> run;  // report id -> its place in the run
+    boost::json::array items;
+    size_t end = begin;
+    for (; end < rows.size() && !run.contains(rows[end].report_id.value); ++end) {
+      const sql::ReportRow& row = rows[end];
+      run.emplace(row.report_id.value, end - begin);
+      items.push_back(boost::json::object{
+          {"i", row.report_id.value}, {"b", row.body}, {"s", row.invite_status}});
+    }
+    const std::string json = core::WriteJson(items);
+    Query q(conn, Sql::kPutReports, op);
+    q.Bind(rows[begin].company_id.value).Bind(rows[begin].updated_at).Bind(std::string_view(json));
+    RS_RETURN_IF_ERROR(sql::RunInsert(q));
+    auto written =
+        sql::ReadAll(q, [](const Query& r) { return std::make_pair(r.Int(0), r.Int(1)); });
+    if (!written) return written.error();
+    // No row back: another company's report, left as it was.
+    std::vector<std::optional<int64_t>> versions(end - begin);
+    for (const auto& [id, version] : *written) {
+      auto it = run.find(id);
+      if (it == run.end()) return q.Fail("a report id that was not in the batch came back");
+      versions[it->second] = version;
+    }
+    for (const std::optional<int64_t>& version : versions) {
+      if (!version) {
+        out.push_back(Status::Conflict("report_id belongs to another company"));
+      } else {
+        out.push_back(*version == 1 ? PutOutcome::kCreated : PutOutcome::kReplaced);
+      }
+    }
+    begin = end;
+  }
+  return out;
 }
 
 // A whole batch travels as one JSON parameter per statement: two round trips

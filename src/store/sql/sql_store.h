@@ -32,8 +32,8 @@
 //   kDialect     the statements of a migration it runs (schema.h), and
 //   kChannel     its log channel, "sqlite" or "postgres";
 //
-// and that adds the migration lock of migrate.h and the three methods whose
-// SQL differs in structure between the backends:
+// and that adds the migration lock of migrate.h and the methods whose SQL
+// differs in structure between the backends:
 //
 //   static Status LockMigrations(Connection&), UnlockMigrations(Connection&);
 //   static Result<CompanyId> EnsureCompany(Connection&, std::string_view name);
@@ -41,6 +41,11 @@
 //                                       std::span<const domain::Event>);
 //                (writing the events with WriteEvents, below, in its
 //                transaction)
+//   static Result<std::vector<Result<PutOutcome>>> PutReports(
+//       Connection&, std::span<const ReportRow>);
+//                (inside the caller's transaction; REQUIRES: a non-empty
+//                batch, every row of one company and instant; an outcome per
+//                row, kConflict for another company's, as Store::PutReports)
 //   static Result<ViewTotals> WriteOpens(Connection&, const std::vector<LinkOpen>&);
 //                (inside the caller's transaction; REQUIRES: a non-empty
 //                batch)
@@ -279,6 +284,24 @@ class SqlStore final : public Base {
     const ReportRow row = MakeReportRow(company, report, at);
     auto conn = pool_.Acquire();
     return D::PutReport(*conn, row, events);
+  }
+
+  Result<std::vector<Result<PutOutcome>>> PutReports(CompanyId company,
+                                                     std::span<const Report> reports,
+                                                     Instant at) override {
+    constexpr std::string_view op = "PutReports";
+    if (reports.empty()) return std::vector<Result<PutOutcome>>();
+    // Encoded before the checkout, as in PutReport.
+    std::vector<ReportRow> rows;
+    rows.reserve(reports.size());
+    for (const Report& report : reports) rows.push_back(MakeReportRow(company, report, at));
+    auto conn = pool_.Acquire();
+    Transaction<Connection> tx(*conn, op);
+    RS_RETURN_IF_ERROR(tx.Begin());
+    Result<std::vector<Result<PutOutcome>>> outcomes = D::PutReports(*conn, rows);
+    if (!outcomes) return outcomes.error();
+    RS_RETURN_IF_ERROR(tx.Commit());
+    return outcomes;
   }
 
   // --- links ---

@@ -3,6 +3,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/sql/sql_store.h"
@@ -23,6 +24,8 @@ struct Driver : sql::DriverBase<Connection, Query, Sql, sql::SqlDialect::kSqlite
   static Result<CompanyId> EnsureCompany(Connection& conn, std::string_view name);
   static Result<PutOutcome> PutReport(Connection& conn, const sql::ReportRow& row,
                                       std::span<const domain::Event> events);
+  static Result<std::vector<Result<PutOutcome>>> PutReports(Connection& conn,
+                                                            std::span<const sql::ReportRow> rows);
   static Result<sql::ViewTotals> WriteOpens(Connection& conn, const std::vector<LinkOpen>& opens);
   static Status InsertDeliveries(Connection& conn, const std::vector<sql::DeliveryRow>& rows,
                                  std::string_view op);
@@ -57,36 +60,55 @@ Result<CompanyId> Driver::EnsureCompany(Connection& conn, std::string_view name)
   return sql::ReadOne(q, [](const Query& r) { return CompanyId{r.Int(0)}; });
 }
 
-// SQLite has no row lock to take, so the owner check and the write run in
-// one BEGIN IMMEDIATE transaction, which holds the database's write lock.
-Result<PutOutcome> Driver::PutReport(Connection& conn, const sql::ReportRow& row,
-                                     std::span<const domain::Event> events) {
-  constexpr std::string_view op = "PutReport";
-  sql::Transaction<Connection> tx(conn, op);
-  RS_RETURN_IF_ERROR(tx.Begin());
+// The owner check and the write of one report, inside the caller's
+// transaction: SQLite has no row lock to take, but BEGIN IMMEDIATE holds the
+// database's write lock.
+Result<PutOutcome> PutOne(Connection& conn, const sql::ReportRow& row, std::string_view op) {
   Result<std::optional<int64_t>> owner = [&] {
     Query q(conn, Sql::kReportOwner, op);
     q.Bind(row.report_id.value);
     return sql::ReadOptional(q, [](const Query& r) { return r.Int(0); });
   }();
   if (!owner) return owner.error();
-  PutOutcome outcome = PutOutcome::kCreated;
-  if (owner->has_value()) {
-    if (**owner != row.company_id.value) {
-      return Status::Conflict("report_id belongs to another company");  // tx rolls back
-    }
-    Query q(conn, Sql::kReplaceReport, op);
-    q.Bind(row.body).Bind(row.invite_status).Bind(row.updated_at).Bind(row.report_id.value);
-    RS_RETURN_IF_ERROR(q.Run());
-    outcome = PutOutcome::kReplaced;
-  } else {
+  if (!owner->has_value()) {
     Query q(conn, Sql::kCreateReport, op);
     sql::BindReportRow(q, row);
     RS_RETURN_IF_ERROR(sql::RunInsert(q));
+    return PutOutcome::kCreated;
   }
+  if (**owner != row.company_id.value) {
+    return Status::Conflict("report_id belongs to another company");
+  }
+  Query q(conn, Sql::kReplaceReport, op);
+  q.Bind(row.body).Bind(row.invite_status).Bind(row.updated_at).Bind(row.report_id.value);
+  RS_RETURN_IF_ERROR(q.Run());
+  return PutOutcome::kReplaced;
+}
+
+Result<PutOutcome> Driver::PutReport(Connection& conn, const sql::ReportRow& row,
+                                     std::span<const domain::Event> events) {
+  constexpr std::string_view op = "PutReport";
+  sql::Transaction<Connection> tx(conn, op);
+  RS_RETURN_IF_ERROR(tx.Begin());
+  Result<PutOutcome> outcome = PutOne(conn, row, op);
+  if (!outcome) return outcome;  // a conflict too: the transaction rolls back
   RS_RETURN_IF_ERROR(sql::WriteEvents<Driver>(conn, events, op));
   RS_RETURN_IF_ERROR(tx.Commit());
   return outcome;
+}
+
+// In-process statements are cheap: two per report.
+Result<std::vector<Result<PutOutcome>>> Driver::PutReports(Connection& conn,
+                                                           std::span<const sql::ReportRow> rows) {
+  constexpr std::string_view op = "PutReports";
+  std::vector<Result<PutOutcome>> out;
+  out.reserve(rows.size());
+  for (const sql::ReportRow& row : rows) {
+    Result<PutOutcome> outcome = PutOne(conn, row, op);
+    if (!outcome && outcome.error().code() != Code::kConflict) return outcome.error();
+    out.push_back(std::move(outcome));
+  }
+  return out;
 }
 
 // Statements are cheap in-process, so one pair per open.

@@ -350,6 +350,157 @@ TEST_P(StoreConformanceTest, PutReportOfAnotherCompanyConflictsAndChangesNothing
   EXPECT_EQ((*got)->report.name, "Priya Raman");
 }
 
+// "created", "replaced", or the error, for comparing PutReports' outcomes.
+std::string OutcomeName(const Result<PutOutcome>& r) {
+  if (!r) return Describe(r.error());
+  return *r == PutOutcome::kCreated ? "created" : "replaced";
+}
+
+std::vector<std::string> OutcomeNames(const Result<std::vector<Result<PutOutcome>>>& r) {
+  std::vector<std::string> out;
+  if (!r) return {Describe(r.error())};
+  for (const Result<PutOutcome>& o : *r) out.push_back(OutcomeName(o));
+  return out;
+}
+
+TEST_P(StoreConformanceTest, PutReportsWritesEachReportInOrderAndRefusesOnlyAnotherCompanys) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  CompanyId globex = this->Company("globex");
+  ASSERT_OK(s.PutReport(acme, MakeReport(1, "One v1"), At(0)));
+  ASSERT_OK(s.PutReport(globex, MakeReport(2, "Globex's own"), At(0)));
+
+  // A conflict in the middle of the batch; an id twice (created, then replaced).
+  const std::vector<Report> batch = {MakeReport(3, "Three v1"), MakeReport(1, "One v2"),
+                                     MakeReport(2, "Mallory"), MakeReport(4, "Four"),
+                                     MakeReport(3, "Three v2")};
+  auto out = s.PutReports(acme, batch, At(10));
+  ASSERT_OK(out);
+  EXPECT_EQ(OutcomeNames(out),
+            (std::vector<std::string>{"created", "replaced",
+                                      "Conflict: report_id belongs to another company", "created",
+                                      "replaced"}));
+
+  auto expect = [&](int64_t id, CompanyId owner, int64_t version, std::string_view name) {
+    Result<std::optional<StoredReport>> got = s.GetReport(ReportId{id});
+    ASSERT_OK(got);
+    ASSERT_TRUE(got->has_value()) << id;
+    EXPECT_EQ((*got)->company_id, owner) << id;
+    EXPECT_EQ((*got)->version, version) << id;
+    EXPECT_EQ((*got)->report.name, name) << id;
+  };
+  expect(1, acme, 2, "One v2");
+  expect(2, globex, 1, "Globex's own");
+  expect(3, acme, 2, "Three v2");
+  expect(4, acme, 1, "Four");
+  Result<std::optional<ReportHead>> head = s.GetReportHead(ReportId{3});
+  ASSERT_OK(head);
+  ASSERT_TRUE(head->has_value());
+  EXPECT_EQ((*head)->version, 2);
+  EXPECT_TRUE((*head)->completed());
+  EXPECT_EQ((*head)->assessment_id, 138);
+
+  // The webhook outbox is not written: an import sends no event.
+  Result<OutboxStats> stats = s.GetOutboxStats();
+  ASSERT_OK(stats);
+  EXPECT_EQ(stats->pending, 0);
+}
+
+TEST_P(StoreConformanceTest, PutReportsOfAnEmptyBatchIsOk) {
+  Store& s = *this->store_;
+  auto out = s.PutReports(this->Company("acme"), {}, At(0));
+  ASSERT_OK(out);
+  EXPECT_TRUE(out->empty());
+}
+
+TEST_P(StoreConformanceTest, PutReportsOfALargeBatchWithRepeatsLandsWhole) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  std::vector<Report> batch;
+  for (int64_t id = 1; id <= 600; ++id) batch.push_back(MakeReport(id, "first"));
+  for (int64_t id = 600; id >= 1; --id) batch.push_back(MakeReport(id, "second"));
+  auto out = s.PutReports(acme, batch, At(0));
+  ASSERT_OK(out);
+  ASSERT_EQ(out->size(), 1200u);
+  for (size_t i = 0; i < out->size(); ++i) {
+    EXPECT_EQ(OutcomeName((*out)[i]), i < 600 ? "created" : "replaced") << i;
+  }
+  for (int64_t id : {1, 300, 600}) {
+    Result<std::optional<StoredReport>> got = s.GetReport(ReportId{id});
+    ASSERT_OK(got);
+    ASSERT_TRUE(got->has_value());
+    EXPECT_EQ((*got)->version, 2);
+    EXPECT_EQ((*got)->report.name, "second");
+  }
+}
+
+TEST_P(StoreConformanceTest, PutReportsForAnUnknownCompanyWritesNothing) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  const std::vector<Report> batch = {MakeReport(1, "a"), MakeReport(2, "b")};
+  auto out = s.PutReports(CompanyId{acme.value + 1000}, batch, At(0));
+  ASSERT_FALSE(out);
+  EXPECT_EQ(out.error().code(), Code::kNotFound) << Describe(out.error());
+  for (int64_t id : {1, 2}) {
+    Result<std::optional<StoredReport>> got = s.GetReport(ReportId{id});
+    ASSERT_OK(got);
+    EXPECT_FALSE(got->has_value()) << id;
+  }
+}
+
+TEST_P(StoreConformanceTest, PutReportsRoundTripsUnicodeAndEscapesByteExact) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  const std::string name =
+      "प्रिया \"रमन\" — \\ بريا 👩🏽‍💻 </script>\n\t\u0001 'x' "
+      "{\"]\"}";
+  const Report report = MakeReport(77, name);
+  auto out = s.PutReports(acme, {&report, 1}, At(0));
+  ASSERT_OK(out);
+  EXPECT_EQ(OutcomeNames(out), std::vector<std::string>{"created"});
+  Result<std::optional<StoredReport>> got = s.GetReport(ReportId{77});
+  ASSERT_OK(got);
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->report.name, name);
+  EXPECT_EQ(StorageJson((*got)->report), StorageJson(report));
+}
+
+TEST_P(StoreConformanceTest, ConcurrentBatchesOverTheSameIdsAllLand) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  constexpr int kThreads = 4;
+  constexpr int kBatches = 5;
+  constexpr int64_t kIds = 50;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      // Each thread in its own order: the store must not deadlock on it.
+      std::vector<Report> batch;
+      for (int64_t i = 0; i < kIds; ++i) {
+        const int64_t id = t % 2 == 0 ? i + 1 : kIds - i;
+        batch.push_back(MakeReport(id, "writer " + std::to_string(t)));
+      }
+      for (int b = 0; b < kBatches; ++b) {
+        auto out = s.PutReports(acme, batch, At(b));
+        if (!out) {
+          ++failures;
+          continue;
+        }
+        for (const Result<PutOutcome>& o : *out) failures += o ? 0 : 1;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  for (int64_t id : {int64_t{1}, kIds}) {
+    Result<std::optional<StoredReport>> got = s.GetReport(ReportId{id});
+    ASSERT_OK(got);
+    ASSERT_TRUE(got->has_value());
+    EXPECT_EQ((*got)->version, kThreads * kBatches);
+  }
+}
+
 TEST_P(StoreConformanceTest, GetReportOfMissingIdIsNullopt) {
   Result<std::optional<StoredReport>> got = this->store_->GetReport(ReportId{404});
   ASSERT_OK(got);
