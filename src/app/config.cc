@@ -4,6 +4,8 @@
 #include <charconv>
 #include <thread>
 
+#include "http/forwarded.h"
+
 namespace reportshare::app {
 
 namespace {
@@ -115,6 +117,8 @@ Status CheckSettingValue(std::string_view key, const std::string& value, std::st
     if (auto listen = ParseListenAddress(value, name); !listen) return listen.error();
   } else if (key == "public-url" && !value.empty()) {  // empty: the default, http:// + listen
     if (auto url = NormalizePublicUrl(value, name); !url) return url.error();
+  } else if (key == "trusted-proxies") {
+    if (auto ranges = http::ParseIpRanges(value, name); !ranges) return ranges.error();
   }
   return Status::Ok();
 }
@@ -160,7 +164,11 @@ Result<ServeConfig> MakeServeConfig(const ServeFlags& flags) {
   config.webhook_allow_private = flags.webhook_allow_private;
   config.webhook_ca_file = flags.webhook_ca_file;
 
+  auto trusted_proxies = http::ParseIpRanges(flags.trusted_proxies);
+  if (!trusted_proxies) return trusted_proxies.error();
+
   http::ServerOptions& server = config.server;
+  server.trusted_proxies = std::move(*trusted_proxies);
   server.host = listen->host;
   server.port = listen->port;
   server.threads = flags.threads > 0 ? flags.threads : CoreCount();

@@ -61,8 +61,8 @@ Result<std::string> NormalizePublicUrl(const std::string& text,
 
 // Checks `value` as the setting `key` (a long option name without the
 // dashes) takes it, beyond its type and range: db, listen and public-url as
-// the functions above parse them. Ok for every other key. Errors start with
-// `name`.
+// the functions above parse them, trusted-proxies as http::ParseIpRanges. Ok for every other key.
+// Errors start with `name`.
 Status CheckSettingValue(std::string_view key, const std::string& value, std::string_view name);
 
 // The defaults that are not the HTTP server's.
@@ -101,6 +101,7 @@ struct ServeFlags {
   DataFlags data;
   std::string listen = FormatListenAddress(http::ServerOptions{}.host, http::ServerOptions{}.port);
   std::string public_url;                       // empty: http:// + the bound address
+  std::string trusted_proxies;                  // CIDR[,CIDR…]; empty: trust no peer
   int threads = http::ServerOptions{}.threads;  // 0: one per core
   bool demo = false;
   double rate_limit = kDefaultRateLimit;  // 0 turns the limit off

@@ -88,6 +88,12 @@ void AddServeOptions(CLI::App& serve, ServeFlags& flags) {
                   "(default: http:// + the listen address)")
       ->envname("REPORTSHARE_PUBLIC_URL")
       ->capture_default_str();
+  serve
+      .add_option("--trusted-proxies", flags.trusted_proxies,
+                  "CIDR[,CIDR...] of reverse proxies whose Forwarded / X-Forwarded-For headers "
+                  "name the client (default: none, the peer is the client)")
+      ->envname("REPORTSHARE_TRUSTED_PROXIES")
+      ->capture_default_str();
   AddNumberOption(serve, "--threads", flags.threads, "REPORTSHARE_THREADS", 0, 256,
                   "I/O threads, and as many request workers (0: one per core)");
   AddSigningKeysOption(serve, flags.data.signing_keys);

@@ -29,7 +29,9 @@ struct Request {
   bool body_too_large = false;
   // The cap it exceeded (ServerOptions::body_limit), for the 413 message.
   size_t body_limit = kDefaultBodyLimit;
-  // The peer's IP address as text (for the open audit; never logged in full).
+  // The client's IP address as text: the peer, or behind a trusted proxy the
+  // client it names (ServerOptions::trusted_proxies). For the open audit; never
+  // logged in full.
   std::string remote_address;
 
   // The path part of the target (before '?'), not percent-decoded.

@@ -5,8 +5,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
+#include "http/forwarded.h"
 #include "http/message.h"
 
 namespace reportshare::http {
@@ -42,6 +44,10 @@ struct ServerOptions {
   // The whole response must be written within this, else the connection is
   // closed. Default: 60 s.
   std::chrono::milliseconds write_timeout = std::chrono::seconds(60);
+  // Peers whose Forwarded / X-Forwarded-For headers name the client
+  // (http/forwarded.h); Request::remote_address is that client. Default: none,
+  // every request's client is its peer.
+  std::vector<IpRange> trusted_proxies;
 };
 
 using Handler = std::function<Response(const Request&)>;

@@ -5,6 +5,7 @@
 
 #include "core/bytes.h"
 #include "core/log.h"
+#include "http/forwarded.h"
 #include "http/responses.h"
 
 namespace reportshare::http {
@@ -111,6 +112,15 @@ void FinishExchange(const ServerOptions& options, const Exchange& exchange, cons
 
 void LogConnectionDropped(const std::exception& e) {
   core::LogError("server", "connection dropped", {{"error", e.what()}});
+}
+
+std::string ClientAddressOf(const Request& request, std::string peer,
+                            const std::vector<IpRange>& trusted_proxies) {
+  if (trusted_proxies.empty()) return peer;
+  ForwardingHeaders headers{request.HeaderValues("Forwarded"),
+                            request.HeaderValues("X-Forwarded-For"),
+                            request.HeaderValues("X-Forwarded-Proto")};
+  return ResolveClient(peer, trusted_proxies, headers).address;
 }
 
 bool IsParseError(const boost::system::error_code& ec) {

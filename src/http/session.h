@@ -45,6 +45,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 #include "http/message.h"
@@ -138,6 +139,12 @@ net::awaitable<void> ReleaseSource(const SessionContext& ctx, std::shared_ptr<Bo
 
 // The error record of a session ended by an exception.
 void LogConnectionDropped(const std::exception& e);
+
+// The client of `request` from `peer` (its connection's peer address): the
+// peer, or when it is one of `trusted_proxies` the client its forwarding
+// headers name (http/forwarded.h).
+std::string ClientAddressOf(const Request& request, std::string peer,
+                            const std::vector<IpRange>& trusted_proxies);
 
 // True for errors of the HTTP parser (as opposed to the transport's).
 bool IsParseError(const boost::system::error_code& ec);
@@ -244,7 +251,7 @@ net::awaitable<ReadOutcome> ReadRequest(Stream& stream, beast::flat_buffer& buff
     }
   }
   if (!req.body_too_large) req.body = std::move(parser.get().body());
-  req.remote_address = PeerAddress(stream);
+  req.remote_address = ClientAddressOf(req, PeerAddress(stream), options.trusted_proxies);
   // An HTTP/1.0 message with Transfer-Encoding has faulty framing (RFC 9112
   // §6.1): answer it, then close, so nothing after it is read as a request.
   const bool faulty_framing =

@@ -87,7 +87,7 @@ enum class LinkFormat { kJson, kHtml, kPdf };
 struct Visitor {
   bool wants_view = true;           // false for HEAD: never a view
   std::string_view user_agent;      // the User-Agent header
-  std::string_view remote_address;  // the peer's IP address as text
+  std::string_view remote_address;  // the client's IP address as text
   LinkFormat format = LinkFormat::kJson;
   std::optional<Language> language;          // asked for explicitly (?lang=)
   std::optional<Language> browser_language;  // the best match of Accept-Language

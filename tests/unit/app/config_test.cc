@@ -110,6 +110,13 @@ TEST(CheckSettingValueTest, ChecksWhatTheParsersCheckUnderTheGivenName) {
             "U must not contain a query, fragment or spaces");
   EXPECT_TRUE(CheckSettingValue("public-url", "", "U").ok()) << "empty: the default";
   EXPECT_TRUE(CheckSettingValue("threads", "anything", "T").ok()) << "CLI11 checks numbers";
+  EXPECT_TRUE(CheckSettingValue("trusted-proxies", "", "P").ok()) << "empty: trust nobody";
+  EXPECT_TRUE(CheckSettingValue("trusted-proxies", "127.0.0.1,10.0.0.0/8,::1", "P").ok());
+  Status proxies =
+      CheckSettingValue("trusted-proxies", "10.0.0.0/40", "rs.toml:4: trusted-proxies");
+  EXPECT_EQ(proxies.code(), core::Code::kInvalidArgument);
+  EXPECT_EQ(proxies.message(),
+            "rs.toml:4: trusted-proxies has a prefix length that is not 0 to 32");
 }
 
 DataFlags Data(std::string db, std::string signing_keys = "") {
@@ -160,6 +167,8 @@ TEST(ServeConfigTest, DefaultsComeFromServerOptions) {
   EXPECT_EQ(config->rate_burst, kDefaultRateBurst);
   EXPECT_EQ(config->pdf_cache_bytes, size_t{kDefaultPdfCacheMb} * 1024 * 1024);
   EXPECT_EQ(config->view_flush, std::chrono::milliseconds(kDefaultViewFlushMs));
+  EXPECT_TRUE(config->server.trusted_proxies.empty());
+  EXPECT_EQ(server_defaults.trusted_proxies, config->server.trusted_proxies);
 }
 
 TEST(ServeConfigTest, FlagsReachTheServerOptions) {
@@ -173,6 +182,7 @@ TEST(ServeConfigTest, FlagsReachTheServerOptions) {
   flags.pdf_cache_mb = 0;
   flags.view_flush_ms = 20;
   flags.public_url = "https://reports.example.com/";
+  flags.trusted_proxies = "127.0.0.1, 2001:db8::/32";
   auto config = MakeServeConfig(flags);
   ASSERT_TRUE(config) << config.error().message();
   EXPECT_EQ(config->server.host, "::1");
@@ -186,6 +196,9 @@ TEST(ServeConfigTest, FlagsReachTheServerOptions) {
   EXPECT_EQ(config->pdf_cache_bytes, 0u);
   EXPECT_EQ(config->view_flush, std::chrono::milliseconds(20));
   EXPECT_EQ(config->public_url, "https://reports.example.com");
+  ASSERT_EQ(config->server.trusted_proxies.size(), 2u);
+  EXPECT_EQ(config->server.trusted_proxies[0], *http::ParseIpRange("127.0.0.1/32", "x"));
+  EXPECT_EQ(config->server.trusted_proxies[1], *http::ParseIpRange("2001:db8::/32", "x"));
 }
 
 TEST(ServeConfigTest, ZeroThreadsMeansOnePerCore) {
@@ -207,6 +220,8 @@ TEST(ServeConfigTest, EachBadValueIsOneLineNamingItsFlag) {
       {"--db", [](ServeFlags& f) { f.data.db = "mysql://x"; }},
       {"--signing-keys", [](ServeFlags& f) { f.data.db = "postgresql://u@127.0.0.1/rs"; }},
       {"--public-url", [](ServeFlags& f) { f.public_url = "ftp://x.example"; }},
+      {"--trusted-proxies", [](ServeFlags& f) { f.trusted_proxies = "127.0.0.1,proxy.example"; }},
+      {"--trusted-proxies", [](ServeFlags& f) { f.trusted_proxies = "10.1.2.3/8"; }},
   };
   for (const Case& c : cases) {
     ServeFlags flags;

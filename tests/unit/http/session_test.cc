@@ -20,6 +20,7 @@
 
 #include "core/log.h"
 #include "core/mutex.h"
+#include "http/forwarded.h"
 #include "http/responses.h"
 #include "support/capturing_log_sink.h"
 
@@ -346,6 +347,8 @@ class SessionTest : public ::testing::Test {
   std::vector<Request> seen_ RS_GUARDED_BY(mu_);
 };
 
+using SessionProxyTest = SessionTest;
+
 TEST_F(SessionTest, ServesARequestAndLogsItsAccessRecord) {
   TestConnection c;
   auto responses = Serve(kGetClose, c);
@@ -368,6 +371,43 @@ TEST_F(SessionTest, ServesARequestAndLogsItsAccessRecord) {
   EXPECT_GE(std::stod(access[0].Field("duration_ms").value_or("")), 0);
   EXPECT_FALSE(access[0].Field("target"));  // the raw path may hold a token
   EXPECT_TRUE(sink->OnChannel("server").empty());
+}
+
+// The client behind a trusted proxy is the request's remote_address; from a
+// peer that is not trusted the forwarding headers change nothing.
+TEST_F(SessionProxyTest, TrustedPeersForwardingHeadersNameTheClient) {
+  constexpr std::string_view kForwarded =
+      "GET /a HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 198.51.100.1, 203.0.113.9\r\n"
+      "Connection: close\r\n\r\n";
+  {
+    TestConnection c;
+    auto responses = Serve(kForwarded, c);
+    ASSERT_EQ(responses.size(), 1u);
+    EXPECT_EQ(responses[0].body(), "GET /a  192.0.2.7");  // trusting nobody: the peer
+  }
+  options.trusted_proxies = *ParseIpRanges("192.0.2.0/24");
+  {
+    TestConnection c;
+    auto responses = Serve(kForwarded, c);
+    ASSERT_EQ(responses.size(), 1u);
+    EXPECT_EQ(responses[0].body(), "GET /a  203.0.113.9");
+  }
+  options.trusted_proxies = *ParseIpRanges("198.51.100.0/24");  // not the peer
+  {
+    TestConnection c;
+    auto responses = Serve(kForwarded, c);
+    ASSERT_EQ(responses.size(), 1u);
+    EXPECT_EQ(responses[0].body(), "GET /a  192.0.2.7");
+  }
+  options.trusted_proxies = *ParseIpRanges("192.0.2.0/24");
+  {
+    TestConnection c;  // malformed from a trusted peer: the peer, and the request is served
+    auto responses = Serve(
+        "GET /a HTTP/1.1\r\nHost: t\r\nForwarded: for=\"[bad\r\nConnection: close\r\n\r\n", c);
+    ASSERT_EQ(responses.size(), 1u);
+    EXPECT_EQ(responses[0].result_int(), 200);
+    EXPECT_EQ(responses[0].body(), "GET /a  192.0.2.7");
+  }
 }
 
 TEST_F(SessionTest, OnResponseSeesEveryResponse) {
