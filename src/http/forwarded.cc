@@ -271,7 +271,7 @@ bool IpRange::Contains(const IpAddress& address) const {
   if (address.v6 != base.v6) return false;
   int bits = prefix;
   for (size_t i = 0; bits > 0; ++i, bits -= 8) {
-    const uint8_t mask = bits >= 8 ? 0xff : static_cast<uint8_t>(0xff << (8 - bits));
+    const auto mask = static_cast<uint8_t>(bits >= 8 ? 0xff : 0xff << (8 - bits));
     if ((address.bytes[i] & mask) != base.bytes[i]) return false;
   }
   return true;
