@@ -46,7 +46,7 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
   return segs;
 }
 
-bool Is(const std::vector<std::string_view>& segs, std::initializer_list<std::string_view> fixed) {
+bool Is(std::span<const std::string_view> segs, std::initializer_list<std::string_view> fixed) {
   // Matches `segs` against `fixed`, where "*" is any non-empty segment.
   if (segs.size() != fixed.size()) return false;
   size_t i = 0;
@@ -571,16 +571,7 @@ Response Api::Webhooks(const Request& req, std::span<const std::string_view> seg
                        std::string& route) const {
   const service::WebhookService& hooks = *options_.webhooks;
   const std::string& m = req.method;
-  auto is = [&](std::initializer_list<std::string_view> pattern) {
-    if (segs.size() != pattern.size()) return false;
-    size_t i = 0;
-    for (std::string_view p : pattern) {
-      if (p != "*" && p != segs[i]) return false;
-      if (p == "*" && segs[i].empty()) return false;
-      ++i;
-    }
-    return true;
-  };
+  auto is = [&](std::initializer_list<std::string_view> pattern) { return Is(segs, pattern); };
   auto run = [&](std::string_view method, auto&& handler) {
     if (m != method) return MethodNotAllowed(req, method);
     return Authenticated(req, [&](const Principal& who) {
