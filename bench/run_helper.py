@@ -2,8 +2,9 @@
 """Helpers of bench/run (standard library only).
 
   run_helper.py reports N            NDJSON of N reports (ids 1..N) on stdout
-  run_helper.py nginx-conf TEMPLATE DIR PORT BODY_FILE
-                                     the nginx config on stdout
+  run_helper.py nginx-conf TEMPLATE DIR PORT BODY_FILE TLS_PORT
+                                     the nginx config on stdout (HTTPS on
+                                     TLS_PORT with DIR/tls.pem, DIR/tls.key)
   run_helper.py free-port            a free loopback TCP port
   run_helper.py bulk-zip URL KEY PID FIRST_ID N SINGLES W
                                      the bulk ZIP scenario: times one
@@ -95,7 +96,7 @@ def cmd_reports(n):
     sys.stdout.write("\n".join(out) + "\n")
 
 
-def cmd_nginx_conf(template, directory, port, body_file):
+def cmd_nginx_conf(template, directory, port, body_file, tls_port):
     with open(body_file, encoding="utf-8") as f:
         body = f.read()
     # Inside nginx's single quotes: no quote, backslash or variable expansion.
@@ -103,7 +104,8 @@ def cmd_nginx_conf(template, directory, port, body_file):
         sys.exit("run_helper: the share body has a character nginx would interpret")
     with open(template, encoding="utf-8") as f:
         text = f.read()
-    text = text.replace("@DIR@", directory).replace("@PORT@", port)
+    text = (text.replace("@DIR@", directory).replace("@PORT@", port)
+            .replace("@TLS_PORT@", tls_port))
     sys.stdout.write(text.replace("@SHARE_BODY@", body))
 
 
@@ -265,6 +267,17 @@ def cmd_summarize(raw_file, meta_file, out_file):
     print("|" + "|".join(" --- " for _ in head) + "|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
+    plain, tls = by_name.get("new-conn"), by_name.get("new-conn-tls")
+    if plain and tls and "c64" in plain and "c64" in tls:
+        print()
+        print(f"new connections per second over TLS / plain: reportshare "
+              f"{tls['c64']['req_per_s_median'] / plain['c64']['req_per_s_median']:.3f}", end="")
+        ng_plain, ng_tls = by_name.get("nginx-new-conn"), by_name.get("nginx-new-conn-tls")
+        if ng_plain and ng_tls and "c64" in ng_plain and "c64" in ng_tls:
+            print(f", nginx {ng_tls['c64']['req_per_s_median'] / ng_plain['c64']['req_per_s_median']:.3f}",
+                  end="")
+        print(f"; a TLS handshake costs reportshare {tls.get('cpu_us_per_req', 0) - plain.get('cpu_us_per_req', 0):.0f} "
+              "µs of server CPU")
     print()
     print("latencies in ms; req/s at 64 connections, medians of "
           f"{meta['rounds']} round(s) of {meta['seconds_c64']} s (64 conns) and "

@@ -3,11 +3,16 @@
 --   BENCH_METHOD  GET (default) or POST
 --   BENCH_BODY    request body (sent with Content-Type: application/json)
 --   BENCH_API_KEY value of the apiKey header, if set
+--   BENCH_CLOSE   1: "Connection: close", so every request is a new connection
+--                 (and over https a full handshake)
 wrk.method = os.getenv("BENCH_METHOD") or "GET"
 local body = os.getenv("BENCH_BODY") or ""
 if body ~= "" then
   wrk.body = body
   wrk.headers["Content-Type"] = "application/json"
+end
+if os.getenv("BENCH_CLOSE") == "1" then
+  wrk.headers["Connection"] = "close"
 end
 local key = os.getenv("BENCH_API_KEY") or ""
 if key ~= "" then

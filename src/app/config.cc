@@ -167,8 +167,15 @@ Result<ServeConfig> MakeServeConfig(const ServeFlags& flags) {
   auto trusted_proxies = http::ParseIpRanges(flags.trusted_proxies);
   if (!trusted_proxies) return trusted_proxies.error();
 
+  if (flags.tls_cert.empty() != flags.tls_key.empty()) {
+    return Status::InvalidArgument(
+        "--tls-cert and --tls-key go together: give both (HTTPS) or neither (HTTP)");
+  }
+
   http::ServerOptions& server = config.server;
   server.trusted_proxies = std::move(*trusted_proxies);
+  server.tls_cert_file = flags.tls_cert;
+  server.tls_key_file = flags.tls_key;
   server.host = listen->host;
   server.port = listen->port;
   server.threads = flags.threads > 0 ? flags.threads : CoreCount();

@@ -100,8 +100,10 @@ inline int WholeSeconds(std::chrono::milliseconds d) {
 struct ServeFlags {
   DataFlags data;
   std::string listen = FormatListenAddress(http::ServerOptions{}.host, http::ServerOptions{}.port);
-  std::string public_url;                       // empty: http:// + the bound address
-  std::string trusted_proxies;                  // CIDR[,CIDR…]; empty: trust no peer
+  std::string public_url;       // empty: http:// + the bound address
+  std::string trusted_proxies;  // CIDR[,CIDR…]; empty: trust no peer
+  std::string tls_cert;         // both set: HTTPS on its own (SPEC §10)
+  std::string tls_key;
   int threads = http::ServerOptions{}.threads;  // 0: one per core
   bool demo = false;
   double rate_limit = kDefaultRateLimit;  // 0 turns the limit off
@@ -123,7 +125,7 @@ struct ServeFlags {
 struct ServeConfig {
   DatabaseUrl db;
   std::string key_file;    // see KeyFilePath
-  std::string public_url;  // normalized; empty: http:// + the bound address
+  std::string public_url;  // normalized; empty: http(s):// + the bound address
   bool demo = false;
   double rate_limit = 0;  // <= 0: no limit
   double rate_burst = 0;

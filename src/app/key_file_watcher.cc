@@ -1,30 +1,17 @@
 #include "app/key_file_watcher.h"
 
-#include <sys/stat.h>
-
 #include "app/key_file.h"
+#include "core/file_stamp.h"
 #include "core/log.h"
 
 namespace reportshare::app {
-namespace {
-
-// Changes with every write the key file tools make (a rename gives a new
-// inode; a rewrite in place a new size or mtime). "" while the file is missing.
-std::string Stamp(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return "";
-  return std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
-         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
-}
-
-}  // namespace
 
 KeyFileWatcher::KeyFileWatcher(std::string path, service::KeyRingHolder& keys,
                                std::chrono::milliseconds poll_interval)
     : path_(std::move(path)),
       keys_(keys),
       poll_interval_(poll_interval),
-      last_stamp_(Stamp(path_)),
+      last_stamp_(core::FileStamp(path_)),
       thread_([this] { Loop(); }) {}
 
 KeyFileWatcher::~KeyFileWatcher() {
@@ -50,7 +37,7 @@ bool KeyFileWatcher::WaitForNextPoll() {
 }
 
 void KeyFileWatcher::Poll() {
-  std::string stamp = Stamp(path_);
+  std::string stamp = core::FileStamp(path_);
   if (stamp.empty() || stamp == last_stamp_) return;
   last_stamp_ = std::move(stamp);
   auto ring = LoadOrCreateKeyFile(path_, /*database_has_links=*/true);

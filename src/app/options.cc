@@ -94,6 +94,17 @@ void AddServeOptions(CLI::App& serve, ServeFlags& flags) {
                   "name the client (default: none, the peer is the client)")
       ->envname("REPORTSHARE_TRUSTED_PROXIES")
       ->capture_default_str();
+  serve
+      .add_option("--tls-cert", flags.tls_cert,
+                  "PEM certificate chain: serve HTTPS on the listen address (with --tls-key; "
+                  "reloaded within a second when it changes)")
+      ->envname("REPORTSHARE_TLS_CERT")
+      ->capture_default_str();
+  serve
+      .add_option("--tls-key", flags.tls_key,
+                  "PEM private key of --tls-cert, readable by its owner only")
+      ->envname("REPORTSHARE_TLS_KEY")
+      ->capture_default_str();
   AddNumberOption(serve, "--threads", flags.threads, "REPORTSHARE_THREADS", 0, 256,
                   "I/O threads, and as many request workers (0: one per core)");
   AddSigningKeysOption(serve, flags.data.signing_keys);

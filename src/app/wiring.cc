@@ -78,7 +78,8 @@ Status ServeApp::Start() {
   if (!server) return server.error();
   server_ = std::move(*server);
   bound_address_ = FormatListenAddress(config_.server.host, server_->port());
-  public_url_ = config_.public_url.empty() ? "http://" + bound_address_ : config_.public_url;
+  public_url_ = config_.public_url.empty() ? std::string(server_->scheme()) + "://" + bound_address_
+                                           : config_.public_url;
 
   webhooks::SenderOptions sender_options;
   sender_options.allow_private = config_.webhook_allow_private;

@@ -50,6 +50,8 @@ class ServeApp {
 
   // The bound address, HOST:PORT (the real port when the config said 0).
   const std::string& bound_address() const { return bound_address_; }
+  // "https" when it serves TLS (--tls-cert), else "http".
+  const char* scheme() const { return server_->scheme(); }
   // The base URL links are built on.
   const std::string& public_url() const { return public_url_; }
   int threads() const { return config_.server.threads; }

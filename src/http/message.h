@@ -33,6 +33,10 @@ struct Request {
   // client it names (ServerOptions::trusted_proxies). For the open audit; never
   // logged in full.
   std::string remote_address;
+  // "https" when the request came over TLS, or from a trusted proxy that
+  // says (Forwarded proto=, X-Forwarded-Proto) its client used HTTPS; else
+  // "http". In the access log.
+  std::string scheme = "http";
 
   // The path part of the target (before '?'), not percent-decoded.
   std::string_view path() const;

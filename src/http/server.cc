@@ -7,8 +7,11 @@
 #include <thread>
 #include <vector>
 
+#include "core/log.h"
 #include "core/mutex.h"
 #include "http/session.h"
+#include "http/tls.h"
+#include "http/tls_stream.h"
 
 namespace reportshare::http {
 namespace {
@@ -48,6 +51,9 @@ struct Server::Impl {
 
   // Constant after construction; refers to the members above.
   SessionContext session_context;
+  // Set by Create() when options.tls_cert_file is; then every connection is TLS.
+  std::unique_ptr<TlsCredentials> tls;
+  net::steady_timer tls_reload_timer;
 
   core::Mutex mu;
   std::list<std::shared_ptr<Connection>> connections RS_GUARDED_BY(mu);
@@ -60,7 +66,8 @@ struct Server::Impl {
         workers_guard(workers.get_executor()),
         acceptor(net::make_strand(ioc)),  // Accept() and the drain's close() never overlap
         signals(ioc, SIGTERM, SIGINT),
-        session_context{options, handler, workers.get_executor(), draining} {}
+        session_context{options, handler, workers.get_executor(), draining},
+        tls_reload_timer(net::make_strand(ioc)) {}
 
   awaitable<void> Accept() {
     for (;;) {
@@ -75,7 +82,22 @@ struct Server::Impl {
         continue;
       }
       auto executor = socket.get_executor();
-      net::co_spawn(executor, Session(std::move(socket)), net::detached);
+      if (tls) {
+        net::co_spawn(executor, TlsSession(std::move(socket)), net::detached);
+      } else {
+        net::co_spawn(executor, PlainSession(std::move(socket)), net::detached);
+      }
+    }
+  }
+
+  // Looks at the TLS files every options.tls_reload_interval until the drain.
+  awaitable<void> ReloadTls() {
+    while (!draining) {
+      boost::system::error_code ec;
+      tls_reload_timer.expires_after(options.tls_reload_interval);
+      co_await tls_reload_timer.async_wait(net::redirect_error(use_awaitable, ec));
+      if (ec || draining) co_return;
+      tls->Poll();
     }
   }
 
@@ -87,6 +109,7 @@ struct Server::Impl {
       acceptor.close(ec);
       signals.cancel(ec);
     });
+    net::post(tls_reload_timer.get_executor(), [this] { tls_reload_timer.cancel(); });
     core::MutexLock lock(mu);
     for (auto& conn : connections) {
       net::post(conn->executor, [conn] {
@@ -109,12 +132,37 @@ struct Server::Impl {
     connections.erase(self);
   }
 
-  awaitable<void> Session(tcp::socket socket) {
+  awaitable<void> PlainSession(tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
-    auto conn = std::make_shared<Connection>(stream, stream.get_executor());
+    co_await Session(stream, stream);
+  }
+
+  awaitable<void> TlsSession(tcp::socket socket) {
+    TlsStream stream(std::move(socket), tls->Current());
+    co_await Session(stream, stream.tcp());
+  }
+
+  template <class Stream>
+  awaitable<bool> HandshakeIfTls(Stream& stream) {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      co_return co_await Handshake(stream, options.header_timeout);
+    } else {
+      co_return true;
+    }
+  }
+
+  // The connection's life on `stream`, whose lowest layer is `tcp`. Over TLS
+  // the handshake comes first, within the header timeout, even for the 503 of
+  // a full server: a client can read nothing before it.
+  template <class Stream>
+  awaitable<void> Session(Stream& stream, beast::tcp_stream& tcp) {
+    auto conn = std::make_shared<Connection>(tcp, tcp.get_executor());
     auto self = Register(conn);
     if (!self) {
-      co_await Reject(stream, options, Status::Unavailable("too many connections"));
+      if (co_await HandshakeIfTls(stream)) {
+        co_await Reject(stream, options, Status::Unavailable("too many connections"));
+      }
+      CloseStream(stream);
       co_return;
     }
     // However the session ends (even by an exception that destroys this
@@ -129,6 +177,10 @@ struct Server::Impl {
         impl.Unregister(self);
       }
     } unregister{*this, *conn, *self};
+    if (!co_await HandshakeIfTls(stream)) {
+      CloseStream(stream);
+      co_return;
+    }
     co_await ServeConnection(stream, session_context, conn->state);
   }
 };
@@ -156,10 +208,20 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options, Handler ha
     return Status::Unavailable("cannot listen on " + impl->options.host + ":" +
                                std::to_string(impl->options.port) + ": " + ec.message());
   }
+  if (!impl->options.tls_cert_file.empty() || !impl->options.tls_key_file.empty()) {
+    auto tls = TlsCredentials::Load({impl->options.tls_cert_file, impl->options.tls_key_file});
+    if (!tls) return tls.error();
+    core::LogInfo(
+        "server", "serving HTTPS",
+        {{"cert_file", impl->options.tls_cert_file}, {"certificate", (*tls)->Describe()}});
+    impl->tls = std::move(*tls);
+  }
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
 uint16_t Server::port() const { return impl_->port; }
+
+const char* Server::scheme() const { return impl_->tls ? "https" : "http"; }
 
 void Server::Drain() { impl_->StartDrain(); }
 
@@ -169,6 +231,8 @@ void Server::Run() {
     if (!ec) impl.StartDrain();
   });
   net::co_spawn(impl.acceptor.get_executor(), impl.Accept(), net::detached);
+  if (impl.tls)
+    net::co_spawn(impl.tls_reload_timer.get_executor(), impl.ReloadTls(), net::detached);
   std::vector<std::thread> workers;
   for (int i = 0; i < impl.options.worker_threads; ++i) {
     workers.emplace_back([&impl] {

@@ -48,6 +48,13 @@ struct ServerOptions {
   // (http/forwarded.h); Request::remote_address is that client. Default: none,
   // every request's client is its peer.
   std::vector<IpRange> trusted_proxies;
+  // HTTPS on its own (SPEC §10): both set, the listener speaks only TLS with
+  // this pair (http/tls.h), reloaded when a file changes; both empty, plain
+  // HTTP. The handshake must finish within header_timeout.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // How often the pair's files are looked at. Default: 1 s.
+  std::chrono::milliseconds tls_reload_interval = std::chrono::seconds(1);
 };
 
 using Handler = std::function<Response(const Request&)>;
@@ -64,6 +71,9 @@ class Server {
 
   // The bound port (useful with port 0).
   uint16_t port() const;
+
+  // "https" when it serves TLS, else "http".
+  const char* scheme() const;
 
   // Serves until SIGTERM/SIGINT or Drain(): then stops accepting, closes idle
   // connections, lets requests in flight finish, and returns.

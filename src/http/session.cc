@@ -103,6 +103,7 @@ void FinishExchange(const ServerOptions& options, const Exchange& exchange, cons
   core::LogInfo("access", "request",
                 {{"request_id", exchange.request_id},
                  {"method", method.substr(0, 16)},
+                 {"scheme", exchange.scheme},
                  {"route", res.route},
                  {"status", res.status},
                  {"bytes", bytes},
@@ -114,13 +115,13 @@ void LogConnectionDropped(const std::exception& e) {
   core::LogError("server", "connection dropped", {{"error", e.what()}});
 }
 
-std::string ClientAddressOf(const Request& request, std::string peer,
-                            const std::vector<IpRange>& trusted_proxies) {
-  if (trusted_proxies.empty()) return peer;
+ClientAddress ClientAddressOf(const Request& request, std::string peer,
+                              const std::vector<IpRange>& trusted_proxies) {
+  if (trusted_proxies.empty()) return {std::move(peer), ""};
   ForwardingHeaders headers{request.HeaderValues("Forwarded"),
                             request.HeaderValues("X-Forwarded-For"),
                             request.HeaderValues("X-Forwarded-Proto")};
-  return ResolveClient(peer, trusted_proxies, headers).address;
+  return ResolveClient(peer, trusted_proxies, headers);
 }
 
 bool IsParseError(const boost::system::error_code& ec) {

@@ -24,6 +24,9 @@
 //   ShutdownSend(s)   stop sending; the peer reads end-of-stream
 //   CloseStream(s)    close both directions; never throws
 //   PeerAddress(s)    the peer's IP address as text, or empty
+// and, only where the default below does not fit (TLS, http/tls_stream.h):
+//   EndSending(s)     an awaitable ShutdownSend (default: ShutdownSend)
+//   IsSecure(s)       true over TLS: responses carry HSTS (default: false)
 
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
@@ -105,7 +108,13 @@ struct Exchange {
   // HTTP/1.0 knows no chunked coding: a streamed body is sent as is and ended
   // by closing the connection (keep_alive must then be false).
   bool http10 = false;
+  // Over TLS: the response carries Strict-Transport-Security (SPEC §10).
+  bool secure = false;
+  std::string scheme = "http";  // Request::scheme, for the access log
 };
+
+// What every response over TLS carries (SPEC §10): a year.
+inline constexpr std::string_view kStrictTransportSecurity = "max-age=31536000";
 
 // The 431 message for the configured limit: "request header is larger than N
 // bytes". (The router builds the 413 one from Request::body_limit.)
@@ -142,9 +151,9 @@ void LogConnectionDropped(const std::exception& e);
 
 // The client of `request` from `peer` (its connection's peer address): the
 // peer, or when it is one of `trusted_proxies` the client its forwarding
-// headers name (http/forwarded.h).
-std::string ClientAddressOf(const Request& request, std::string peer,
-                            const std::vector<IpRange>& trusted_proxies);
+// headers name (http/forwarded.h), with the scheme they name.
+ClientAddress ClientAddressOf(const Request& request, std::string peer,
+                              const std::vector<IpRange>& trusted_proxies);
 
 // True for errors of the HTTP parser (as opposed to the transport's).
 bool IsParseError(const boost::system::error_code& ec);
@@ -163,6 +172,17 @@ inline std::string PeerAddress(beast::tcp_stream& stream) {
   boost::system::error_code ec;
   auto peer = stream.socket().remote_endpoint(ec);
   return ec ? std::string() : peer.address().to_string();
+}
+
+// The defaults of the optional free functions: a plain stream.
+template <class Stream>
+net::awaitable<void> EndSending(Stream& stream) {
+  ShutdownSend(stream);
+  co_return;
+}
+template <class Stream>
+bool IsSecure(const Stream&) {
+  return false;
 }
 
 // Waits up to `timeout` for the first byte of the next request, unless
@@ -251,7 +271,9 @@ net::awaitable<ReadOutcome> ReadRequest(Stream& stream, beast::flat_buffer& buff
     }
   }
   if (!req.body_too_large) req.body = std::move(parser.get().body());
-  req.remote_address = ClientAddressOf(req, PeerAddress(stream), options.trusted_proxies);
+  ClientAddress client = ClientAddressOf(req, PeerAddress(stream), options.trusted_proxies);
+  req.remote_address = std::move(client.address);
+  if (IsSecure(stream) || client.proto == "https") req.scheme = "https";
   // An HTTP/1.0 message with Transfer-Encoding has faulty framing (RFC 9112
   // §6.1): answer it, then close, so nothing after it is read as a request.
   const bool faulty_framing =
@@ -273,6 +295,7 @@ net::awaitable<boost::system::error_code> WriteResponse(Stream& stream,
   bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), 11};
   for (const auto& h : res.headers) out.set(h.name, h.value);
   out.set("X-Request-Id", exchange.request_id);
+  if (exchange.secure) out.set("Strict-Transport-Security", kStrictTransportSecurity);
   out.keep_alive(exchange.keep_alive);
   size_t size = res.body.size();
   if (exchange.head) {
@@ -309,6 +332,7 @@ net::awaitable<boost::system::error_code> WriteStreamedResponse(Stream& stream,
   bhttp::response<bhttp::empty_body> out{static_cast<bhttp::status>(res.status), 11};
   for (const auto& h : res.headers) out.set(h.name, h.value);
   out.set("X-Request-Id", exchange.request_id);
+  if (exchange.secure) out.set("Strict-Transport-Security", kStrictTransportSecurity);
   const bool chunked = !exchange.http10;
   out.keep_alive(exchange.keep_alive && chunked);
   out.chunked(chunked);
@@ -354,7 +378,7 @@ net::awaitable<boost::system::error_code> WriteStreamedResponse(Stream& stream,
 // the response just written.
 template <class Stream>
 net::awaitable<void> LingeringClose(Stream& stream) {
-  ShutdownSend(stream);
+  co_await EndSending(stream);
   boost::system::error_code ec;
   char sink[16384];
   size_t total = 0;
@@ -371,6 +395,8 @@ net::awaitable<void> LingeringClose(Stream& stream) {
 template <class Stream>
 net::awaitable<void> Reject(Stream& stream, const ServerOptions& options, const Status& status) {
   Exchange exchange{NewRequestId(), "-", std::chrono::steady_clock::now(), false, false};
+  exchange.secure = IsSecure(stream);
+  exchange.scheme = exchange.secure ? "https" : "http";
   co_await WriteResponse(stream, options, ErrorResponse(status), exchange);
   co_await LingeringClose(stream);
 }
@@ -412,7 +438,9 @@ net::awaitable<void> ServeConnection(Stream& stream, const SessionContext& ctx,
           started,
           req.method == "HEAD",
           in.keep_alive && !req.body_too_large && !ctx.draining && !(in.http10 && res.body_source),
-          in.http10};
+          in.http10,
+          IsSecure(stream),
+          req.scheme};
       boost::system::error_code ec;
       if (res.body_source) {
         ec = co_await WriteStreamedResponse(stream, ctx, std::move(res), exchange);

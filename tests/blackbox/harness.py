@@ -15,6 +15,11 @@ cleanup and, as a last resort, at exit), and the signing key file
 <tmpdir>/cluster.keys, which `serve` gets as --signing-keys. run_cli() hands
 that key file to every subcommand whose --db is such a database (through
 REPORTSHARE_SIGNING_KEYS, which subcommands without the option ignore).
+
+HTTPS. With REPORTSHARE_TEST_TLS=1 (the blackbox_tls.* runs) every Server
+serves HTTPS (--tls-cert/--tls-key, a certificate of a CA made for the run by
+tls_certs.py), and request(), connect() and raw_exchange() speak TLS, trusting
+only that CA: the same checks, over TLS.
 """
 
 import atexit
@@ -36,6 +41,7 @@ import unittest
 import urllib.parse
 
 import openapi_check
+import tls_certs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_BIN = os.path.normpath(os.path.join(HERE, "..", "..", "build", "dev", "src", "app", "reportshare"))
@@ -45,7 +51,7 @@ SOCKET_TIMEOUT = 10.0
 CLI_TIMEOUT = 30.0
 STARTUP_TIMEOUT = 15.0
 
-LISTEN_RE = re.compile(r"listening on http://(127\.0\.0\.1):(\d+)")
+LISTEN_RE = re.compile(r"listening on (https?)://(127\.0\.0\.1):(\d+)")
 SHARED_PREFIX = "/assessments/bp/reports/shared/"
 TOKEN_IN_TEXT_RE = re.compile(re.escape(SHARED_PREFIX) + r"([A-Za-z0-9_.\-]+)")
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
@@ -60,6 +66,25 @@ LINK_PAGE_SECURITY_HEADERS = {
 # Environment variables the binary reads; never inherit them from the caller.
 _SERVER_ENV_VARS = ("REPORTSHARE_DB", "REPORTSHARE_LISTEN", "REPORTSHARE_PUBLIC_URL",
                     "REPORTSHARE_THREADS", "REPORTSHARE_RATE_LIMIT")
+
+TLS_MODE = bool(os.environ.get("REPORTSHARE_TEST_TLS"))
+_tls_cache = {}
+
+
+def tls_material():
+    """(CertificateAuthority, cert path, key path) of this run, made once."""
+    if "material" not in _tls_cache:
+        directory = tempfile.mkdtemp(prefix="rs-tls-")
+        atexit.register(shutil.rmtree, directory, True)
+        ca = tls_certs.CertificateAuthority(directory)
+        cert, key = ca.issue(directory)
+        _tls_cache["material"] = (ca, cert, key)
+    return _tls_cache["material"]
+
+
+def client_tls_context():
+    return tls_material()[0].client_context()
+
 
 _live_pids = set()
 _live_lock = threading.Lock()
@@ -350,11 +375,20 @@ def _normalize_headers(headers):
     return list(headers)
 
 
-def request(port, method, path, headers=None, body=None, timeout=SOCKET_TIMEOUT, host="127.0.0.1"):
+def http_connection(port, timeout=SOCKET_TIMEOUT, host="127.0.0.1", tls=None):
+    """An http.client connection to reportshare: HTTPS in the TLS runs (or
+    when tls=True), trusting only the run's CA."""
+    if TLS_MODE if tls is None else tls:
+        return http.client.HTTPSConnection(host, port, timeout=timeout, context=client_tls_context())
+    return http.client.HTTPConnection(host, port, timeout=timeout)
+
+
+def request(port, method, path, headers=None, body=None, timeout=SOCKET_TIMEOUT, host="127.0.0.1",
+            tls=None):
     """One request on a fresh connection. headers: dict or list of (name, value)
     pairs (a list can repeat a name). body: None (no body; POST/PUT get
     Content-Length: 0), bytes, str, or any other value (sent as JSON)."""
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    conn = http_connection(port, timeout, host, tls)
     try:
         return request_on(conn, method, path, headers, body)
     finally:
@@ -392,9 +426,14 @@ def request_on(conn, method, path, headers=None, body=None):
 # Raw sockets (malformed requests, chunked bodies, keep-alive by hand)
 # --------------------------------------------------------------------------
 
-def connect(port, timeout=SOCKET_TIMEOUT):
+def connect(port, timeout=SOCKET_TIMEOUT, tls=None):
+    """A socket to 127.0.0.1:port; in the TLS runs (or tls=True) a TLS socket
+    whose handshake is done."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     s.settimeout(timeout)
+    if TLS_MODE if tls is None else tls:
+        s = client_tls_context().wrap_socket(s, server_hostname="localhost")
+        s.settimeout(timeout)
     return s
 
 
@@ -470,10 +509,10 @@ class RawReader:
         return Response(status, m.group(2) or "", header_list, body, time.monotonic() - start)
 
 
-def raw_exchange(port, data, head=False, timeout=SOCKET_TIMEOUT):
+def raw_exchange(port, data, head=False, timeout=SOCKET_TIMEOUT, tls=None):
     """Sends raw bytes on a fresh connection and reads one response.
     Returns a Response, or None if the server closed without answering."""
-    s = connect(port, timeout)
+    s = connect(port, timeout, tls)
     try:
         try:
             s.sendall(data)
@@ -649,6 +688,7 @@ class Server:
         self.proc = None
         self.port = None
         self.host = None
+        self.scheme = "http"
         self._out = []
         self._err = []
         self._lock = threading.Lock()
@@ -670,6 +710,9 @@ class Server:
             args += ["--signing-keys", self.signing_keys_path]
         if serve_supports("--rate-limit") and "--rate-limit" not in extra_args:
             args += ["--rate-limit", "0"]  # the suite sends bursts with one key
+        if TLS_MODE and "--tls-cert" not in extra_args:
+            _, cert, key = tls_material()
+            args += ["--tls-cert", cert, "--tls-key", key]
         args += list(extra_args)
         self._out, self._err = [], []
         self._archived = False
@@ -690,7 +733,9 @@ class Server:
         while time.monotonic() < deadline:
             m = LISTEN_RE.search(self.stderr())
             if m:
-                self.host, self.port = m.group(1), int(m.group(2))
+                self.scheme, self.host, self.port = m.group(1), m.group(2), int(m.group(3))
+                if TLS_MODE and self.scheme != "https":
+                    raise AssertionError("a TLS run's server is not serving HTTPS: %r" % args)
                 return self
             if self.proc.poll() is not None:
                 self._join_pumps()
@@ -788,10 +833,14 @@ class Server:
     # -- HTTP ----------------------------------------------------------------
     @property
     def base_url(self):
-        return "http://%s:%d" % (self.host, self.port)
+        return "%s://%s:%d" % (self.scheme, self.host, self.port)
+
+    @property
+    def tls(self):
+        return self.scheme == "https"
 
     def request(self, method, path, headers=None, body=None, timeout=SOCKET_TIMEOUT):
-        resp = request(self.port, method, path, headers, body, timeout)
+        resp = request(self.port, method, path, headers, body, timeout, tls=self.tls)
         self.note_tokens(resp.body)
         return resp
 
@@ -802,7 +851,7 @@ class Server:
             self.secrets.add(tok)
 
     def raw(self, data, head=False, timeout=SOCKET_TIMEOUT):
-        return raw_exchange(self.port, data, head=head, timeout=timeout)
+        return raw_exchange(self.port, data, head=head, timeout=timeout, tls=self.tls)
 
     # -- CLI -----------------------------------------------------------------
     def create_key(self, company):

@@ -85,7 +85,7 @@ class ProtocolTest(harness.ServerTestCase):
             s.close()
 
     def test_keep_alive_http_client(self):
-        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+        conn = harness.http_connection(self.server.port, timeout=10)
         try:
             for i in range(5):
                 resp = request_on(conn, "POST", "/assessments/reports/318/share",

@@ -344,7 +344,7 @@ class DebianPackageTest(unittest.TestCase):
             while port is None and time.monotonic() < deadline:
                 m = harness.LISTEN_RE.search(b"".join(err).decode("utf-8", "replace"))
                 if m:
-                    port = int(m.group(2))
+                    port = int(m.group(3))
                 elif proc.poll() is not None:
                     break
                 else:

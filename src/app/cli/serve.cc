@@ -57,10 +57,11 @@ int RunServe(const ServeFlags& flags, const AppliedConfig& applied) {
   if (config->demo) {
     if (Status loaded = LoadDemo(**app); !loaded.ok()) return Fail(loaded);
   }
-  // The black-box harness waits for "listening on http://HOST:PORT".
+  // The black-box harness waits for "listening on http(s)://HOST:PORT".
   // The configuration file by its path (empty: none), never its content.
   const std::string version = Version();
-  core::LogInfo("server", "listening on http://" + (*app)->bound_address(),
+  core::LogInfo("server",
+                "listening on " + std::string((*app)->scheme()) + "://" + (*app)->bound_address(),
                 {{"public_url", (*app)->public_url()},
                  {"threads", (*app)->threads()},
                  {"version", version},

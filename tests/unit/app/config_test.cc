@@ -183,6 +183,8 @@ TEST(ServeConfigTest, FlagsReachTheServerOptions) {
   flags.view_flush_ms = 20;
   flags.public_url = "https://reports.example.com/";
   flags.trusted_proxies = "127.0.0.1, 2001:db8::/32";
+  flags.tls_cert = "/etc/reportshare/tls/fullchain.pem";
+  flags.tls_key = "/etc/reportshare/tls/privkey.pem";
   auto config = MakeServeConfig(flags);
   ASSERT_TRUE(config) << config.error().message();
   EXPECT_EQ(config->server.host, "::1");
@@ -199,6 +201,8 @@ TEST(ServeConfigTest, FlagsReachTheServerOptions) {
   ASSERT_EQ(config->server.trusted_proxies.size(), 2u);
   EXPECT_EQ(config->server.trusted_proxies[0], *http::ParseIpRange("127.0.0.1/32", "x"));
   EXPECT_EQ(config->server.trusted_proxies[1], *http::ParseIpRange("2001:db8::/32", "x"));
+  EXPECT_EQ(config->server.tls_cert_file, "/etc/reportshare/tls/fullchain.pem");
+  EXPECT_EQ(config->server.tls_key_file, "/etc/reportshare/tls/privkey.pem");
 }
 
 TEST(ServeConfigTest, ZeroThreadsMeansOnePerCore) {
@@ -222,6 +226,8 @@ TEST(ServeConfigTest, EachBadValueIsOneLineNamingItsFlag) {
       {"--public-url", [](ServeFlags& f) { f.public_url = "ftp://x.example"; }},
       {"--trusted-proxies", [](ServeFlags& f) { f.trusted_proxies = "127.0.0.1,proxy.example"; }},
       {"--trusted-proxies", [](ServeFlags& f) { f.trusted_proxies = "10.1.2.3/8"; }},
+      {"--tls-cert", [](ServeFlags& f) { f.tls_cert = "cert.pem"; }},
+      {"--tls-key", [](ServeFlags& f) { f.tls_key = "key.pem"; }},
   };
   for (const Case& c : cases) {
     ServeFlags flags;

@@ -34,6 +34,7 @@
 #include "support/capturing_log_sink.h"
 #include "support/eventually.h"
 #include "support/temp_dir.h"
+#include "support/test_certificates.h"
 #include "webhooks/address_guard.h"
 
 namespace reportshare::webhooks {
@@ -731,35 +732,13 @@ TEST(SenderTest, CreateRefusesACaFileThatCannotBeLoaded) {
   EXPECT_FALSE(Sender::Create(directory));
 }
 
-// A test CA and two server certificates it signed: one for localhost and
-// 127.0.0.1, one for another name only. Made once for the suite.
+// The test CA and its server certificates (support/test_certificates.h),
+// made once for the suite.
 class SenderTlsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new test_support::TempDir("rs_webhook_tls_");
-    const std::string& d = dir_->path();
-    std::ofstream(d + "/ca.cnf") << "[req]\ndistinguished_name = dn\nprompt = no\n"
-                                    "x509_extensions = v3_ca\n[dn]\nCN = reportshare test CA\n"
-                                    "[v3_ca]\nbasicConstraints = critical,CA:TRUE\n"
-                                    "keyUsage = critical,keyCertSign,cRLSign\n"
-                                    "subjectKeyIdentifier = hash\n";
-    std::ofstream(d + "/good.ext") << "basicConstraints = CA:FALSE\n"
-                                      "subjectAltName = DNS:localhost, IP:127.0.0.1\n"
-                                      "extendedKeyUsage = serverAuth\n";
-    std::ofstream(d + "/other.ext") << "basicConstraints = CA:FALSE\n"
-                                       "subjectAltName = DNS:other.example\n"
-                                       "extendedKeyUsage = serverAuth\n";
-    const std::string key = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-    std::string script =
-        "cd '" + d + "' && (" + "openssl req -x509 -new -config ca.cnf" + key +
-        " -keyout ca.key -out ca.pem -days 2 && " + "openssl req -new -subj /CN=localhost" + key +
-        " -keyout good.key -out good.csr && " +
-        "openssl x509 -req -in good.csr -CA ca.pem -CAkey ca.key -set_serial 2"
-        " -days 2 -extfile good.ext -out good.pem && " +
-        "openssl req -new -subj /CN=other.example" + key + " -keyout other.key -out other.csr && " +
-        "openssl x509 -req -in other.csr -CA ca.pem -CAkey ca.key -set_serial 3"
-        " -days 2 -extfile other.ext -out other.pem) > openssl.log 2>&1";
-    made_ = std::system(script.c_str()) == 0;
+    made_ = test_support::MakeTestCertificates(dir_->path());
   }
   static void TearDownTestSuite() {
     delete dir_;
