@@ -81,6 +81,9 @@ struct Server::Impl {
         co_await pause.async_wait(net::redirect_error(use_awaitable, ec));
         continue;
       }
+      // Responses go out in more than one write (a TLS handshake's flights
+      // and its ticket, a streamed body's chunks): no Nagle delay between them.
+      socket.set_option(tcp::no_delay(true), ec);
       auto executor = socket.get_executor();
       if (tls) {
         net::co_spawn(executor, TlsSession(std::move(socket)), net::detached);

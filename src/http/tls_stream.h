@@ -5,6 +5,8 @@
 // the tcp_stream below, ShutdownSend, CloseStream, PeerAddress, EndSending,
 // IsSecure). Internal to src/http: only server.cc and the tests include it.
 
+#include <openssl/ssl.h>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
@@ -61,7 +63,14 @@ inline net::awaitable<bool> Handshake(TlsStream& stream, std::chrono::millisecon
 }
 
 inline void ShutdownSend(TlsStream& stream) { ShutdownSend(stream.tcp()); }
-inline void CloseStream(TlsStream& stream) { CloseStream(stream.tcp()); }
+// Also keeps the TLS session resumable: OpenSSL drops from its cache every
+// session whose connection ends without a shutdown, which is how most clients
+// leave a keep-alive connection (they close the socket).
+inline void CloseStream(TlsStream& stream) {
+  SSL* ssl = stream.ssl().native_handle();
+  SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_SENT_SHUTDOWN);
+  CloseStream(stream.tcp());
+}
 inline std::string PeerAddress(TlsStream& stream) { return PeerAddress(stream.tcp()); }
 inline bool IsSecure(const TlsStream&) { return true; }
 

@@ -83,7 +83,10 @@ def tls_material():
 
 
 def client_tls_context():
-    return tls_material()[0].client_context()
+    """The client side of the TLS runs: trusts only the run's CA. Made once."""
+    if "client" not in _tls_cache:
+        _tls_cache["client"] = tls_material()[0].client_context()
+    return _tls_cache["client"]
 
 
 _live_pids = set()
