@@ -228,7 +228,7 @@ class DrainTest(unittest.TestCase):
             srv.start()
             self.assertEqual(srv.request("GET", "/readyz").status, 200)
             # A slow client holds a request open while the drain starts.
-            slow = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+            slow = harness.connect(srv.port)
             slow.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\n")
             time.sleep(0.2)
             srv.proc.send_signal(15)

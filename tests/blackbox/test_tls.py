@@ -299,6 +299,32 @@ class TlsStartupTest(harness.TempServersTestCase):
             srv.stop()
 
 
+class TlsConnectionLimitTest(harness.TempServersTestCase):
+    """Over --max-connections a TLS client is still handshaken, so it can read
+    its 503 (with HSTS); the connections within the limit keep working."""
+
+    def test_over_the_limit_is_503_over_tls(self):
+        srv = harness.Server(tmpdir=self.tmp)
+        self.servers.append(srv)
+        srv.create_key("Acme")
+        srv.start(["--tls-cert", Pki.cert, "--tls-key", Pki.key, "--max-connections", "2"])
+        held = [harness.connect(srv.port, tls=True) for _ in range(2)]
+        try:
+            for s in held:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                self.assertEqual(harness.RawReader(s).read_response().status, 200)
+            over = harness.raw_exchange(srv.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", tls=True)
+            self.assertIsNotNone(over, "the client over the limit gets an answer, not a reset")
+            self.assertEqual(over.status, 503, over)
+            self.assertEqual(over.json()["error"], "too many connections")
+            self.assertEqual(over.header_values("strict-transport-security"), [HSTS])
+            held[0].sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertEqual(harness.RawReader(held[0]).read_response().status, 200)
+        finally:
+            for s in held:
+                s.close()
+
+
 class TlsReloadTest(harness.TempServersTestCase):
     """A renewal under a running server: within a second for new connections,
     never for the ones already open; a bad pair refused and logged."""
