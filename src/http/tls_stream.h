@@ -75,12 +75,24 @@ inline std::string PeerAddress(TlsStream& stream) { return PeerAddress(stream.tc
 inline bool IsSecure(const TlsStream&) { return true; }
 
 // close_notify first, so the client can tell the end of a response framed by
-// the close from a truncation; bounded, since it waits for the client's.
+// the close from a truncation; then, as LingeringClose does for plain HTTP,
+// whatever the client still sends (a body that was not read: a 413) is
+// swallowed, raw, below TLS (the shutdown ends TLS reads), so it does not
+// turn into a reset that destroys the response before the client reads it.
+// Both steps are bounded: 2 s each, 1 MiB.
 inline net::awaitable<void> EndSending(TlsStream& stream) {
   boost::system::error_code ec;
-  stream.expires_after(std::chrono::seconds(1));
+  stream.expires_after(std::chrono::seconds(2));
   co_await stream.ssl().async_shutdown(net::redirect_error(net::use_awaitable, ec));
   ShutdownSend(stream);
+  char sink[16384];
+  size_t total = 0;
+  ec = {};
+  stream.expires_after(std::chrono::seconds(2));
+  while (!ec && total < (1u << 20)) {
+    total += co_await stream.tcp().async_read_some(net::buffer(sink),
+                                                   net::redirect_error(net::use_awaitable, ec));
+  }
 }
 
 }  // namespace reportshare::http
