@@ -9,6 +9,7 @@
 
 #include "bench/demo_report.h"
 #include "core/rfc3339.h"
+#include "render/pdf/pdf_tagging.h"
 #include "render/renderer.h"
 
 namespace reportshare::bench {
@@ -37,6 +38,31 @@ BENCHMARK(BM_RenderPdfDemo)->Unit(benchmark::kMillisecond);
 
 void BM_RenderPdf40x10(benchmark::State& state) { RenderPdf(state, ManySectionsReport(40, 10)); }
 BENCHMARK(BM_RenderPdf40x10)->Unit(benchmark::kMillisecond);
+
+// The tagging pass alone (qpdf: read, rewrite the page contents, write),
+// run again on a finished PDF: what tagging adds to each render above.
+void FinishTagged(benchmark::State& state, const StoredReport& report) {
+  render::WarmUpRenderThread();
+  Result<std::string> pdf = render::MakeBasicRenderer()->RenderPdf(report, kGenerated, {});
+  if (!pdf.has_value()) {
+    state.SkipWithError("RenderPdf failed");
+    return;
+  }
+  for (auto _ : state) {
+    Result<std::string> tagged = render::pdf::FinishTaggedPdf(*pdf, {"en", {"The chart."}});
+    if (!tagged.has_value()) {
+      state.SkipWithError("FinishTaggedPdf failed");
+      return;
+    }
+    benchmark::DoNotOptimize(tagged);
+  }
+}
+void BM_FinishTaggedPdfDemo(benchmark::State& state) { FinishTagged(state, DemoReport()); }
+BENCHMARK(BM_FinishTaggedPdfDemo)->Unit(benchmark::kMillisecond);
+void BM_FinishTaggedPdf40x10(benchmark::State& state) {
+  FinishTagged(state, ManySectionsReport(40, 10));
+}
+BENCHMARK(BM_FinishTaggedPdf40x10)->Unit(benchmark::kMillisecond);
 
 void BM_RenderHtmlDemo(benchmark::State& state) {
   auto renderer = render::MakeBasicRenderer();

@@ -149,6 +149,19 @@ ReportView MakeReportView(const StoredReport& stored, Instant generated_at,
     }
     v.sections.push_back(std::move(sv));
   }
+  if (!v.sections.empty()) {
+    std::string scores;
+    for (const SectionView& s : v.sections) {
+      if (!scores.empty()) scores += t.Format("chart.alt_separator");
+      scores += t.Format("chart.alt_section", {{"section", s.name}, {"percent", s.percent_text}});
+    }
+    v.chart_alt =
+        v.cut_off
+            ? t.Format("chart.alt_with_cut_off", {{"heading", v.labels.section_scores},
+                                                  {"scores", scores},
+                                                  {"cut_off", v.cut_off_text}})
+            : t.Format("chart.alt", {{"heading", v.labels.section_scores}, {"scores", scores}});
+  }
 
   v.report_id_text = t.Format("footer.report_id", {{"id", Id(r.report_id.value)}});
   v.generated_text =

@@ -103,6 +103,10 @@ struct ReportView {
   // assessment.", or empty when the count is unknown.
   std::string proctoring_note;
   std::vector<SectionView> sections;
+  // The section-score chart as text, for whoever cannot see it (the PDF's
+  // Figure /Alt): "Section scores: Logic 80%, Coding 45%. Cut-off: 60%.";
+  // empty without sections (there is no chart then).
+  std::string chart_alt;
   std::string report_id_text;  // "Report ID 318"
   std::string generated_text;  // "Generated 9 July 2025, 07:00 UTC"
   ReportLabels labels;

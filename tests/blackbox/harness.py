@@ -930,6 +930,24 @@ def pdftotext(data):
         os.unlink(path)
 
 
+def embedded_fonts(data):
+    """The fonts a PDF embeds (`pdffonts`: the "emb" column says yes), by
+    name. A PDF drawn without its fonts (every glyph a box) embeds none. The
+    font dictionaries may sit in compressed object streams, so the bytes
+    themselves say nothing."""
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(data)
+        f.flush()
+        out = subprocess.run(["pdffonts", f.name], capture_output=True, timeout=30, check=True)
+    fonts = []
+    for line in out.stdout.decode("utf-8", "replace").splitlines()[2:]:
+        cols = line.split()
+        # name type... encoding emb sub uni object ID: emb is the 5th from the end
+        if len(cols) >= 6 and cols[-5] == "yes":
+            fonts.append(cols[0])
+    return fonts
+
+
 def token_of(signed_url):
     m = TOKEN_IN_TEXT_RE.search(signed_url)
     if not m:

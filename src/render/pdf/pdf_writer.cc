@@ -19,6 +19,7 @@
 #include "core/rfc3339.h"
 #include "render/i18n/bidi.h"
 #include "render/i18n/format.h"
+#include "render/pdf/pdf_tagging.h"
 #include "render/renderer.h"
 
 namespace reportshare::render::pdf {
@@ -87,6 +88,10 @@ struct Op {
   double line_width = 0;          // kLine, kFrame
   bool dashed = false;            // kLine
   double radius = 0;              // kFill, kFrame: rounded corners
+  // The structure element it is drawn for (Document::Element): part of that
+  // element's content, or (`decor`) decoration drawn with it, an artifact.
+  int element = -1;
+  bool decor = false;
 };
 
 // An outline entry: a heading (top level) or a section under the last heading.
@@ -103,19 +108,34 @@ struct Block {
   std::vector<Op> ops;
   std::vector<Anchor> anchors;
 
+  // The ops that follow are the content of structure element `element`.
+  void In(int element) {
+    element_ = element;
+    decor_ = false;
+  }
+  // The ops that follow are decoration drawn with `element` (before its
+  // content, so a background stays below): artifacts in the tagged PDF.
+  void DecorOf(int element) {
+    element_ = element;
+    decor_ = true;
+  }
+
   void Text(PangoLayout* layout, double x, double y, Rgb color) {
-    ops.push_back({Op::Kind::kText, x, y, 0, 0, color, layout, 0, false, 0});
+    ops.push_back({Op::Kind::kText, x, y, 0, 0, color, layout, 0, false, 0, element_, decor_});
   }
   void Fill(double x, double y, double w, double h, Rgb color, double radius = 0) {
-    ops.push_back({Op::Kind::kFill, x, y, w, h, color, nullptr, 0, false, radius});
+    ops.push_back(
+        {Op::Kind::kFill, x, y, w, h, color, nullptr, 0, false, radius, element_, decor_});
   }
   // A rectangle outline, stroked `width` wide.
   void Frame(double x, double y, double w, double h, Rgb color, double width, double radius) {
-    ops.push_back({Op::Kind::kFrame, x, y, w, h, color, nullptr, width, false, radius});
+    ops.push_back(
+        {Op::Kind::kFrame, x, y, w, h, color, nullptr, width, false, radius, element_, decor_});
   }
   void Line(double x1, double y1, double x2, double y2, Rgb color, double width,
             bool dashed = false) {
-    ops.push_back({Op::Kind::kLine, x1, y1, x2 - x1, y2 - y1, color, nullptr, width, dashed, 0});
+    ops.push_back({Op::Kind::kLine, x1, y1, x2 - x1, y2 - y1, color, nullptr, width, dashed, 0,
+                   element_, decor_});
   }
   // Stacks `below` under this block.
   void Append(const Block& below) {
@@ -129,18 +149,35 @@ struct Block {
     }
     height += below.height;
   }
+
+ private:
+  int element_ = -1;
+  bool decor_ = false;
 };
 
-// Measures text and flows blocks onto pages; drawing happens after, once the
-// page count is known for the "Page N of M" footers.
+// One element of the PDF's structure tree (SPEC §4, "Accessible"): its
+// standard type ("H1", "TD", …), its parent and children by index. Only a
+// leaf (no children) has content of its own.
+struct StructElement {
+  const char* type;
+  int parent;
+  std::vector<int> children;
+  std::string alt;  // a Figure's alternative text
+};
+
 // Whether a text is the report's own data (a name, an email, a section) or
 // words of the document's language: in a right-to-left document, data that
 // does not start right to left is laid out left to right, so a phone number
 // keeps its order (the page isolates it in <bdi dir="ltr"> likewise).
 enum class TextKind { kLabel, kData };
 
+// Measures text and flows blocks onto pages; drawing happens after, once the
+// page count is known for the "Page N of M" footers. Also keeps the
+// structure tree the layout builds: the blocks' ops name their elements.
 class Document {
  public:
+  static constexpr int kRoot = 0;  // the Document element
+
   // `context` lays out the document's own words (its base direction is the
   // document's); `ltr_context` the left-to-right data of a right-to-left
   // document. With `right_to_left`, every layout's alignment is swapped
@@ -149,6 +186,32 @@ class Document {
   Document(PangoContext* context, PangoContext* ltr_context, bool right_to_left)
       : context_(context), ltr_context_(ltr_context), right_to_left_(right_to_left) {
     pages_.emplace_back();
+    elements_.push_back({"Document", -1, {}, {}});
+  }
+
+  // Adds an element of `type` as the last child of `parent`; returns its index.
+  int NewElement(int parent, const char* type, std::string alt = {}) {
+    int id = static_cast<int>(elements_.size());
+    elements_.push_back({type, parent, {}, std::move(alt)});
+    elements_[static_cast<size_t>(parent)].children.push_back(id);
+    return id;
+  }
+  const std::vector<StructElement>& elements() const { return elements_; }
+
+  // Each element's position in the tree's depth-first order: the reading
+  // order, whatever the order the layout added them in.
+  std::vector<int> ReadingOrder() const {
+    std::vector<int> rank(elements_.size(), 0);
+    std::vector<int> stack{kRoot};
+    int next = 0;
+    while (!stack.empty()) {
+      int e = stack.back();
+      stack.pop_back();
+      rank[static_cast<size_t>(e)] = next++;
+      const std::vector<int>& kids = elements_[static_cast<size_t>(e)].children;
+      stack.insert(stack.end(), kids.rbegin(), kids.rend());
+    }
+    return rank;
   }
 
   // A wrapped paragraph `width` points wide. User text goes in with
@@ -293,6 +356,7 @@ class Document {
   std::vector<GPtr<PangoLayout>> layouts_;
   std::vector<std::vector<Op>> pages_;
   std::vector<Anchor> anchors_;
+  std::vector<StructElement> elements_;
   std::optional<Block> pending_;
   double cursor_ = kTop;
 };
@@ -310,7 +374,9 @@ void LayoutHeader(Document& doc, const ReportView& v) {
   PangoLayout* kind =
       doc.Text(v.labels.report_kind, 7.5, false, kContentWidth * 0.4, PANGO_ALIGN_RIGHT);
   double h = std::max(Document::Height(company), Document::Height(kind));
+  top.In(doc.NewElement(Document::kRoot, "P"));
   top.Text(company, kMargin, 0, kBlue);
+  top.In(doc.NewElement(Document::kRoot, "P"));
   top.Text(kind, kMargin + kContentWidth * 0.6, h - Document::Height(kind), kMuted);
   top.Line(kMargin, h + 5, kMargin + kContentWidth, h + 5, kBlue, 1.2);
   top.height = h + 14;
@@ -319,11 +385,13 @@ void LayoutHeader(Document& doc, const ReportView& v) {
   Block name;
   PangoLayout* name_layout =
       doc.Text(v.candidate_name, 20, true, kContentWidth, PANGO_ALIGN_LEFT, 0, TextKind::kData);
+  name.In(doc.NewElement(Document::kRoot, "H1"));
   name.Text(name_layout, kMargin, 0, kInk);
   name.height = Document::Height(name_layout) + 2;
   doc.Place(std::move(name), true);
   Block subtitle;
   PangoLayout* a = doc.Text(v.subtitle, 10, false, kContentWidth);
+  subtitle.In(doc.NewElement(Document::kRoot, "P"));
   subtitle.Text(a, kMargin, 0, kMuted);
   subtitle.height = Document::Height(a);
   doc.Place(std::move(subtitle));
@@ -331,6 +399,8 @@ void LayoutHeader(Document& doc, const ReportView& v) {
 
 // Candidate details on the left, assessment details on the right; one block
 // per line of the two columns so a row keeps its label and value together.
+// Tagged as a table per column (a row: TH label, TD value), read column by
+// column.
 void LayoutDetails(Document& doc, const ReportView& v) {
   constexpr double kGutter = 24;
   constexpr double kColumn = (kContentWidth - kGutter) / 2;
@@ -344,11 +414,16 @@ void LayoutDetails(Document& doc, const ReportView& v) {
     columns[1] = &none;
   }
   size_t rows = std::max(v.candidate_details.size(), v.assessment_details.size());
+  int tables[2] = {-1, -1};
+  for (int c = 0; c < 2; ++c) {
+    if (!columns[c]->empty()) tables[c] = doc.NewElement(Document::kRoot, "Table");
+  }
   doc.Gap(10);
   for (size_t i = 0; i < rows; ++i) {
     // Label and value share their first baseline: an Arabic label's line is
     // taller than a Latin value's, so tops aligned would not line them up.
     PangoLayout* cells[4] = {};
+    int elements[4] = {};
     double xs[4] = {};
     Rgb colors[4] = {kMuted, kInk, kMuted, kInk};
     double baseline = 0;
@@ -362,6 +437,9 @@ void LayoutDetails(Document& doc, const ReportView& v) {
           doc.Text(item.value, 9, false, kColumn - kLabel, PANGO_ALIGN_LEFT, 0, TextKind::kData);
       xs[2 * c] = x;
       xs[2 * c + 1] = x + kLabel;
+      int tr = doc.NewElement(tables[c], "TR");
+      elements[2 * c] = doc.NewElement(tr, "TH");
+      elements[2 * c + 1] = doc.NewElement(tr, "TD");
     }
     for (PangoLayout* cell : cells) {
       if (cell != nullptr) baseline = std::max(baseline, Document::Baseline(cell));
@@ -371,6 +449,7 @@ void LayoutDetails(Document& doc, const ReportView& v) {
     for (int k = 0; k < 4; ++k) {
       if (cells[k] == nullptr) continue;
       double dy = baseline - Document::Baseline(cells[k]);
+      row.In(elements[k]);
       row.Text(cells[k], xs[k], dy, colors[k]);
       h = std::max(h, dy + Document::Height(cells[k]));
     }
@@ -381,16 +460,21 @@ void LayoutDetails(Document& doc, const ReportView& v) {
 
 // The overall score, the cut-off and margin, and the verdict as a pill; then
 // the proctoring note. Each is one block: a box never breaks across pages.
+// The box is a Div of paragraphs; its frame and the pill are artifacts.
 void LayoutScore(Document& doc, const ReportView& v) {
   doc.Gap(14);
   Block box;
+  const int div = doc.NewElement(Document::kRoot, "Div");
+  const int caption_p = doc.NewElement(div, "P");
   constexpr double kPad = 12;
   constexpr double kPillWidth = 150;
   Rgb color = v.overall ? ScoreColor(v, *v.overall) : kInk;
   PangoLayout* caption = doc.Text(v.labels.overall_score, 7.5, false, 150);
   PangoLayout* score = doc.Text(v.overall_text, 26, true, 150);
   double left_h = Document::Height(caption) + Document::Height(score);
+  box.In(caption_p);
   box.Text(caption, kMargin + kPad, kPad, kMuted);
+  box.In(doc.NewElement(div, "P"));
   box.Text(score, kMargin + kPad, kPad + Document::Height(caption), color);
   double h = left_h;
   double middle_x = kMargin + kPad + 150;
@@ -401,6 +485,7 @@ void LayoutScore(Document& doc, const ReportView& v) {
     PangoLayout* cut = doc.Text(text, 9.5, false, middle_w);
     double ch = Document::Height(cut);
     h = std::max(h, ch);
+    box.In(doc.NewElement(div, "P"));
     box.Text(cut, middle_x, kPad + (h - ch) / 2, kInk);
   }
   if (v.verdict != Verdict::kNone) {
@@ -409,11 +494,15 @@ void LayoutScore(Document& doc, const ReportView& v) {
     double pill_h = vh + 8;
     double pill_y = kPad + (h - pill_h) / 2;
     double pill_x = kMargin + kContentWidth - kPad - kPillWidth;
+    const int verdict_p = doc.NewElement(div, "P");
+    box.DecorOf(verdict_p);
     box.Fill(pill_x, pill_y, kPillWidth, pill_h, v.verdict == Verdict::kPassed ? kGreen : kRed,
              pill_h / 2);
+    box.In(verdict_p);
     box.Text(verdict, pill_x + 8, pill_y + 4, kWhite);
   }
   h += 2 * kPad;
+  box.DecorOf(caption_p);
   box.Frame(kMargin, 0, kContentWidth, h, kRule, 1, 6);
   box.height = h;
   doc.Place(std::move(box));
@@ -425,8 +514,11 @@ void LayoutScore(Document& doc, const ReportView& v) {
     PangoLayout* text = doc.Text(label + v.proctoring_note, 9, false, kContentWidth - 20,
                                  PANGO_ALIGN_LEFT, label.size() - 1);
     double th = Document::Height(text);
+    const int p = doc.NewElement(Document::kRoot, "P");
+    note.DecorOf(p);
     note.Fill(kMargin, 0, kContentWidth, th + 12, kNoteBg);
     note.Fill(kMargin, 0, 3, th + 12, kNoteBar);
+    note.In(p);
     note.Text(text, kMargin + 12, 6, kInk);
     note.height = th + 12;
     doc.Place(std::move(note));
@@ -437,7 +529,10 @@ Block Heading(Document& doc, std::string_view text) {
   Block b;
   PangoLayout* layout = doc.Text(text, 13, true, kContentWidth);
   double h = Document::Height(layout);
+  const int heading = doc.NewElement(Document::kRoot, "H2");
+  b.In(heading);
   b.Text(layout, kMargin, 0, kBlue);
+  b.DecorOf(heading);
   b.Line(kMargin, h + 3, kMargin + kContentWidth, h + 3, kRule, 0.8);
   b.height = h + 10;
   b.anchors.push_back({std::string(text), 0, 0, false});
@@ -448,13 +543,17 @@ Block Heading(Document& doc, std::string_view text) {
 void PlaceNoSections(Document& doc, const ReportView& v) {
   Block none;
   PangoLayout* text = doc.Text(v.labels.no_sections, 9.5, false, kContentWidth);
+  none.In(doc.NewElement(Document::kRoot, "P"));
   none.Text(text, kMargin, 0, kMuted);
   none.height = Document::Height(text);
   doc.Place(std::move(none));
 }
 
 // Horizontal bars, one row per section, the cut-off as a dashed line drawn
-// through every row (so it stays continuous on each page).
+// through every row (so it stays continuous on each page). Tagged as one
+// Figure whose /Alt states every score and the cut-off (v.chart_alt); its
+// parts (legend, rows, axis) are its children, one per block, so a chart
+// that breaks across pages is still one figure.
 void LayoutChart(Document& doc, const ReportView& v) {
   doc.Gap(18);
   doc.Place(Heading(doc, v.labels.section_scores), true);
@@ -464,12 +563,14 @@ void LayoutChart(Document& doc, const ReportView& v) {
   constexpr double kBarWidth = kContentWidth - kLabel - 10 - 44;
   constexpr double kBarHeight = 10;
   auto x_of = [](double percentage) { return kBarX + kBarWidth * percentage / 100; };
+  const int figure = doc.NewElement(Document::kRoot, "Figure", v.chart_alt);
 
   if (v.cut_off) {
     Block legend;
     PangoLayout* text = doc.Text(v.cut_off_text, 8, false, 120);
     double w = Document::Width(text);
     double x = std::clamp(x_of(*v.cut_off) - w / 2, kBarX, kBarX + kBarWidth - w);
+    legend.In(doc.NewElement(figure, "Span"));
     legend.Text(text, x, 0, kInk);
     legend.height = Document::Height(text) + 2;
     doc.Place(std::move(legend), true);
@@ -480,6 +581,7 @@ void LayoutChart(Document& doc, const ReportView& v) {
     PangoLayout* value = doc.Text(s.percent_text, 9, false, 40);
     double h = std::max(Document::Height(label), kBarHeight + 4) + 6;
     double bar_y = (h - kBarHeight) / 2;
+    row.In(doc.NewElement(figure, "Span"));
     row.Text(label, kMargin, (h - Document::Height(label)) / 2, kInk);
     row.Fill(kBarX, bar_y, kBarWidth, kBarHeight, kTrack, 2);
     row.Fill(kBarX, bar_y, kBarWidth * s.percentage / 100, kBarHeight, ScoreColor(v, s.percentage),
@@ -490,6 +592,7 @@ void LayoutChart(Document& doc, const ReportView& v) {
     doc.Place(std::move(row));
   }
   Block axis;
+  axis.In(doc.NewElement(figure, "Span"));
   axis.Line(kBarX, 0, kBarX + kBarWidth, 0, kRule, 0.8);
   double h = 0;
   for (size_t i = 0; i < v.chart_ticks.size(); ++i) {
@@ -514,13 +617,22 @@ void LayoutSkills(Document& doc, const ReportView& v) {
   for (size_t i = 0; i < v.sections.size(); ++i) {
     const SectionView& s = v.sections[i];
     if (i > 0) doc.Gap(8);
+    // A table per section: THead > TR > TH name, TH score; TBody > TR > TH
+    // skill, TD score. The shading, bars and rules are artifacts.
+    const int table = doc.NewElement(Document::kRoot, "Table");
+    const int head_row = doc.NewElement(doc.NewElement(table, "THead"), "TR");
+    const int body = doc.NewElement(table, "TBody");
+    const int name_th = doc.NewElement(head_row, "TH");
     Block header;
     PangoLayout* name = doc.Text(s.name, 10, true, kContentWidth - 16 - kPct - 8, PANGO_ALIGN_LEFT,
                                  0, TextKind::kData);
     PangoLayout* pct = doc.Text(s.percent_text, 10, true, kPct, PANGO_ALIGN_RIGHT);
     double h = Document::Height(name) + 8;
+    header.DecorOf(name_th);
     header.Fill(kMargin, 0, kContentWidth, h, kShade);
+    header.In(name_th);
     header.Text(name, kMargin + 8, 4, kInk);
+    header.In(doc.NewElement(head_row, "TH"));
     header.Text(pct, kMargin + kContentWidth - 8 - kPct, 4, ScoreColor(v, s.percentage));
     header.height = h;
     header.anchors.push_back({s.name, 0, 0, true});
@@ -529,6 +641,7 @@ void LayoutSkills(Document& doc, const ReportView& v) {
     if (s.skills.empty()) {
       Block none;
       PangoLayout* text = doc.Text(v.labels.no_skills, 9, false, kName);
+      none.In(doc.NewElement(doc.NewElement(body, "TR"), "TD"));
       none.Text(text, kMargin + 8, 3, kMuted);
       none.height = Document::Height(text) + 6;
       rows.push_back(std::move(none));
@@ -539,11 +652,16 @@ void LayoutSkills(Document& doc, const ReportView& v) {
       PangoLayout* value = doc.Text(k.percent_text, 9, false, kPct, PANGO_ALIGN_RIGHT);
       double rh = std::max(Document::Height(skill), 12.0) + 6;
       double bar_x = kMargin + kContentWidth - 8 - kPct - 8 - kBar;
+      const int tr = doc.NewElement(body, "TR");
+      row.In(doc.NewElement(tr, "TH"));
       row.Text(skill, kMargin + 8, (rh - Document::Height(skill)) / 2, kInk);
+      const int td = doc.NewElement(tr, "TD");
+      row.DecorOf(td);
       row.Fill(bar_x, rh / 2 - 2.5, kBar, 5, kTrack, 2.5);
       row.Fill(bar_x, rh / 2 - 2.5, kBar * k.percentage / 100, 5, ScoreColor(v, k.percentage), 2.5);
-      row.Text(value, kMargin + kContentWidth - 8 - kPct, (rh - Document::Height(value)) / 2, kInk);
       row.Line(kMargin, rh, kMargin + kContentWidth, rh, kTrack, 0.6);
+      row.In(td);
+      row.Text(value, kMargin + kContentWidth - 8 - kPct, (rh - Document::Height(value)) / 2, kInk);
       row.height = rh;
       rows.push_back(std::move(row));
     }
@@ -755,6 +873,94 @@ Op Mirrored(Op op) {
   return op;
 }
 
+// Opens and closes Cairo's structure tags as the ops of a page are drawn:
+// the path from the Document to the element drawn is open, containers stay
+// open across pages (a table that breaks is one table), and decoration is
+// drawn inside kArtifactTag, which FinishTaggedPdf turns into artifacts.
+// Cairo 1.16 marks only content drawn while a leaf is the innermost open tag,
+// so only leaves hold content, and a leaf, once closed, is never reopened:
+// ops come sorted by element (SortedForReading) and a leaf's lie in one block.
+class TagWriter {
+ public:
+  TagWriter(cairo_t* cr, const std::vector<StructElement>& elements)
+      : cr_(cr), elements_(elements) {
+    Open(Document::kRoot);
+  }
+
+  // Content of the leaf `element` follows.
+  void Content(int element) {
+    EndArtifact();
+    if (!open_.empty() && open_.back() == element) return;
+    std::vector<int> path;
+    for (int e = element; e >= 0; e = Of(e).parent) path.push_back(e);
+    std::reverse(path.begin(), path.end());
+    size_t common = 0;
+    while (common < open_.size() && common < path.size() && open_[common] == path[common]) {
+      ++common;
+    }
+    while (open_.size() > common) Close();
+    for (size_t i = common; i < path.size(); ++i) Open(path[i]);
+  }
+
+  // Decoration follows.
+  void Artifact() {
+    if (in_artifact_) return;
+    CloseLeaf();
+    cairo_tag_begin(cr_, kArtifactTag, "");
+    in_artifact_ = true;
+  }
+
+  // Before cairo_show_page: nothing of this page stays open but containers.
+  void EndPage() {
+    EndArtifact();
+    CloseLeaf();
+  }
+
+  void Finish() {
+    EndPage();
+    while (!open_.empty()) Close();
+  }
+
+ private:
+  const StructElement& Of(int e) const { return elements_[static_cast<size_t>(e)]; }
+  void Open(int e) {
+    cairo_tag_begin(cr_, Of(e).type, "");
+    open_.push_back(e);
+  }
+  void Close() {
+    cairo_tag_end(cr_, Of(open_.back()).type);
+    open_.pop_back();
+  }
+  void CloseLeaf() {
+    if (!open_.empty() && Of(open_.back()).children.empty()) Close();
+  }
+  void EndArtifact() {
+    if (!in_artifact_) return;
+    cairo_tag_end(cr_, kArtifactTag);
+    in_artifact_ = false;
+  }
+
+  cairo_t* cr_;
+  const std::vector<StructElement>& elements_;
+  std::vector<int> open_;  // from the Document down
+  bool in_artifact_ = false;
+};
+
+// A page's ops in reading order (by element), each element's decoration
+// before its content; the order of drawing within each is kept.
+std::vector<const Op*> SortedForReading(const std::vector<Op>& ops, const std::vector<int>& rank) {
+  std::vector<const Op*> sorted;
+  sorted.reserve(ops.size());
+  for (const Op& op : ops) sorted.push_back(&op);
+  std::stable_sort(sorted.begin(), sorted.end(), [&rank](const Op* a, const Op* b) {
+    int ra = rank[static_cast<size_t>(a->element)];
+    int rb = rank[static_cast<size_t>(b->element)];
+    if (ra != rb) return ra < rb;
+    return a->decor && !b->decor;
+  });
+  return sorted;
+}
+
 // A PangoCairo context for the document: 72 dpi, unrounded glyph positions,
 // no hinting, the document's language and the given base direction.
 GPtr<PangoContext> NewContext(cairo_t* cr, Language language, PangoDirection base_dir) {
@@ -926,8 +1132,26 @@ Result<std::string> RenderReportPdf(const ReportView& view, Instant generated_at
   LayoutChart(doc, view);
   LayoutSkills(doc, view);
   doc.Finish();
+  // The footer's text is read once, at the end: on the last page (every
+  // page's footer and "Page N of M" is pagination, an artifact, elsewhere).
+  const int footer_p = doc.NewElement(Document::kRoot, "P");
+  for (const std::vector<Op>& page : doc.pages()) {
+    for (const Op& op : page) {
+      if (op.element < 0) return Status::Internal("PDF rendering drew outside the structure");
+    }
+  }
+  const std::vector<int> rank = doc.ReadingOrder();
+  std::vector<std::string> figure_alt;
+  std::vector<int> by_rank(rank.size());
+  for (size_t e = 0; e < rank.size(); ++e)
+    by_rank[static_cast<size_t>(rank[e])] = static_cast<int>(e);
+  for (int e : by_rank) {
+    const StructElement& element = doc.elements()[static_cast<size_t>(e)];
+    if (std::string_view(element.type) == "Figure") figure_alt.push_back(element.alt);
+  }
 
   ColorTextMapper mapper(context.get());
+  TagWriter tags(cr, doc.elements());
   const size_t page_count = doc.pages().size();
   std::string footer_left =
       view.report_id_text + " · " + view.generated_text + " · " + view.labels.confidential;
@@ -937,14 +1161,33 @@ Result<std::string> RenderReportPdf(const ReportView& view, Instant generated_at
     PangoLayout* right = doc.Text(i18n::FormatPageOf(view.language, i + 1, page_count), 8, false,
                                   kContentWidth * 0.3, PANGO_ALIGN_RIGHT);
     Block footer;
+    const bool last = i + 1 == page_count;
+    footer.DecorOf(footer_p);
     footer.Line(kMargin, kFooterY - 6, kMargin + kContentWidth, kFooterY - 6, kRule, 0.8);
+    if (last) footer.In(footer_p);
     footer.Text(left, kMargin, kFooterY, kMuted);
+    footer.DecorOf(footer_p);
     footer.Text(right, kMargin + kContentWidth * 0.7, kFooterY, kMuted);
     const std::vector<Op>* layers[] = {&doc.pages()[i], &footer.ops};
     for (const std::vector<Op>* ops : layers) {
-      for (const Op& op : *ops) Draw(cr, view.right_to_left ? Mirrored(op) : op, mapper);
+      for (const Op* op : SortedForReading(*ops, rank)) {
+        if (op->decor) {
+          tags.Artifact();
+        } else {
+          tags.Content(op->element);
+        }
+        Draw(cr, view.right_to_left ? Mirrored(*op) : *op, mapper);
+      }
     }
-    if (watermark != nullptr) DrawWatermark(cr, watermark);
+    if (watermark != nullptr) {
+      tags.Artifact();
+      DrawWatermark(cr, watermark);
+    }
+    if (last) {
+      tags.Finish();
+    } else {
+      tags.EndPage();
+    }
     cairo_show_page(cr);
   }
   // The clickable outline: the two headings, and under "Skill-wise scores"
@@ -975,7 +1218,7 @@ Result<std::string> RenderReportPdf(const ReportView& view, Instant generated_at
     ThreadFontMapSlot().reset();
     return Status::Unavailable("PDF rendering lost its fonts; try again");
   }
-  return out;
+  return FinishTaggedPdf(out, {std::string(domain::LanguageTag(view.language)), figure_alt});
 }
 
 }  // namespace reportshare::render::pdf
