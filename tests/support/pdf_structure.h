@@ -1,0 +1,60 @@
+#pragma once
+
+// A PDF's tagging as an assistive technology walks it, read with qpdf: the
+// structure tree, the catalog's accessibility entries, and every page's
+// marked content and painting operators. For the tagged-PDF tests.
+// Plain C++17 (like src/render/pdf/pdf_tagging.cc: qpdf 11.3's headers do
+// not build as C++20 with clang); its .cc is the only test file with qpdf.
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace reportshare::test_support {
+
+// One element of the structure tree.
+struct Element {
+  std::string type;  // "H1", without the slash
+  std::string alt;
+  std::string scope;              // a TH's /A /Scope
+  std::set<int> pages;            // the pages of its marked content (1-based)
+  std::vector<int> mcids;         // its own marked content
+  std::vector<Element> children;  // elements only
+
+  std::vector<std::string> ChildTypes() const {
+    std::vector<std::string> out;
+    for (const Element& c : children) out.push_back(c.type);
+    return out;
+  }
+};
+
+// A marked-content sequence of a page, as its content stream has it.
+struct Marked {
+  int page = 0;
+  std::string tag;  // "P", "Artifact"
+  int mcid = -1;    // none for an artifact
+  double x = -1;    // where its first text starts (Tm), -1 without text
+  double y = -1;
+  std::string text;  // its literal strings (readable for Latin text)
+  int paint_ops = 0;
+};
+
+// What the checks read from one PDF.
+struct Inspection {
+  bool ok = false;
+  bool has_tree = false;
+  std::string lang;
+  bool marked = false;
+  bool display_doc_title = false;
+  std::vector<Element> roots;  // the StructTreeRoot's children
+  std::vector<Marked> marked_content;
+  int paint_ops_outside = 0;      // drawn outside any marked content
+  int nested_marked_content = 0;  // BDC/BMC inside another
+  int parent_tree_mismatches = 0;
+  int pages = 0;
+};
+
+// Reads `pdf` (throws on a file qpdf cannot read).
+Inspection Inspect(const std::string& pdf);
+
+}  // namespace reportshare::test_support
