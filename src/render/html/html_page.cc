@@ -24,7 +24,9 @@ p{margin:.4em 0}
 )css";
 
 constexpr std::string_view kReportCss = R"css(
-@media(min-width:900px){body{padding:24px 0}main{border-radius:8px;box-shadow:0 1px 4px rgba(20,30,50,.12);min-height:0;padding:32px 40px 40px}}
+.page{max-width:860px;margin:0 auto;padding:24px 16px 40px;background:#fff;min-height:100vh}
+.page>main{padding:0;min-height:0;background:none}
+@media(min-width:900px){body{padding:24px 0}.page{border-radius:8px;box-shadow:0 1px 4px rgba(20,30,50,.12);min-height:0;padding:32px 40px 40px}}
 .top{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:8px;border-bottom:2px solid #1d4e9e;padding-bottom:8px;margin-bottom:12px}
 .company{font-weight:700;color:#1d4e9e;font-size:1.15em;overflow-wrap:break-word;min-width:0}
 .kind{font-size:.75em;color:#5b6474;margin-inline-end:auto;margin-inline-start:12px}
@@ -50,7 +52,8 @@ dt{color:#5b6474;overflow-wrap:break-word}dd{margin:0;overflow-wrap:anywhere}
 .num{text-align:end;white-space:nowrap;font-variant-numeric:tabular-nums}
 table{width:100%;border-collapse:collapse;margin:0 0 14px;font-size:.93em}
 th,td{text-align:start;padding:5px 10px;border-bottom:1px solid #eceff3;overflow-wrap:anywhere}
-th{background:#f0f3f7;font-size:1.02em}
+thead th{background:#f0f3f7;font-size:1.02em}
+tbody th{font-weight:400}
 td.num,th.num{width:4.5em}
 td.bar{width:30%;min-width:70px}
 td.bar svg{width:100%;height:6px;display:block}
@@ -62,11 +65,11 @@ footer{margin-top:28px;font-size:.82em;color:#5b6474;border-top:1px solid #dde1e
 .wm div{position:absolute;top:50%;left:50%;width:280vmax;transform:translate(-50%,-50%) rotate(-30deg);display:flex;flex-direction:column;gap:88px;color:#1f2430;opacity:.11;font-size:17px;font-weight:600;line-height:1;white-space:nowrap;text-align:center}
 .wm p{margin:0}
 .wm p:nth-child(even){margin-inline-start:30em}
-@media(max-width:480px){body{font-size:14px}main{padding:16px 12px 32px}.overall{font-size:1.9em}td.bar{width:25%}.kind{display:none}}
+@media(max-width:480px){body{font-size:14px}.page{padding:16px 12px 32px}.overall{font-size:1.9em}td.bar{width:25%}.kind{display:none}}
 @media print{
 @page{size:A4;margin:16mm 14mm}
 body{background:#fff;font-size:10pt;padding:0}
-main{max-width:none;padding:0;min-height:0;box-shadow:none}
+.page{max-width:none;padding:0;min-height:0;box-shadow:none}
 .download,.langs{display:none}
 tr,.chart>*,.score,.note,dl,thead{break-inside:avoid}
 h2,h3,thead{break-after:avoid}
@@ -177,9 +180,9 @@ void AppendChart(std::string& out, const ReportView& v) {
 // per skill with a small bar.
 void AppendSections(std::string& out, const ReportView& v) {
   for (const SectionView& s : v.sections) {
-    out += "<table><thead><tr><th colspan=\"2\">";
+    out += "<table><thead><tr><th colspan=\"2\" scope=\"col\">";
     AppendData(out, v, s.name);
-    out += "</th><th class=\"num ";
+    out += "</th><th scope=\"col\" class=\"num ";
     out += ScoreClass(v, s.below_cut_off);
     out += "\">";
     Append(out, s.percent_text);
@@ -190,9 +193,9 @@ void AppendSections(std::string& out, const ReportView& v) {
       out += "</td></tr>";
     }
     for (const SkillView& k : s.skills) {
-      out += "<tr><td>";
+      out += "<tr><th scope=\"row\">";
       AppendData(out, v, k.name);
-      out += "</td><td class=\"bar\">";
+      out += "</th><td class=\"bar\">";
       AppendBar(out, v, k.percentage, ScoreColor(v, v.cut_off && k.percentage < *v.cut_off), 6);
       out += "</svg></td><td class=\"num\">";
       Append(out, k.percent_text);
@@ -275,7 +278,10 @@ std::string RenderReportHtml(const ReportView& v) {
   std::string out;
   out.reserve(8192 + v.sections.size() * 2048 + v.watermark_text.size() * 100);
   AppendHead(out, v.language, v.title, kReportCss);
-  out += "<body><main>";
+  // The landmarks are siblings in the card (.page): the language list
+  // (navigation), header (banner), main, footer (contentinfo); a header or a
+  // footer inside main would be no landmark at all.
+  out += "<body><div class=\"page\">";
   AppendLanguageSwitcher(out, v);
   out += "<header class=\"top\"><div class=\"company\">";
   AppendData(out, v, v.company_name);
@@ -289,7 +295,7 @@ std::string RenderReportHtml(const ReportView& v) {
     Append(out, v.labels.download_pdf);
     out += "</a>";
   }
-  out += "</header><h1>";
+  out += "</header><main><h1>";
   AppendData(out, v, v.candidate_name);
   out += "</h1><p class=\"sub\">";
   Append(out, v.subtitle);
@@ -339,13 +345,13 @@ std::string RenderReportHtml(const ReportView& v) {
     out += "</p>";
   }
   AppendSections(out, v);
-  out += "<footer><span>";
+  out += "</main><footer><span>";
   Append(out, v.report_id_text);
   out += " · ";
   Append(out, v.generated_text);
   out += "</span><span>";
   Append(out, v.labels.confidential);
-  out += "</span></footer></main>";
+  out += "</span></footer></div>";
   AppendWatermark(out, v);
   out += "</body></html>\n";
   return out;
