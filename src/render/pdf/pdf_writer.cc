@@ -946,17 +946,19 @@ class TagWriter {
   bool in_artifact_ = false;
 };
 
-// A page's ops in reading order (by element), each element's decoration
-// before its content; the order of drawing within each is kept.
+// A page's ops as they are drawn: all its decoration first (one artifact,
+// under everything: it is backgrounds, bars and rules), then the content in
+// reading order (by element); the order of drawing within each is kept.
+// One artifact a page rather than one between every two cells keeps the
+// marked content, the stand-ins and so the tagging's cost small.
 std::vector<const Op*> SortedForReading(const std::vector<Op>& ops, const std::vector<int>& rank) {
   std::vector<const Op*> sorted;
   sorted.reserve(ops.size());
   for (const Op& op : ops) sorted.push_back(&op);
   std::stable_sort(sorted.begin(), sorted.end(), [&rank](const Op* a, const Op* b) {
-    int ra = rank[static_cast<size_t>(a->element)];
-    int rb = rank[static_cast<size_t>(b->element)];
-    if (ra != rb) return ra < rb;
-    return a->decor && !b->decor;
+    if (a->decor != b->decor) return a->decor;
+    if (a->decor) return false;
+    return rank[static_cast<size_t>(a->element)] < rank[static_cast<size_t>(b->element)];
   });
   return sorted;
 }
