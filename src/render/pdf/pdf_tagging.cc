@@ -193,9 +193,9 @@ Result<std::string> FinishTaggedPdf(std::string_view pdf, const Tagging& tagging
     writer.setDecodeLevel(qpdf_dl_none);
     writer.setCompressStreams(true);
     // The structure tree is hundreds of small objects (a 40 × 10 report has
-    // ~1,500): packed into compressed object streams, the tagged PDF is
-    // smaller than the untagged one was (demo 34 → 32 KB; 40 × 10 73 →
-    // 86 KB, against 257 KB without).
+    // ~1,000): packed into compressed object streams, the demo PDF is smaller
+    // than it was untagged (34 → 32 KB) and a 40 × 10 one grows 73 → 85 KB
+    // (257 KB without).
     writer.setObjectStreamMode(qpdf_o_generate);
     writer.setDeterministicID(true);
     writer.write();
