@@ -4,6 +4,7 @@
 #include <charconv>
 #include <thread>
 
+#include "domain/branding.h"
 #include "http/forwarded.h"
 
 namespace reportshare::app {
@@ -94,29 +95,13 @@ std::string FormatListenAddress(const std::string& host, uint16_t port) {
   return bracketed + ":" + std::to_string(port);
 }
 
-Result<std::string> NormalizePublicUrl(const std::string& text, std::string_view name) {
-  if (text.rfind("http://", 0) != 0 && text.rfind("https://", 0) != 0) {
-    return Invalid(name, "must start with http:// or https://");
-  }
-  if (text.find_first_of("?# \t\r\n") != std::string::npos) {
-    return Invalid(name, "must not contain a query, fragment or spaces");
-  }
-  std::string url = text;
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  size_t host = text.find("://") + 3;  // the scheme check above guarantees "://"
-  if (host >= text.size() || text[host] == '/') {
-    return Invalid(name, "needs a host");
-  }
-  return url;
-}
-
 Status CheckSettingValue(std::string_view key, const std::string& value, std::string_view name) {
   if (key == "db") {
     if (auto db = ParseDatabaseUrl(value, name); !db) return db.error();
   } else if (key == "listen") {
     if (auto listen = ParseListenAddress(value, name); !listen) return listen.error();
   } else if (key == "public-url" && !value.empty()) {  // empty: the default, http:// + listen
-    if (auto url = NormalizePublicUrl(value, name); !url) return url.error();
+    if (auto url = domain::NormalizePublicUrl(value, name); !url) return url.error();
   } else if (key == "trusted-proxies") {
     if (auto ranges = http::ParseIpRanges(value, name); !ranges) return ranges.error();
   }
@@ -148,7 +133,7 @@ Result<ServeConfig> MakeServeConfig(const ServeFlags& flags) {
   if (!key_file) return key_file.error();
   config.key_file = std::move(*key_file);
   if (!flags.public_url.empty()) {
-    auto public_url = NormalizePublicUrl(flags.public_url);
+    auto public_url = domain::NormalizePublicUrl(flags.public_url, "--public-url");
     if (!public_url) return public_url.error();
     config.public_url = std::move(*public_url);
   }

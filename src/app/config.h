@@ -54,15 +54,10 @@ Result<ListenAddress> ParseListenAddress(const std::string& text,
 // "HOST:PORT", with an IPv6 host in brackets.
 std::string FormatListenAddress(const std::string& host, uint16_t port);
 
-// Validates a public base URL (http or https, no query or fragment) and
-// returns it without a trailing slash.
-Result<std::string> NormalizePublicUrl(const std::string& text,
-                                       std::string_view name = "--public-url");
-
 // Checks `value` as the setting `key` (a long option name without the
 // dashes) takes it, beyond its type and range: db, listen and public-url as
-// the functions above parse them, trusted-proxies as http::ParseIpRanges. Ok for every other key.
-// Errors start with `name`.
+// the functions above and domain::NormalizePublicUrl parse them, trusted-proxies as
+// http::ParseIpRanges. Ok for every other key. Errors start with `name`.
 Status CheckSettingValue(std::string_view key, const std::string& value, std::string_view name);
 
 // The defaults that are not the HTTP server's.

@@ -66,6 +66,7 @@ Status ServeApp::Start() {
     options.worker_init = [] { render::WarmUpRenderThread(); };
   }
   options.run_inline = &http::Api::NeverBlocks;
+  options.body_limit_for = &http::Api::BodyLimit;
   options.on_response = [this](const http::Response& res, double seconds) {
     metrics_.Record(res.route, res.status, seconds);
   };
@@ -97,11 +98,13 @@ Status ServeApp::Start() {
   reports_.emplace(*store_, *renderer_, *keys_, clock_, public_url_, &pdf_cache_, &*opens_,
                    &html_cache_, wake);
   webhooks_.emplace(*store_, clock_, config_.webhook_allow_private, wake);
+  brandings_.emplace(*store_, clock_);
   http::ApiOptions api;
   api.metrics = &metrics_;
   api.rate_limiter = limiter_.enabled() ? &limiter_ : nullptr;
   api.draining = &draining_;
   api.webhooks = &*webhooks_;
+  api.branding = &*brandings_;
   api.more_metrics = [this] { return deliverer_->MetricsText(); };
   api_.emplace(*reports_, std::move(api));
   return Status::Ok();

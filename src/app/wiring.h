@@ -82,6 +82,7 @@ class ServeApp {
   std::optional<service::OpenRecorder> opens_;
   std::optional<service::ReportService> reports_;
   std::optional<service::WebhookService> webhooks_;
+  std::optional<service::BrandingService> brandings_;
   std::optional<http::Api> api_;  // set before Run(): the server's handler calls it
 };
 

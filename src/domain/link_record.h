@@ -22,6 +22,9 @@ struct LinkRecord {
   std::optional<Instant> last_viewed_at;
   LinkOptions options;     // SPEC §5, fixed at minting
   int64_t views_used = 0;  // views taken against options.max_views (Store::ClaimView)
+  // The public base URL the link was minted on (SPEC §8 public_url, else
+  // the server's --public-url); nullopt for links minted before it was kept.
+  std::optional<std::string> base_url;
 
   // True once a link with a view limit has had all its views.
   bool views_exhausted() const { return options.max_views && views_used >= *options.max_views; }

@@ -60,6 +60,9 @@ struct StoredReport {
   std::string company_name;
   int64_t version = 0;
   Report report;
+  // The version of the owner's branding (domain/branding.h; 0: none set), read
+  // with the report: what its documents look like depends on it.
+  int64_t branding_version = 0;
 };
 
 }  // namespace reportshare::domain

@@ -12,6 +12,7 @@
 #include "core/embedded.h"
 #include "core/json.h"
 #include "core/rfc3339.h"
+#include "domain/branding.h"
 #include "domain/link_options.h"
 #include "domain/report_json.h"
 #include "http/query.h"
@@ -478,6 +479,14 @@ Response Api::Health(std::string_view which) const {
                     : ErrorResponse(Status::Unavailable("database unreachable"));
 }
 
+size_t Api::BodyLimit(std::string_view method, std::string_view target) {
+  const std::string_view path = target.substr(0, target.find('?'));
+  if (method == "PUT" && (path == "/assessments/branding" || path == "/assessments/branding/")) {
+    return kBrandingBodyLimit;
+  }
+  return kDefaultBodyLimit;
+}
+
 bool Api::NeverBlocks(const Request& req) {
   std::string_view path = req.path();
   return path == "/healthz" || path == "/metrics";
@@ -552,6 +561,9 @@ Response Api::Handle(const Request& req) const {
     std::string route;
     res = Webhooks(req, std::span<const std::string_view>(segs).subspan(1), route);
     res.route = std::move(route);
+  } else if (Is(segs, {"assessments", "branding"}) && options_.branding) {
+    res = Branding(req);
+    res.route = "/assessments/branding";
   } else if (Is(segs, {"assessments", "report", "*"})) {
     if (m == "GET") {
       res = Authenticated(req, [&](const Principal& who) { return GetReport(req, who, segs[2]); });
@@ -657,6 +669,35 @@ Response Api::RegisterWebhook(const Request& req, const Principal& who) const {
   return JsonResponse(201, out);
 }
 
+Response Api::Branding(const Request& req) const {
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  if (!get && req.method != "PUT") return MethodNotAllowed(req, "GET, PUT");
+  return Authenticated(req, [&](const Principal& who) {
+    if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
+    Result<domain::Branding> branding = Status::Internal("unreachable");
+    if (get) {
+      branding = options_.branding->Get(who);
+    } else {
+      static constexpr std::string_view kExample =
+          "{\"display_name\": \"Acme Talent\", \"primary_color\": \"#0b5394\"}";
+      auto value = req.body.empty() ? Result<json::value>(Status::InvalidArgument("empty"))
+                                    : core::ParseJson(req.body);
+      if (!value || !value->is_object()) {
+        return ErrorResponse(Status::InvalidArgument(
+            "request body must be a JSON object such as " + std::string(kExample) +
+            "; every field is optional and null resets it"));
+      }
+      auto body = domain::ParseBrandingBody(value->get_object());
+      if (!body) return ErrorResponse(body.error());
+      branding = options_.branding->Update(who, *body);
+    }
+    if (!branding) return ErrorResponse(branding.error());
+    json::object out;
+    domain::AppendBrandingJson(*branding, out);
+    return JsonResponse(200, out);
+  });
+}
+
 Response Api::Share(const Request& req, const Principal& who, std::string_view id_text,
                     std::string_view option) const {
   auto id = ParsePathReportId(id_text);
@@ -756,6 +797,9 @@ Response Api::ListLinks(const Request& req, const Principal& who, std::string_vi
                        {"views", l.views},
                        {"last_viewed_at", OptionalTime(l.last_viewed_at)}};
     domain::AppendLinkOptionsJson(l.options, entry);
+    // The base it was minted on (SPEC §8 public_url); null for links older
+    // than the record of it.
+    entry["base_url"] = l.base_url ? json::value(*l.base_url) : json::value(nullptr);
     arr.push_back(std::move(entry));
   }
   return JsonResponse(200, json::object{{"links", std::move(arr)}});

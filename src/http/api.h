@@ -8,6 +8,7 @@
 #include "http/message.h"
 #include "http/metrics.h"
 #include "http/rate_limit.h"
+#include "service/branding_service.h"
 #include "service/report_service.h"
 #include "service/webhook_service.h"
 
@@ -22,11 +23,12 @@ std::string_view OpenApiDocument();
 // own shape (400/413), the report (404), its state (409).
 // Thread-safe; holds no per-request state.
 struct ApiOptions {
-  HttpMetrics* metrics = nullptr;                     // serves /metrics when set
-  RateLimiter* rate_limiter = nullptr;                // per-API-key limit when set
-  const std::atomic<bool>* draining = nullptr;        // /readyz answers 503 while true
-  const service::WebhookService* webhooks = nullptr;  // the webhook endpoints when set
-  std::function<std::string()> more_metrics;          // appended to /metrics when set
+  HttpMetrics* metrics = nullptr;                      // serves /metrics when set
+  RateLimiter* rate_limiter = nullptr;                 // per-API-key limit when set
+  const std::atomic<bool>* draining = nullptr;         // /readyz answers 503 while true
+  const service::WebhookService* webhooks = nullptr;   // the webhook endpoints when set
+  const service::BrandingService* branding = nullptr;  // the branding endpoints when set
+  std::function<std::string()> more_metrics;           // appended to /metrics when set
 };
 
 class Api {
@@ -42,6 +44,10 @@ class Api {
   // True for the routes that touch no database and never block (/healthz,
   // /metrics): the server may run them on an I/O thread.
   static bool NeverBlocks(const Request& request);
+
+  // The body cap of a request (ServerOptions::body_limit_for):
+  // kBrandingBodyLimit for PUT /assessments/branding, else kDefaultBodyLimit.
+  static size_t BodyLimit(std::string_view method, std::string_view target);
 
  private:
   using Principal = store::Principal;
@@ -65,6 +71,8 @@ class Api {
   Response Webhooks(const Request& req, std::span<const std::string_view> segs,
                     std::string& route) const;
   Response RegisterWebhook(const Request& req, const Principal& who) const;
+  // GET and PUT /assessments/branding (SPEC §8).
+  Response Branding(const Request& req) const;
   Response Health(std::string_view which) const;
 
   const service::ReportService& service_;

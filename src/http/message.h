@@ -11,6 +11,9 @@ namespace reportshare::http {
 
 // The default cap on a request body (ServerOptions::body_limit).
 inline constexpr size_t kDefaultBodyLimit = 64 * 1024;
+// The cap on a PUT /assessments/branding body (SPEC §8: a logo of 256 KiB in
+// Base64, with the rest).
+inline constexpr size_t kBrandingBodyLimit = 512 * 1024;
 
 struct Header {
   std::string name;

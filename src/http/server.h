@@ -35,6 +35,9 @@ struct ServerOptions {
   size_t header_limit = 16 * 1024;
   // Larger request bodies are answered 413. Default: 64 KiB.
   size_t body_limit = kDefaultBodyLimit;
+  // When set, decides the cap of each request from its method and target
+  // instead (a route that takes larger bodies: Api::BodyLimit).
+  size_t (*body_limit_for)(std::string_view method, std::string_view target) = nullptr;
   // The whole request header must arrive within this. Default: 10 s.
   std::chrono::milliseconds header_timeout = std::chrono::seconds(10);
   // A keep-alive connection waits this long for its next request. Default: 60 s.

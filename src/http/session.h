@@ -245,13 +245,15 @@ net::awaitable<ReadOutcome> ReadRequest(Stream& stream, beast::flat_buffer& buff
   for (const auto& field : head) {
     req.headers.push_back({std::string(field.name_string()), std::string(field.value())});
   }
-  req.body_limit = options.body_limit;
+  const size_t body_limit =
+      options.body_limit_for ? options.body_limit_for(req.method, req.target) : options.body_limit;
+  req.body_limit = body_limit;
 
   auto length = parser.content_length();
-  if (length && *length > options.body_limit) {
+  if (length && *length > body_limit) {
     req.body_too_large = true;
   } else if (!parser.is_done()) {
-    parser.body_limit(options.body_limit);
+    parser.body_limit(body_limit);
     auto expect = req.HeaderValue("Expect");
     if (expect && HeaderNameEquals(*expect, "100-continue")) {
       // Still under the header timeout.

@@ -1,7 +1,9 @@
 #include "render/view.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string_view>
+#include <utility>
 
 #include "render/i18n/catalogue.h"
 #include "render/i18n/format.h"
@@ -15,7 +17,43 @@ double Clamp(double p) { return std::clamp(p, 0.0, 100.0); }
 // every language: they are looked up and typed elsewhere, like a reference.
 std::string Id(int64_t id) { return std::to_string(id); }
 
+// The hue of `c` in degrees (0–360), and its HSL saturation (0–1).
+std::pair<double, double> HueAndSaturation(domain::Color c) {
+  const double r = c.r / 255.0, g = c.g / 255.0, b = c.b / 255.0;
+  const double hi = std::max({r, g, b}), lo = std::min({r, g, b}), d = hi - lo;
+  if (d <= 0) return {0, 0};
+  const double l = (hi + lo) / 2;
+  const double saturation = d / (1 - std::abs(2 * l - 1));
+  double hue = hi == r ? std::fmod((g - b) / d, 6.0) : hi == g ? (b - r) / d + 2 : (r - g) / d + 4;
+  hue *= 60;
+  if (hue < 0) hue += 360;
+  return {hue, saturation};
+}
+
+domain::Color Darker(domain::Color c) {
+  auto scale = [](uint8_t v) { return static_cast<uint8_t>(v * 0.8); };
+  return {scale(c.r), scale(c.g), scale(c.b)};
+}
+
 }  // namespace
+
+Palette MakePalette(std::optional<domain::Color> primary_color) {
+  Palette p;
+  if (!primary_color) return p;
+  p.primary = *primary_color;
+  p.primary_dark = Darker(*primary_color);
+  p.pass = *primary_color;
+  auto [hue, saturation] = HueAndSaturation(*primary_color);
+  if (saturation > 0.3 && (hue < 25 || hue > 335)) p.fail = {0x5b, 0x64, 0x74};
+  return p;
+}
+
+LogoSize FitLogo(int32_t width, int32_t height, double max_width, double max_height, double unit) {
+  if (width <= 0 || height <= 0) return {};
+  const double scale =
+      std::min({max_width / width, max_height / height, unit});  // unit: its own pixels
+  return {width * scale, height * scale};
+}
 
 ReportView MakeReportView(const StoredReport& stored, Instant generated_at,
                           const RenderOptions& options) {
@@ -62,6 +100,13 @@ ReportView MakeReportView(const StoredReport& stored, Instant generated_at,
 
   v.title = t.Format("report.title", {{"name", r.name}});
   v.company_name = stored.company_name;
+  if (const domain::Branding* b = options.branding.get()) {
+    v.branding = options.branding;
+    if (b->display_name) v.company_name = *b->display_name;
+    v.palette = MakePalette(b->primary_color);
+    if (b->logo) v.logo = &*b->logo;
+    if (b->footer_text) v.footer_text = *b->footer_text;
+  }
   v.assessment_name = r.assessment_name;
   v.candidate_name = r.name;
   v.subtitle = r.assessment_name;

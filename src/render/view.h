@@ -5,7 +5,10 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include "core/clock.h"
+#include "domain/branding.h"
 #include "domain/language.h"
 #include "domain/report.h"
 
@@ -57,6 +60,8 @@ struct Watermark {
 struct RenderOptions {
   Language language = Language::kEn;
   std::optional<Watermark> watermark;
+  // The owner's branding (SPEC §8); null: the default look.
+  std::shared_ptr<const domain::Branding> branding;
   // The page only (the PDF ignores these):
   bool allow_download = true;            // show the "Download PDF" control
   std::string pdf_href = "?format=pdf";  // its target, used as given (escaped)
@@ -84,9 +89,36 @@ struct ReportLabels {
   std::string language_switcher;  // "Language": names the page's list of languages
 };
 
+// The colours of a view: the primary colour (the company's, else the default
+// blue) on the company name, headings, rules and the download control, and
+// what scores are drawn in (SPEC §8: a branded report's passing scores take
+// its primary colour).
+struct Palette {
+  domain::Color primary{0x1d, 0x4e, 0x9e};
+  domain::Color primary_dark{0x16, 0x3d, 0x7d};  // the control under the pointer
+  domain::Color pass{0x2e, 0x7d, 0x32};
+  domain::Color fail{0xc6, 0x28, 0x28};
+};
+
+// The palette of `primary_color` (nullopt: the default). Passing scores take
+// the primary colour; failing ones stay red unless the primary colour is
+// itself a red (hue within 25° of it), where they turn slate grey so the two
+// never look alike.
+Palette MakePalette(std::optional<domain::Color> primary_color);
+
+// The size a logo of `width`×`height` pixels is shown at, in the units of the
+// box: as large as fits `max_width`×`max_height` keeping its shape, but no
+// larger than its own pixels at `unit` units each (a tiny logo is not blown
+// up into a blur).
+struct LogoSize {
+  double width = 0;
+  double height = 0;
+};
+LogoSize FitLogo(int32_t width, int32_t height, double max_width, double max_height, double unit);
+
 struct ReportView {
-  std::string title;  // "Assessment report — <candidate name>"
-  std::string company_name;
+  std::string title;         // "Assessment report — <candidate name>"
+  std::string company_name;  // the branding's display_name, else the company's name
   std::string assessment_name;
   std::string candidate_name;
   std::string subtitle;  // "<assessment> · Assessment #138 · Candidate #5012"
@@ -112,6 +144,13 @@ struct ReportView {
   ReportLabels labels;
   // The chart's axis, at 0, 25, 50, 75 and 100 %: "0%" … "100%".
   std::vector<std::string> chart_ticks;
+
+  // The branding (SPEC §8): colours, logo (null: none; the PNG as stored),
+  // and the footer text (empty: none).
+  Palette palette;
+  std::shared_ptr<const domain::Branding> branding;  // holds the logo, if any
+  const domain::Logo* logo = nullptr;                // into `branding`
+  std::string footer_text;
 
   // How this view shows it (from RenderOptions).
   Language language = Language::kEn;

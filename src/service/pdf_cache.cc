@@ -2,7 +2,7 @@
 
 namespace reportshare::service {
 
-std::shared_ptr<const std::string> PdfCache::Get(Key key, int64_t version) {
+std::shared_ptr<const std::string> PdfCache::Get(Key key, Version version) {
   if (budget_ == 0) return nullptr;
   core::MutexLock lock(mu_);
   auto it = by_key_.find(key);
@@ -11,7 +11,7 @@ std::shared_ptr<const std::string> PdfCache::Get(Key key, int64_t version) {
   return it->second->pdf;
 }
 
-void PdfCache::Put(Key key, int64_t version, std::shared_ptr<const std::string> pdf) {
+void PdfCache::Put(Key key, Version version, std::shared_ptr<const std::string> pdf) {
   if (budget_ == 0 || !pdf || pdf->size() > budget_) return;
   core::MutexLock lock(mu_);
   if (auto it = by_key_.find(key); it != by_key_.end()) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <list>
@@ -15,11 +16,22 @@ namespace reportshare::service {
 // Rendered PDFs kept in memory, least recently used evicted first, within a
 // byte budget. Keyed by report id and variant (what else the document
 // depends on: its language, anonymized or not, …; see ReportService), each
-// key holding one version of the report's content: a replaced report has a
-// new version, so a stale PDF is never served (and its entry is replaced by
-// the next render). Thread-safe.
+// key holding one version of the document: of the report's content and of
+// its owner's branding (and, for a page, the minute it shows). A replaced
+// report or a changed branding has a new version, so a stale PDF is never
+// served (and its entry is replaced by the next render). Thread-safe.
 class PdfCache {
  public:
+  // Every part only grows, so the greater version is the newer document.
+  struct Version {
+    int64_t report = 0;    // StoredReport::version
+    int64_t branding = 0;  // Branding::version
+    int64_t minute = 0;    // a page's "Generated" minute; 0 for a PDF
+    Version(int64_t r = 0, int64_t b = 0, int64_t m = 0)  // NOLINT: implicit
+        : report(r), branding(b), minute(m) {}
+    auto operator<=>(const Version&) const = default;
+  };
+
   struct Key {
     ReportId id;
     uint32_t variant = 0;
@@ -31,11 +43,11 @@ class PdfCache {
   explicit PdfCache(size_t byte_budget) : budget_(byte_budget) {}
 
   // The PDF of this report version, or nullptr.
-  std::shared_ptr<const std::string> Get(Key key, int64_t version) RS_EXCLUDES(mu_);
+  std::shared_ptr<const std::string> Get(Key key, Version version) RS_EXCLUDES(mu_);
 
   // Stores the PDF of this report version, replacing any other version of the
   // same report. A PDF larger than the whole budget is not kept.
-  void Put(Key key, int64_t version, std::shared_ptr<const std::string> pdf) RS_EXCLUDES(mu_);
+  void Put(Key key, Version version, std::shared_ptr<const std::string> pdf) RS_EXCLUDES(mu_);
 
   size_t bytes() const RS_EXCLUDES(mu_);
   size_t entries() const RS_EXCLUDES(mu_);
@@ -48,7 +60,7 @@ class PdfCache {
   };
   struct Entry {
     Key key;
-    int64_t version;
+    Version version;
     std::shared_ptr<const std::string> pdf;
   };
   using List = std::list<Entry>;

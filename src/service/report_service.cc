@@ -71,12 +71,16 @@ LinkId DeriveReportLinkId(const links::SigningKey& key, ReportId report, Instant
   return id;
 }
 
-// The HTML cache's "version" of a page: the report version, then the minute
-// its "Generated" line shows (a page is the same within that minute only).
-// Both grow, so the cache keeps the newer page when two renders race.
-int64_t HtmlCacheVersion(int64_t version, Instant now) {
-  const auto minute = std::chrono::floor<std::chrono::minutes>(now).time_since_epoch().count();
-  return version * (int64_t{1} << 32) + static_cast<int64_t>(minute & 0xffffffff);
+// The HTML cache's version of a page: the report's and the branding's, then
+// the minute its "Generated" line shows (a page is the same within that
+// minute only).
+PdfCache::Version HtmlCacheVersion(int64_t version, int64_t branding, Instant now) {
+  return {version, branding,
+          std::chrono::floor<std::chrono::minutes>(now).time_since_epoch().count()};
+}
+
+int64_t VersionOf(const std::shared_ptr<const Branding>& branding) {
+  return branding ? branding->version : 0;
 }
 
 // What a cached document of a link depends on beside the report version: the
@@ -146,8 +150,15 @@ Result<store::ReportHead> ReportService::LoadShareableHead(const store::Principa
   return **head;
 }
 
-std::string ReportService::UrlFor(std::string_view token) const {
-  std::string url = public_base_url_;
+Result<std::string> ReportService::BaseUrlFor(CompanyId company, int64_t branding_version) const {
+  auto branding = brandings_.Get(company, branding_version);
+  if (!branding) return branding.error();
+  if (*branding && (*branding)->public_url) return *(*branding)->public_url;
+  return public_base_url_;
+}
+
+std::string ReportService::UrlFor(std::string_view base, std::string_view token) {
+  std::string url(base);
   url += kSharedLinkPath;
   url += token;
   return url;
@@ -182,7 +193,8 @@ Result<ReportService::MintedLink> ReportService::MintLink(const links::KeyRing& 
                                                           const store::Principal& who, ReportId id,
                                                           int64_t assessment_id, Instant now,
                                                           Instant expires_at,
-                                                          const LinkOptions& options) const {
+                                                          const LinkOptions& options,
+                                                          const std::string& base_url) const {
   auto link_id = links::NewLinkId();
   if (!link_id) return link_id.error();
   std::string token = links::SignToken(ring, {ring.active().id, *link_id, id, expires_at});
@@ -194,8 +206,9 @@ Result<ReportService::MintedLink> ReportService::MintLink(const links::KeyRing& 
   record.created_at = now;
   record.expires_at = expires_at;
   record.options = options;
-  return MintedLink{std::move(record),
-                    ShareResult{*link_id, UrlFor(token), expires_at, id, assessment_id, options}};
+  record.base_url = base_url;
+  return MintedLink{std::move(record), ShareResult{*link_id, UrlFor(base_url, token), expires_at,
+                                                   id, assessment_id, options}};
 }
 
 Result<ShareResult> ReportService::Share(const store::Principal& who, ReportId id,
@@ -204,9 +217,11 @@ Result<ShareResult> ReportService::Share(const store::Principal& who, ReportId i
   // The head, not the report: a share never parses the stored body.
   auto head = LoadShareableHead(who, id);
   if (!head) return head.error();
+  auto base = BaseUrlFor(who.company_id, head->branding_version);
+  if (!base) return base.error();
   auto ring = keys_.Get();
   const Instant now = clock_.Now();
-  auto minted = MintLink(*ring, who, id, head->assessment_id, now, now + lifetime, options);
+  auto minted = MintLink(*ring, who, id, head->assessment_id, now, now + lifetime, options, *base);
   if (!minted) return minted.error();
   const domain::Event event = domain::LinkCreatedEvent(minted->record, head->assessment_id);
   RS_RETURN_IF_ERROR(store_.InsertLinks({minted->record}, {&event, 1}));
@@ -233,7 +248,10 @@ Result<std::vector<Result<ShareResult>>> ReportService::ShareMany(
       entries.push_back(head.error());
       continue;
     }
-    auto minted = MintLink(*ring, who, id, head->assessment_id, now, now + lifetime, options);
+    auto base = BaseUrlFor(who.company_id, head->branding_version);
+    if (!base) return base.error();
+    auto minted =
+        MintLink(*ring, who, id, head->assessment_id, now, now + lifetime, options, *base);
     if (!minted) return minted.error();
     events.push_back(domain::LinkCreatedEvent(minted->record, head->assessment_id));
     records.push_back(std::move(minted->record));
@@ -261,8 +279,11 @@ Result<PdfDocument> ReportService::Download(const store::Principal& who, ReportI
 Result<ReportWithLink> ReportService::GetReport(const store::Principal& who, ReportId id) const {
   auto stored = LoadOwned(who, id);
   if (!stored) return stored.error();
+  const int64_t branding_version = stored->branding_version;
   ReportWithLink out{std::move(stored->report), std::nullopt};
   if (out.report.completed() && out.report.completed_date) {
+    auto base = BaseUrlFor(who.company_id, branding_version);
+    if (!base) return base.error();
     auto ring = keys_.Get();
     Instant expires_at = ReportLinkExpiry(*out.report.completed_date);
     LinkId link_id = DeriveReportLinkId(ring->active(), id, expires_at);
@@ -277,9 +298,11 @@ Result<ReportWithLink> ReportService::GetReport(const store::Principal& who, Rep
       record.signing_key_id = ring->active().id;
       record.created_at = clock_.Now();
       record.expires_at = expires_at;
+      record.base_url = *base;
       RS_RETURN_IF_ERROR(store_.InsertLink(record));
     }
-    out.report_link = UrlFor(links::SignToken(*ring, {ring->active().id, link_id, id, expires_at}));
+    out.report_link =
+        UrlFor(*base, links::SignToken(*ring, {ring->active().id, link_id, id, expires_at}));
   }
   return out;
 }
@@ -416,7 +439,8 @@ Result<OpenedLink> ReportService::OpenLink(std::string_view token, const Visitor
     }
     const uint32_t variant = DocumentVariant(out, visitor.format);
     if (auto doc =
-            CachedDocument(claims->report_id, variant, (*head)->version, visitor.format, now)) {
+            CachedDocument(claims->report_id, variant,
+                           {(*head)->version, (*head)->branding_version}, visitor.format, now)) {
       out.cached = std::move(doc);
       out.report.company_id = (*head)->company_id;
       out.report.version = (*head)->version;
@@ -441,6 +465,9 @@ Result<OpenedLink> ReportService::OpenLink(std::string_view token, const Visitor
     return refuse(410, Status::Gone(std::string(kLinkExpired)), DenyReason::kExpired);
   }
   const int64_t assessment_id = (*stored)->report.assessment_id;
+  auto branding = brandings_.Get(link.company_id, (*stored)->branding_version);
+  if (!branding) return branding.error();
+  out.branding = std::move(*branding);
   auto shown = AsShown(std::move(**stored), link);
   if (!shown) return shown.error();
   out.report = std::move(*shown);
@@ -448,7 +475,11 @@ Result<OpenedLink> ReportService::OpenLink(std::string_view token, const Visitor
 }
 
 Result<PdfDocument> ReportService::RenderPdf(const StoredReport& report, CacheFill fill) const {
-  return RenderPdfAs(report, fill, 0, {});
+  auto branding = brandings_.Get(report.company_id, report.branding_version);
+  if (!branding) return branding.error();
+  render::RenderOptions options;
+  options.branding = std::move(*branding);
+  return RenderPdfAs(report, fill, 0, options);
 }
 
 Result<PdfDocument> ReportService::RenderPdfAs(const StoredReport& report, CacheFill fill,
@@ -458,8 +489,9 @@ Result<PdfDocument> ReportService::RenderPdfAs(const StoredReport& report, Cache
   // A watermark names one view: such a PDF is never cached nor served twice.
   PdfCache* cache = options.watermark ? nullptr : pdf_cache_;
   const PdfCache::Key key(id, variant);
+  const PdfCache::Version version{report.version, VersionOf(options.branding)};
   if (cache) {
-    if (auto cached = cache->Get(key, report.version)) {
+    if (auto cached = cache->Get(key, version)) {
       counters_.pdf_cache_hits.fetch_add(1, std::memory_order_relaxed);
       return PdfDocument{*cached, PdfFilename(id)};
     }
@@ -468,17 +500,18 @@ Result<PdfDocument> ReportService::RenderPdfAs(const StoredReport& report, Cache
   if (!bytes) return bytes.error();
   counters_.pdfs_rendered.fetch_add(1, std::memory_order_relaxed);
   if (cache && fill == CacheFill::kFill) {
-    cache->Put(key, report.version, std::make_shared<const std::string>(*bytes));
+    cache->Put(key, version, std::make_shared<const std::string>(*bytes));
   }
   return PdfDocument{std::move(*bytes), PdfFilename(id)};
 }
 
 std::shared_ptr<const std::string> ReportService::CachedDocument(ReportId id, uint32_t variant,
-                                                                 int64_t version, LinkFormat format,
+                                                                 PdfCache::Version version,
+                                                                 LinkFormat format,
                                                                  Instant now) const {
   const PdfCache::Key key(id, variant);
   if (format == LinkFormat::kHtml && html_cache_) {
-    return html_cache_->Get(key, HtmlCacheVersion(version, now));
+    return html_cache_->Get(key, HtmlCacheVersion(version.report, version.branding, now));
   }
   if (format == LinkFormat::kPdf && pdf_cache_) {
     auto pdf = pdf_cache_->Get(key, version);
@@ -492,6 +525,7 @@ render::RenderOptions ReportService::LinkRenderOptions(const OpenedLink& link, I
   const LinkOptions& o = link.link.options;
   render::RenderOptions options;
   options.language = link.language;
+  options.branding = link.branding;
   if (o.watermark) {
     options.watermark =
         render::Watermark{o.recipient.value_or(""), link.link.link_id.ToString(), now};
@@ -530,7 +564,7 @@ std::string ReportService::LinkHtml(const OpenedLink& link) const {
   if (html_cache_ && !options.watermark) {
     const uint32_t variant = DocumentVariant(link, LinkFormat::kHtml);
     html_cache_->Put(PdfCache::Key(link.claims.report_id, variant),
-                     HtmlCacheVersion(link.report.version, now),
+                     HtmlCacheVersion(link.report.version, VersionOf(link.branding), now),
                      std::make_shared<const std::string>(html));
   }
   return html;

@@ -17,6 +17,7 @@
 #include "domain/webhook.h"
 #include "links/token.h"
 #include "render/renderer.h"
+#include "service/branding_service.h"
 #include "service/client_info.h"
 #include "service/counters.h"
 #include "service/key_ring_holder.h"
@@ -111,7 +112,10 @@ struct OpenedLink {
   // document came from a cache and the body was not read.
   StoredReport report;
   std::shared_ptr<const std::string> cached;  // the document of `format`, from a cache
-  bool view_taken = false;                    // a view was taken against the link's max_views
+  // The owner's branding the documents are drawn with (null: the default
+  // look); unset when `cached` is.
+  std::shared_ptr<const Branding> branding;
+  bool view_taken = false;  // a view was taken against the link's max_views
 };
 
 // The most report ids one bulk share or bulk download takes (SPEC §6).
@@ -125,7 +129,8 @@ class BulkDownload;
 class ReportService {
  public:
   // `public_base_url` is the scheme, host and optional prefix links are built
-  // on, without a trailing slash. `pdf_cache` may be null (no caching);
+  // on, without a trailing slash, unless the company's branding sets its own
+  // (SPEC §8 public_url). `pdf_cache` may be null (no caching);
   // `opens` may be null (opens written synchronously, one per request). All
   // references and pointers must outlive the service.
   // `html_cache` may be null (link pages rendered on every open).
@@ -242,16 +247,20 @@ class ReportService {
   };
   Result<MintedLink> MintLink(const links::KeyRing& ring, const store::Principal& who, ReportId id,
                               int64_t assessment_id, Instant now, Instant expires_at,
-                              const LinkOptions& options) const;
-  std::string UrlFor(std::string_view token) const;
+                              const LinkOptions& options, const std::string& base_url) const;
+  // The base links of a company whose branding is at `branding_version` are
+  // minted on: its public_url, else the server's.
+  Result<std::string> BaseUrlFor(CompanyId company, int64_t branding_version) const;
+  static std::string UrlFor(std::string_view base, std::string_view token);
   // Records one open of a link, with the webhook event it makes, if any.
   void Audit(const links::LinkClaims& claims, const Visitor& visitor, const ClientInfo& client,
              int status, Instant at, std::optional<domain::OpenEvent> event) const;
   void EventsWritten() const;
   // The document of `format` of this variant of this report version at
   // `now`, if cached.
-  std::shared_ptr<const std::string> CachedDocument(ReportId id, uint32_t variant, int64_t version,
-                                                    LinkFormat format, Instant now) const;
+  std::shared_ptr<const std::string> CachedDocument(ReportId id, uint32_t variant,
+                                                    PdfCache::Version version, LinkFormat format,
+                                                    Instant now) const;
   // `stored` as link `link` shows it: anonymized when its variant says so.
   Result<StoredReport> AsShown(StoredReport stored, const LinkRecord& link) const;
   // A PDF through the cache under `variant` (unless it has a watermark).
@@ -270,6 +279,7 @@ class ReportService {
   PdfCache* const html_cache_;
   const std::function<void()> on_events_;
   mutable ServiceCounters counters_;
+  mutable BrandingCache brandings_{store_};
 };
 
 }  // namespace reportshare::service

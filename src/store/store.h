@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "domain/branding.h"
 #include "domain/ids.h"
 #include "domain/link_record.h"
 #include "domain/report.h"
@@ -39,6 +40,7 @@ struct ReportHead {
   int64_t version = 0;
   InviteStatus invite_status = InviteStatus::kPending;
   int64_t assessment_id = 0;
+  int64_t branding_version = 0;  // the owner's (Branding::version; 0: none set)
 
   bool completed() const { return invite_status == InviteStatus::kCompleted; }
 };
@@ -106,12 +108,13 @@ class Store {
 
   // --- reports ---
 
-  // The report with this id and its owner, or nullopt. Callers enforce tenancy.
+  // The report with this id, its owner and the owner's branding version, or
+  // nullopt. Callers enforce tenancy.
   virtual Result<std::optional<StoredReport>> GetReport(ReportId id) = 0;
 
   // The owner, version, invite_status and assessment_id of the report with
-  // this id, or nullopt: GetReport without reading the report's body (the
-  // hot paths need no more). Callers enforce tenancy.
+  // this id and its owner's branding version, or nullopt: GetReport without reading the report's
+  // body (the hot paths need no more). Callers enforce tenancy.
   virtual Result<std::optional<ReportHead>> GetReportHead(ReportId id) = 0;
 
   // Creates or replaces `report` for `company`, atomically, bumping its
@@ -130,6 +133,19 @@ class Store {
   virtual Result<std::vector<Result<PutOutcome>>> PutReports(CompanyId company,
                                                              std::span<const Report> reports,
                                                              Instant at) = 0;
+
+  // --- branding (SPEC §8) ---
+
+  // The company's branding; a default Branding (version 0) if it never set
+  // any.
+  virtual Result<Branding> GetBranding(CompanyId company) = 0;
+
+  // Applies `change` to the company's branding atomically (two concurrent
+  // changes of different fields both stay), sets updated_at to `at`, adds
+  // one to its version, and returns the branding now in force. kNotFound
+  // ("company not found") if the company does not exist.
+  virtual Result<Branding> UpdateBranding(CompanyId company, const domain::BrandingChange& change,
+                                          Instant at) = 0;
 
   // --- links ---
 

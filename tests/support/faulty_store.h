@@ -35,6 +35,8 @@ enum class StoreMethod {
   kGetReportHead,
   kPutReport,
   kPutReports,
+  kGetBranding,
+  kUpdateBranding,
   kInsertLink,
   kInsertLinks,
   kGetLink,
@@ -65,13 +67,13 @@ inline constexpr size_t kStoreMethodCount = static_cast<size_t>(StoreMethod::kPi
 // The method's name as store.h spells it ("GetReport").
 inline std::string_view StoreMethodName(StoreMethod method) {
   static constexpr std::array<std::string_view, kStoreMethodCount> kNames = {
-      "EnsureCompany",  "InsertApiKey",  "FindApiKey",   "ListApiKeys",     "RevokeApiKey",
-      "GetReport",      "GetReportHead", "PutReport",    "PutReports",      "InsertLink",
-      "InsertLinks",    "GetLink",       "ListLinks",    "RevokeLink",      "RevokeAllLinks",
-      "ClaimView",      "ReturnView",    "PseudonymKey", "RecordOpens",     "ListOpens",
-      "InsertWebhook",  "ListWebhooks",  "GetWebhook",   "DeleteWebhook",   "InsertEvents",
-      "ListDeliveries", "RetryDelivery", "DueWebhooks",  "ClaimDeliveries", "FinishAttempts",
-      "GetOutboxStats", "HasLinks",      "Ping"};
+      "EnsureCompany",   "InsertApiKey",   "FindApiKey",     "ListApiKeys",   "RevokeApiKey",
+      "GetReport",       "GetReportHead",  "PutReport",      "PutReports",    "GetBranding",
+      "UpdateBranding",  "InsertLink",     "InsertLinks",    "GetLink",       "ListLinks",
+      "RevokeLink",      "RevokeAllLinks", "ClaimView",      "ReturnView",    "PseudonymKey",
+      "RecordOpens",     "ListOpens",      "InsertWebhook",  "ListWebhooks",  "GetWebhook",
+      "DeleteWebhook",   "InsertEvents",   "ListDeliveries", "RetryDelivery", "DueWebhooks",
+      "ClaimDeliveries", "FinishAttempts", "GetOutboxStats", "HasLinks",      "Ping"};
   return kNames[static_cast<size_t>(method)];
 }
 inline std::ostream& operator<<(std::ostream& os, StoreMethod method) {
@@ -180,6 +182,15 @@ class FaultyStore final : public store::Store {
                                                             Instant at) override {
     RS_RETURN_IF_ERROR(Enter(StoreMethod::kPutReports));
     return inner_.PutReports(company, reports, at);
+  }
+  Result<Branding> GetBranding(CompanyId company) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kGetBranding));
+    return inner_.GetBranding(company);
+  }
+  Result<Branding> UpdateBranding(CompanyId company, const domain::BrandingChange& change,
+                                  Instant at) override {
+    RS_RETURN_IF_ERROR(Enter(StoreMethod::kUpdateBranding));
+    return inner_.UpdateBranding(company, change, at);
   }
   Status InsertLink(const LinkRecord& link) override {
     RS_RETURN_IF_ERROR(Enter(StoreMethod::kInsertLink));

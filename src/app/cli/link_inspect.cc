@@ -73,6 +73,9 @@ int Inspect(const InspectFlags& flags) {
     std::printf("status:     bad signature (signed, but unknown to this database)\n");
     return 2;
   }
+  std::printf("base_url:   %s\n", (*link)->base_url
+                                      ? (*link)->base_url->c_str()
+                                      : "(not recorded: minted before links kept it)");
   if ((*link)->revoked_at) {
     std::printf("status:     revoked (at %s)\n",
                 core::FormatRfc3339Micros(*(*link)->revoked_at).c_str());

@@ -30,14 +30,22 @@ int Render(const RenderFlags& flags) {
   if (!(*found)->report.completed()) {
     return Fail(Status::FailedPrecondition(report + " is not Completed"));
   }
+  // In the company's branding, as its links and downloads show it.
+  render::RenderOptions options;
+  if ((*found)->branding_version > 0) {
+    auto branding = (*store)->GetBranding((*found)->company_id);
+    if (!branding) return Fail(branding.error());
+    options.branding = std::make_shared<const Branding>(std::move(*branding));
+  }
   auto renderer = render::MakeBasicRenderer();
   Instant now = SystemClock().Now();
-  auto pdf = renderer->RenderPdf(**found, now, {});
+  auto pdf = renderer->RenderPdf(**found, now, options);
   if (!pdf) return Fail(pdf.error());
   if (Status s = WriteFile(flags.output, *pdf); !s.ok()) return Fail(s);
   if (!flags.html_output.empty()) {
-    Status s =
-        WriteFile(flags.html_output, renderer->RenderHtml(**found, now, render::PageOptions("#")));
+    render::RenderOptions page = render::PageOptions("#");
+    page.branding = options.branding;
+    Status s = WriteFile(flags.html_output, renderer->RenderHtml(**found, now, page));
     if (!s.ok()) return Fail(s);
   }
   std::fprintf(stderr, "wrote %s (%zu bytes)\n", flags.output.c_str(), pdf->size());

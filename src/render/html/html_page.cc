@@ -1,7 +1,10 @@
 #include "render/html/html_page.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 
+#include "core/bytes.h"
 #include "domain/language.h"
 #include "render/i18n/bidi.h"
 #include "render/i18n/catalogue.h"
@@ -12,12 +15,15 @@ namespace {
 
 // Shared by the report page and the notice page. No url(), no @import, no
 // web fonts: the page must load nothing from anywhere.
+// The colours a branded page changes (Palette) are variables, set again per
+// page after this sheet.
 constexpr std::string_view kBaseCss = R"css(
+:root{--primary:#1d4e9e;--primary-dark:#163d7d;--pass:#2e7d32;--fail:#c62828}
 *{box-sizing:border-box}
 body{margin:0;background:#f4f5f7;color:#1f2430;font:15px/1.5 "Noto Sans",system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
 main{max-width:860px;margin:0 auto;padding:24px 16px 40px;background:#fff;min-height:100vh}
 h1{font-size:1.7em;line-height:1.25;margin:.2em 0;overflow-wrap:anywhere}
-h2{font-size:1.15em;color:#1d4e9e;border-bottom:1px solid #dde1e7;padding-bottom:4px;margin:1.6em 0 .6em}
+h2{font-size:1.15em;color:var(--primary);border-bottom:1px solid #dde1e7;padding-bottom:4px;margin:1.6em 0 .6em}
 h3{font-size:1em;margin:1.2em 0 .3em;overflow-wrap:anywhere}
 p{margin:.4em 0}
 .muted{color:#5b6474}
@@ -27,11 +33,11 @@ constexpr std::string_view kReportCss = R"css(
 .page{max-width:860px;margin:0 auto;padding:24px 16px 40px;background:#fff;min-height:100vh}
 .page>main{padding:0;min-height:0;background:none}
 @media(min-width:900px){body{padding:24px 0}.page{border-radius:8px;box-shadow:0 1px 4px rgba(20,30,50,.12);min-height:0;padding:32px 40px 40px}}
-.top{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:8px;border-bottom:2px solid #1d4e9e;padding-bottom:8px;margin-bottom:12px}
-.company{font-weight:700;color:#1d4e9e;font-size:1.15em;overflow-wrap:break-word;min-width:0}
+.top{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:8px;border-bottom:2px solid var(--primary);padding-bottom:8px;margin-bottom:12px}
+.company{font-weight:700;color:var(--primary);font-size:1.15em;overflow-wrap:break-word;min-width:0}
 .kind{font-size:.75em;color:#5b6474;margin-inline-end:auto;margin-inline-start:12px}
-.download{display:inline-block;padding:6px 14px;border-radius:4px;background:#1d4e9e;color:#fff;text-decoration:none;font-weight:600;font-size:.9em}
-.download:hover,.download:focus{background:#163d7d}
+.download{display:inline-block;padding:6px 14px;border-radius:4px;background:var(--primary);color:#fff;text-decoration:none;font-weight:600;font-size:.9em}
+.download:hover,.download:focus{background:var(--primary-dark)}
 .sub{color:#5b6474;margin-top:0;overflow-wrap:anywhere}
 .details{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:0 32px;margin-top:12px;font-size:.93em}
 dl{display:grid;grid-template-columns:minmax(90px,38%) 1fr;gap:2px 12px;margin:.2em 0;align-content:start}
@@ -41,8 +47,8 @@ dt{color:#5b6474;overflow-wrap:break-word}dd{margin:0;overflow-wrap:anywhere}
 .overall{font-size:2.2em;font-weight:700;line-height:1.1}
 .cut{flex:1 1 10em}
 .verdict{font-weight:700;padding:4px 16px;border-radius:999px;color:#fff;font-size:.9em}
-.pass{color:#2e7d32}.fail{color:#c62828}
-.verdict.pass{background:#2e7d32;color:#fff}.verdict.fail{background:#c62828;color:#fff}
+.pass{color:var(--pass)}.fail{color:var(--fail)}
+.verdict.pass{background:var(--pass);color:#fff}.verdict.fail{background:var(--fail);color:#fff}
 .note{background:#fff6e5;border-inline-start:3px solid #e0a030;padding:8px 12px;margin-top:12px;font-size:.93em}
 .legend{font-size:.85em;color:#5b6474;display:flex;align-items:center;gap:6px}
 .legend svg{width:14px;height:14px}
@@ -58,8 +64,11 @@ td.num,th.num{width:4.5em}
 td.bar{width:30%;min-width:70px}
 td.bar svg{width:100%;height:6px;display:block}
 footer{margin-top:28px;font-size:.82em;color:#5b6474;border-top:1px solid #dde1e7;padding-top:8px;display:flex;flex-wrap:wrap;justify-content:space-between;gap:4px 16px}
+footer .brand-note{flex-basis:100%;margin:2px 0 0;overflow-wrap:anywhere}
+.brand{display:flex;align-items:center;gap:10px;min-width:0}
+.brand img{display:block;flex:none}
 .langs ul{list-style:none;margin:0 0 10px;padding:0;display:flex;flex-wrap:wrap;gap:2px 14px;font-size:.85em}
-.langs a{color:#1d4e9e}
+.langs a{color:var(--primary)}
 .langs [aria-current]{font-weight:700}
 .wm{position:fixed;inset:0;overflow:hidden;pointer-events:none;user-select:none;-webkit-user-select:none;z-index:10}
 .wm div{position:absolute;top:50%;left:50%;width:280vmax;transform:translate(-50%,-50%) rotate(-30deg);display:flex;flex-direction:column;gap:88px;color:#1f2430;opacity:.11;font-size:17px;font-weight:600;line-height:1;white-space:nowrap;text-align:center}
@@ -76,6 +85,10 @@ h2,h3,thead{break-after:avoid}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 }
 )css";
+
+// The box the logo is shown in, in CSS pixels (about the PDF's).
+constexpr double kLogoMaxWidth = 180;
+constexpr double kLogoMaxHeight = 40;
 
 void Append(std::string& out, std::string_view text) { out.append(EscapeHtml(text)); }
 
@@ -118,8 +131,9 @@ const char* ScoreClass(const ReportView& v, bool below) {
   return !v.cut_off ? "" : below ? "fail" : "pass";
 }
 
-const char* ScoreColor(const ReportView& v, bool below) {
-  return !v.cut_off ? "#1d4e9e" : below ? "#c62828" : "#2e7d32";
+std::string ScoreColor(const ReportView& v, bool below) {
+  const Palette& p = v.palette;
+  return (!v.cut_off ? p.primary : below ? p.fail : p.pass).Hex();
 }
 
 // Where `percentage` lies on a bar's 0–100 axis: from the left, or from the
@@ -130,7 +144,7 @@ double AxisX(const ReportView& v, double percentage) {
 
 // A bar of `percentage` on a grey track: a stretched SVG (viewBox 0–100),
 // growing from the start of the line (the right in a right-to-left page).
-void AppendBar(std::string& out, const ReportView& v, double percentage, const char* color,
+void AppendBar(std::string& out, const ReportView& v, double percentage, const std::string& color,
                double height) {
   std::string h = SvgNumber(height);
   out += "<svg viewBox=\"0 0 100 " + h +
@@ -206,7 +220,7 @@ void AppendSections(std::string& out, const ReportView& v) {
 }
 
 void AppendHead(std::string& out, Language language, std::string_view title,
-                std::string_view extra_css) {
+                std::string_view extra_css, std::string_view palette_css = {}) {
   out += "<!DOCTYPE html>\n<html lang=\"";
   out += domain::LanguageTag(language);
   out += domain::IsRightToLeft(language) ? "\" dir=\"rtl\">" : "\" dir=\"ltr\">";
@@ -218,7 +232,31 @@ void AppendHead(std::string& out, Language language, std::string_view title,
   out += "</title><style>";
   out += kBaseCss;
   out += extra_css;
+  out += palette_css;
   out += "</style></head>\n";
+}
+
+// The variables of a palette other than the default one (kBaseCss).
+std::string PaletteCss(const Palette& p) {
+  const Palette d;
+  if (p.primary == d.primary && p.pass == d.pass && p.fail == d.fail) return {};
+  return ":root{--primary:" + p.primary.Hex() + ";--primary-dark:" + p.primary_dark.Hex() +
+         ";--pass:" + p.pass.Hex() + ";--fail:" + p.fail.Hex() + "}";
+}
+
+// The logo, inline (the page loads nothing: the CSP allows images from data:
+// URIs only), in the header's box and never larger than its own pixels. Its
+// alternative text is empty: the display name follows it as text, so a
+// screen reader would only hear the name twice.
+void AppendLogo(std::string& out, const ReportView& v) {
+  if (v.logo == nullptr) return;
+  const LogoSize size = FitLogo(v.logo->width, v.logo->height, kLogoMaxWidth, kLogoMaxHeight, 1);
+  out += "<img src=\"data:image/png;base64,";
+  out += core::Base64Encode(
+      {reinterpret_cast<const uint8_t*>(v.logo->png.data()), v.logo->png.size()});
+  // HTML sizes are whole pixels; a sliver of a logo still gets one.
+  auto px = [](double d) { return std::to_string(std::max<long>(1, std::lround(d))); };
+  out += "\" alt=\"\" width=\"" + px(size.width) + "\" height=\"" + px(size.height) + "\">";
 }
 
 // The page in the other languages: plain links, the current one named but
@@ -277,15 +315,17 @@ void AppendWatermark(std::string& out, const ReportView& v) {
 std::string RenderReportHtml(const ReportView& v) {
   std::string out;
   out.reserve(8192 + v.sections.size() * 2048 + v.watermark_text.size() * 100);
-  AppendHead(out, v.language, v.title, kReportCss);
+  AppendHead(out, v.language, v.title, kReportCss, PaletteCss(v.palette));
   // The landmarks are siblings in the card (.page): the language list
   // (navigation), header (banner), main, footer (contentinfo); a header or a
   // footer inside main would be no landmark at all.
   out += "<body><div class=\"page\">";
   AppendLanguageSwitcher(out, v);
-  out += "<header class=\"top\"><div class=\"company\">";
+  out += "<header class=\"top\"><div class=\"brand\">";
+  AppendLogo(out, v);
+  out += "<div class=\"company\">";
   AppendData(out, v, v.company_name);
-  out += "</div><div class=\"kind\">";
+  out += "</div></div><div class=\"kind\">";
   Append(out, v.labels.report_kind);
   out += "</div>";
   if (v.allow_download) {
@@ -351,7 +391,13 @@ std::string RenderReportHtml(const ReportView& v) {
   Append(out, v.generated_text);
   out += "</span><span>";
   Append(out, v.labels.confidential);
-  out += "</span></footer></div>";
+  out += "</span>";
+  if (!v.footer_text.empty()) {
+    out += "<p class=\"brand-note\">";
+    AppendData(out, v, v.footer_text);
+    out += "</p>";
+  }
+  out += "</footer></div>";
   AppendWatermark(out, v);
   out += "</body></html>\n";
   return out;

@@ -6,6 +6,7 @@
 #include <pango/pangocairo.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -19,6 +20,7 @@
 #include "core/rfc3339.h"
 #include "render/i18n/bidi.h"
 #include "render/i18n/format.h"
+#include "render/image/png.h"
 #include "render/pdf/pdf_tagging.h"
 #include "render/renderer.h"
 
@@ -42,15 +44,21 @@ struct Rgb {
 };
 constexpr Rgb kInk{0.12, 0.14, 0.19};
 constexpr Rgb kMuted{0.36, 0.39, 0.45};
-constexpr Rgb kBlue{0.11, 0.31, 0.62};
-constexpr Rgb kGreen{0.18, 0.49, 0.20};
-constexpr Rgb kRed{0.78, 0.16, 0.16};
 constexpr Rgb kTrack{0.925, 0.937, 0.953};
 constexpr Rgb kRule{0.85, 0.87, 0.90};
 constexpr Rgb kShade{0.94, 0.95, 0.97};
 constexpr Rgb kNoteBg{1.0, 0.965, 0.898};
 constexpr Rgb kNoteBar{0.88, 0.63, 0.19};
 constexpr Rgb kWhite{1, 1, 1};
+
+// A colour of the view's palette (Palette: the primary colour, pass, fail).
+constexpr Rgb ToRgb(domain::Color c) { return {c.r / 255.0, c.g / 255.0, c.b / 255.0}; }
+
+// The box the logo is drawn in (about the page's 180×40 CSS pixels); a
+// pixel of the logo is at most a CSS pixel (0.75 pt).
+constexpr double kLogoMaxWidth = 135;
+constexpr double kLogoMaxHeight = 30;
+constexpr double kPointsPerPixel = 0.75;
 
 // Noto Sans first; the script families are named so fontconfig need not
 // guess (it would take DejaVu Sans for Arabic), and the choice does not
@@ -80,7 +88,7 @@ PangoFontMap* ThreadFontMap() {
 }
 
 struct Op {
-  enum class Kind { kText, kFill, kLine, kFrame };
+  enum class Kind { kText, kFill, kLine, kFrame, kImage };
   Kind kind = Kind::kFill;
   double x = 0, y = 0, w = 0, h = 0;  // a line runs from (x, y) to (x + w, y + h)
   Rgb color = kInk;
@@ -92,6 +100,7 @@ struct Op {
   // element's content, or (`decor`) decoration drawn with it, an artifact.
   int element = -1;
   bool decor = false;
+  cairo_surface_t* image = nullptr;  // kImage, drawn into (x, y, w, h); owned by the Document
 };
 
 // An outline entry: a heading (top level) or a section under the last heading.
@@ -121,21 +130,27 @@ struct Block {
   }
 
   void Text(PangoLayout* layout, double x, double y, Rgb color) {
-    ops.push_back({Op::Kind::kText, x, y, 0, 0, color, layout, 0, false, 0, element_, decor_});
+    ops.push_back(
+        {Op::Kind::kText, x, y, 0, 0, color, layout, 0, false, 0, element_, decor_, nullptr});
   }
   void Fill(double x, double y, double w, double h, Rgb color, double radius = 0) {
     ops.push_back(
-        {Op::Kind::kFill, x, y, w, h, color, nullptr, 0, false, radius, element_, decor_});
+        {Op::Kind::kFill, x, y, w, h, color, nullptr, 0, false, radius, element_, decor_, nullptr});
   }
   // A rectangle outline, stroked `width` wide.
   void Frame(double x, double y, double w, double h, Rgb color, double width, double radius) {
-    ops.push_back(
-        {Op::Kind::kFrame, x, y, w, h, color, nullptr, width, false, radius, element_, decor_});
+    ops.push_back({Op::Kind::kFrame, x, y, w, h, color, nullptr, width, false, radius, element_,
+                   decor_, nullptr});
   }
   void Line(double x1, double y1, double x2, double y2, Rgb color, double width,
             bool dashed = false) {
     ops.push_back({Op::Kind::kLine, x1, y1, x2 - x1, y2 - y1, color, nullptr, width, dashed, 0,
-                   element_, decor_});
+                   element_, decor_, nullptr});
+  }
+  // `image` scaled into the box (x, y, w, h).
+  void Image(cairo_surface_t* image, double x, double y, double w, double h) {
+    ops.push_back(
+        {Op::Kind::kImage, x, y, w, h, kInk, nullptr, 0, false, 0, element_, decor_, image});
   }
   // Stacks `below` under this block.
   void Append(const Block& below) {
@@ -299,7 +314,7 @@ class Document {
       pending_ = std::move(block);
       return;
     }
-    if (cursor_ > kTop && cursor_ + block.height > kBottom) {
+    if (cursor_ > kTop && cursor_ + block.height > bottom_) {
       pages_.emplace_back();
       cursor_ = kTop;
     }
@@ -331,6 +346,36 @@ class Document {
   const std::vector<std::vector<Op>>& pages() const { return pages_; }
   const std::vector<Anchor>& anchors() const { return anchors_; }
 
+  // Where content stops on every page (higher when a branded footer text
+  // takes room above the footer). Set before the first Place.
+  void set_bottom(double bottom) { bottom_ = bottom; }
+
+  // The logo as a Cairo image (premultiplied ARGB, as Cairo keeps it) for an
+  // Op::Kind::kImage, kept until the document is drawn; nullptr if the PNG
+  // does not decode (it was checked when stored: it does).
+  cairo_surface_t* LogoImage(const domain::Logo& logo) {
+    auto png = DecodePng(logo.png, domain::kMaxLogoPixels);
+    if (!png) return nullptr;
+    cairo_surface_t* surface =
+        cairo_image_surface_create(CAIRO_FORMAT_ARGB32, png->width, png->height);
+    images_.emplace_back(surface, cairo_surface_destroy);
+    if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) return nullptr;
+    cairo_surface_flush(surface);
+    unsigned char* data = cairo_image_surface_get_data(surface);
+    const int stride = cairo_image_surface_get_stride(surface);
+    const auto* in = reinterpret_cast<const unsigned char*>(png->rgba.data());
+    for (int y = 0; y < png->height; ++y) {
+      auto* row = reinterpret_cast<uint32_t*>(data + static_cast<ptrdiff_t>(y) * stride);
+      for (int x = 0; x < png->width; ++x, in += 4) {
+        const uint32_t a = in[3];
+        auto pre = [a](uint32_t c) { return (c * a + 127) / 255; };
+        row[x] = a << 24 | pre(in[0]) << 16 | pre(in[1]) << 8 | pre(in[2]);
+      }
+    }
+    cairo_surface_mark_dirty(surface);
+    return surface;
+  }
+
  private:
   PangoContext* context_;
   PangoContext* ltr_context_;
@@ -359,26 +404,45 @@ class Document {
   std::vector<StructElement> elements_;
   std::optional<Block> pending_;
   double cursor_ = kTop;
+  double bottom_ = kBottom;
+  std::vector<std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)>> images_;
 };
 
 Rgb ScoreColor(const ReportView& v, double percentage) {
-  if (!v.cut_off) return kBlue;
-  return percentage < *v.cut_off ? kRed : kGreen;
+  if (!v.cut_off) return ToRgb(v.palette.primary);
+  return ToRgb(percentage < *v.cut_off ? v.palette.fail : v.palette.pass);
 }
 
+// The logo (if any) and the company's name on the left, the kind of report
+// on the right, over a rule in the primary colour. The logo is decoration,
+// an artifact: the name beside it is the text.
 void LayoutHeader(Document& doc, const ReportView& v) {
   Block top;
+  cairo_surface_t* logo = v.logo ? doc.LogoImage(*v.logo) : nullptr;
+  LogoSize logo_size;
+  if (logo) {
+    logo_size =
+        FitLogo(v.logo->width, v.logo->height, kLogoMaxWidth, kLogoMaxHeight, kPointsPerPixel);
+  }
+  const double name_x = kMargin + (logo ? logo_size.width + 8 : 0);
+  const double name_width = kContentWidth * 0.6 - (name_x - kMargin);
   PangoLayout* company =
-      doc.Text(v.company_name, 12, true, kContentWidth * 0.6, PANGO_ALIGN_LEFT, 0, TextKind::kData);
+      doc.Text(v.company_name, 12, true, name_width, PANGO_ALIGN_LEFT, 0, TextKind::kData);
   // Capitals, not letter-spacing: spaced letters would not extract as words.
   PangoLayout* kind =
       doc.Text(v.labels.report_kind, 7.5, false, kContentWidth * 0.4, PANGO_ALIGN_RIGHT);
-  double h = std::max(Document::Height(company), Document::Height(kind));
-  top.In(doc.NewElement(Document::kRoot, "P"));
-  top.Text(company, kMargin, 0, kBlue);
+  const double name_h = Document::Height(company);
+  double h = std::max({name_h, Document::Height(kind), logo_size.height});
+  const int company_p = doc.NewElement(Document::kRoot, "P");
+  if (logo) {
+    top.DecorOf(company_p);
+    top.Image(logo, kMargin, (h - logo_size.height) / 2, logo_size.width, logo_size.height);
+  }
+  top.In(company_p);
+  top.Text(company, name_x, (h - name_h) / 2, ToRgb(v.palette.primary));
   top.In(doc.NewElement(Document::kRoot, "P"));
   top.Text(kind, kMargin + kContentWidth * 0.6, h - Document::Height(kind), kMuted);
-  top.Line(kMargin, h + 5, kMargin + kContentWidth, h + 5, kBlue, 1.2);
+  top.Line(kMargin, h + 5, kMargin + kContentWidth, h + 5, ToRgb(v.palette.primary), 1.2);
   top.height = h + 14;
   doc.Place(std::move(top));
 
@@ -496,8 +560,8 @@ void LayoutScore(Document& doc, const ReportView& v) {
     double pill_x = kMargin + kContentWidth - kPad - kPillWidth;
     const int verdict_p = doc.NewElement(div, "P");
     box.DecorOf(verdict_p);
-    box.Fill(pill_x, pill_y, kPillWidth, pill_h, v.verdict == Verdict::kPassed ? kGreen : kRed,
-             pill_h / 2);
+    box.Fill(pill_x, pill_y, kPillWidth, pill_h,
+             ToRgb(v.verdict == Verdict::kPassed ? v.palette.pass : v.palette.fail), pill_h / 2);
     box.In(verdict_p);
     box.Text(verdict, pill_x + 8, pill_y + 4, kWhite);
   }
@@ -525,13 +589,13 @@ void LayoutScore(Document& doc, const ReportView& v) {
   }
 }
 
-Block Heading(Document& doc, std::string_view text) {
+Block Heading(Document& doc, std::string_view text, Rgb color) {
   Block b;
   PangoLayout* layout = doc.Text(text, 13, true, kContentWidth);
   double h = Document::Height(layout);
   const int heading = doc.NewElement(Document::kRoot, "H2");
   b.In(heading);
-  b.Text(layout, kMargin, 0, kBlue);
+  b.Text(layout, kMargin, 0, color);
   b.DecorOf(heading);
   b.Line(kMargin, h + 3, kMargin + kContentWidth, h + 3, kRule, 0.8);
   b.height = h + 10;
@@ -556,7 +620,7 @@ void PlaceNoSections(Document& doc, const ReportView& v) {
 // that breaks across pages is still one figure.
 void LayoutChart(Document& doc, const ReportView& v) {
   doc.Gap(18);
-  doc.Place(Heading(doc, v.labels.section_scores), true);
+  doc.Place(Heading(doc, v.labels.section_scores, ToRgb(v.palette.primary)), true);
   if (v.sections.empty()) return PlaceNoSections(doc, v);
   constexpr double kLabel = 150;
   constexpr double kBarX = kMargin + kLabel + 10;
@@ -608,7 +672,7 @@ void LayoutChart(Document& doc, const ReportView& v) {
 
 void LayoutSkills(Document& doc, const ReportView& v) {
   doc.Gap(18);
-  doc.Place(Heading(doc, v.labels.skill_scores), true);
+  doc.Place(Heading(doc, v.labels.skill_scores, ToRgb(v.palette.primary)), true);
   if (v.sections.empty()) return PlaceNoSections(doc, v);
   constexpr double kPct = 48;
   constexpr double kBar = 100;
@@ -839,6 +903,23 @@ void Draw(cairo_t* cr, const Op& op, const ColorTextMapper& mapper) {
       Path(cr, op);
       cairo_stroke(cr);
       break;
+    case Op::Kind::kImage: {
+      if (op.image == nullptr || op.w <= 0 || op.h <= 0) break;
+      cairo_save(cr);
+      cairo_translate(cr, op.x, op.y);
+      cairo_scale(cr, op.w / cairo_image_surface_get_width(op.image),
+                  op.h / cairo_image_surface_get_height(op.image));
+      cairo_set_source_surface(cr, op.image, 0, 0);
+      cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_GOOD);
+      // A rectangle filled with the image, not cairo_paint: cairo 1.16
+      // fails a tagged page that paints an image (CAIRO_STATUS_TAG_ERROR at
+      // cairo_show_page). The fill still becomes one image XObject ("Do").
+      cairo_rectangle(cr, 0, 0, cairo_image_surface_get_width(op.image),
+                      cairo_image_surface_get_height(op.image));
+      cairo_fill(cr);
+      cairo_restore(cr);
+      break;
+    }
     case Op::Kind::kLine: {
       static constexpr double kDash[] = {3, 2};
       cairo_set_line_width(cr, op.line_width);
@@ -863,6 +944,7 @@ Op Mirrored(Op op) {
       break;
     case Op::Kind::kFill:
     case Op::Kind::kFrame:
+    case Op::Kind::kImage:
       op.x = kPageWidth - op.x - op.w;
       break;
     case Op::Kind::kLine:
@@ -1128,6 +1210,14 @@ Result<std::string> RenderReportPdf(const ReportView& view, Instant generated_at
   GPtr<PangoContext> ltr_context = NewContext(cr, view.language, PANGO_DIRECTION_LTR);
 
   Document doc(context.get(), ltr_context.get(), view.right_to_left);
+  // A branded footer text sits under the footer line of every page; the
+  // content stops higher by as much as it takes.
+  PangoLayout* brand_note = view.footer_text.empty()
+                                ? nullptr
+                                : doc.Text(view.footer_text, 7.5, false, kContentWidth,
+                                           PANGO_ALIGN_LEFT, 0, TextKind::kData);
+  const double note_h = brand_note ? Document::Height(brand_note) + 3 : 0;
+  doc.set_bottom(kBottom - note_h);
   LayoutHeader(doc, view);
   LayoutDetails(doc, view);
   LayoutScore(doc, view);
@@ -1137,6 +1227,7 @@ Result<std::string> RenderReportPdf(const ReportView& view, Instant generated_at
   // The footer's text is read once, at the end: on the last page (every
   // page's footer and "Page N of M" is pagination, an artifact, elsewhere).
   const int footer_p = doc.NewElement(Document::kRoot, "P");
+  const int note_p = brand_note ? doc.NewElement(Document::kRoot, "P") : -1;
   for (const std::vector<Op>& page : doc.pages()) {
     for (const Op& op : page) {
       if (op.element < 0) return Status::Internal("PDF rendering drew outside the structure");
@@ -1164,12 +1255,22 @@ Result<std::string> RenderReportPdf(const ReportView& view, Instant generated_at
                                   kContentWidth * 0.3, PANGO_ALIGN_RIGHT);
     Block footer;
     const bool last = i + 1 == page_count;
+    const double footer_y = kFooterY - note_h;
     footer.DecorOf(footer_p);
-    footer.Line(kMargin, kFooterY - 6, kMargin + kContentWidth, kFooterY - 6, kRule, 0.8);
+    footer.Line(kMargin, footer_y - 6, kMargin + kContentWidth, footer_y - 6, kRule, 0.8);
     if (last) footer.In(footer_p);
-    footer.Text(left, kMargin, kFooterY, kMuted);
+    footer.Text(left, kMargin, footer_y, kMuted);
     footer.DecorOf(footer_p);
-    footer.Text(right, kMargin + kContentWidth * 0.7, kFooterY, kMuted);
+    footer.Text(right, kMargin + kContentWidth * 0.7, footer_y, kMuted);
+    if (brand_note) {
+      // Read once, like the footer: content on the last page only.
+      if (last) {
+        footer.In(note_p);
+      } else {
+        footer.DecorOf(note_p);
+      }
+      footer.Text(brand_note, kMargin, footer_y + Document::Height(left) + 3, kMuted);
+    }
     const std::vector<Op>* layers[] = {&doc.pages()[i], &footer.ops};
     for (const std::vector<Op>* ops : layers) {
       for (const Op* op : SortedForReading(*ops, rank)) {

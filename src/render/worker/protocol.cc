@@ -10,6 +10,7 @@
 #include <climits>
 #include <cstdint>
 
+#include "core/bytes.h"
 #include "core/json.h"
 #include "domain/report_json.h"
 
@@ -19,6 +20,65 @@ namespace {
 namespace json = boost::json;
 
 constexpr Code kLastCode = Code::kInternal;
+
+// What a render needs of a company's branding (the logo's PNG as Base64).
+json::object BrandingToJson(const domain::Branding& b) {
+  json::object o;
+  o["version"] = b.version;
+  if (b.display_name) o["display_name"] = *b.display_name;
+  if (b.primary_color) o["primary_color"] = b.primary_color->Hex();
+  if (b.footer_text) o["footer_text"] = *b.footer_text;
+  if (b.logo) {
+    o["logo"] = json::object{
+        {"png", core::Base64Encode(
+                    {reinterpret_cast<const uint8_t*>(b.logo->png.data()), b.logo->png.size()})},
+        {"sha256", b.logo->sha256},
+        {"width", b.logo->width},
+        {"height", b.logo->height}};
+  }
+  return o;
+}
+
+std::optional<domain::Branding> BrandingFromJson(const json::value& v) {
+  const json::object* o = v.if_object();
+  if (!o) return std::nullopt;
+  domain::Branding b;
+  const json::value* version = o->if_contains("version");
+  if (!version || !version->is_int64()) return std::nullopt;
+  b.version = version->get_int64();
+  auto text = [&](std::string_view key, std::optional<std::string>& out) {
+    const json::value* t = o->if_contains(key);
+    if (!t) return true;
+    if (!t->is_string()) return false;
+    out = std::string(t->get_string());
+    return true;
+  };
+  if (!text("display_name", b.display_name) || !text("footer_text", b.footer_text)) {
+    return std::nullopt;
+  }
+  if (const json::value* c = o->if_contains("primary_color")) {
+    if (!c->is_string()) return std::nullopt;
+    b.primary_color = domain::ParseHexColor(c->get_string());
+    if (!b.primary_color) return std::nullopt;
+  }
+  if (const json::value* l = o->if_contains("logo")) {
+    const json::object* lo = l->if_object();
+    const json::value* png = lo ? lo->if_contains("png") : nullptr;
+    const json::value* sha = lo ? lo->if_contains("sha256") : nullptr;
+    const json::value* w = lo ? lo->if_contains("width") : nullptr;
+    const json::value* h = lo ? lo->if_contains("height") : nullptr;
+    if (!png || !png->is_string() || !sha || !sha->is_string() || !w || !w->is_int64() || !h ||
+        !h->is_int64()) {
+      return std::nullopt;
+    }
+    auto bytes = core::Base64Decode(png->get_string());
+    if (!bytes) return std::nullopt;
+    b.logo =
+        domain::Logo{std::string(bytes->begin(), bytes->end()), std::string(sha->get_string()),
+                     static_cast<int32_t>(w->get_int64()), static_cast<int32_t>(h->get_int64())};
+  }
+  return b;
+}
 
 }  // namespace
 
@@ -31,6 +91,7 @@ std::string EncodeRequest(const StoredReport& report, Instant generated_at,
                                   {"link_id", w->link_id},
                                   {"viewed_at", w->viewed_at.time_since_epoch().count()}};
   }
+  if (const domain::Branding* b = options.branding.get()) o["branding"] = BrandingToJson(*b);
   o["company_id"] = report.company_id.value;
   o["company_name"] = report.company_name;
   o["version"] = report.version;
@@ -73,6 +134,11 @@ Result<RenderRequest> DecodeRequest(std::string_view payload) {
     out.options.watermark =
         Watermark{std::string(recipient->get_string()), std::string(link->get_string()),
                   Instant(Instant::duration(viewed->get_int64()))};
+  }
+  if (const json::value* b = o.if_contains("branding")) {
+    auto branding = BrandingFromJson(*b);
+    if (!branding) return bad;
+    out.options.branding = std::make_shared<const domain::Branding>(std::move(*branding));
   }
   auto parsed = domain::ParseReport(*report, ReportId{id->get_int64()});
   if (!parsed) return parsed.error();

@@ -6,7 +6,7 @@
 // that many bytes. A request is a JSON object (the stored report and the
 // generation time); a reply is one status byte (core::Code) and either the
 // PDF or the error message.
-// A request carries the PDF's render options (language, watermark); the
+// A request carries the PDF's render options (language, watermark, branding); the
 // page-only options stay behind (pages are rendered in the server).
 
 #include <chrono>
@@ -36,7 +36,7 @@ inline constexpr std::chrono::seconds kStartupLimit{30};
 struct RenderRequest {
   StoredReport report;
   Instant generated_at;
-  RenderOptions options;  // the PDF's: language and watermark
+  RenderOptions options;  // the PDF's: language, watermark and branding
 };
 
 std::string EncodeRequest(const StoredReport& report, Instant generated_at,

@@ -37,21 +37,57 @@ struct Sql {
   static constexpr std::string_view kApiKeyExists = "SELECT 1 FROM api_keys WHERE key_id = $1";
 
   // --- reports ---
+  // Both also read the owner's branding version (0 if it never set any).
   static constexpr std::string_view kGetReport =
-      "SELECT r.company_id, c.name, r.version, r.body FROM reports r "
-      "JOIN companies c ON c.id = r.company_id WHERE r.report_id = $1";
+      "SELECT r.company_id, c.name, r.version, r.body, COALESCE(b.version, 0) FROM reports r "
+      "JOIN companies c ON c.id = r.company_id "
+      "LEFT JOIN branding b ON b.company_id = r.company_id WHERE r.report_id = $1";
   // assessment_id is read from the body as json (not jsonb: no conversion of
   // the whole document), without building the report.
   static constexpr std::string_view kGetReportHead =
-      "SELECT company_id, version, invite_status, (body::json ->> 'assessment_id')::bigint "
-      "FROM reports WHERE report_id = $1";
+      "SELECT r.company_id, r.version, r.invite_status, "
+      "(r.body::json ->> 'assessment_id')::bigint, COALESCE(b.version, 0) FROM reports r "
+      "LEFT JOIN branding b ON b.company_id = r.company_id WHERE r.report_id = $1";
+
+  // --- branding ---
+  static constexpr std::string_view kGetBranding =
+      "SELECT " RS_BRANDING_COLUMNS " FROM branding WHERE company_id = $1";
+  // One statement, so two changes of different fields never lose either: ON
+  // CONFLICT locks the existing row and the SET reads its latest version, on
+  // any node. $1 company, $2-$9 the columns of a new row, $10 updated_at,
+  // $11-$15 keep flags (sql/rows.h BindBrandingChange); the casts type the
+  // parameters of the SELECT. No row comes back if the company does not exist.
+  static constexpr std::string_view kUpdateBranding =
+      "INSERT INTO branding (company_id, display_name, primary_color, logo_png, logo_sha256, "
+      "logo_width, logo_height, footer_text, public_url, version, updated_at) "
+      "SELECT $1::bigint, $2::text, $3::text, $4::bytea, $5::text, $6::integer, $7::integer, "
+      "$8::text, $9::text, 1, $10::bigint "
+      "WHERE EXISTS (SELECT 1 FROM companies WHERE id = $1::bigint) "
+      "ON CONFLICT (company_id) DO UPDATE SET "
+      "display_name = CASE WHEN $11::integer = 1 THEN branding.display_name "
+      "ELSE EXCLUDED.display_name END, "
+      "primary_color = CASE WHEN $12::integer = 1 THEN branding.primary_color "
+      "ELSE EXCLUDED.primary_color END, "
+      "logo_png = CASE WHEN $13::integer = 1 THEN branding.logo_png ELSE EXCLUDED.logo_png END, "
+      "logo_sha256 = CASE WHEN $13::integer = 1 THEN branding.logo_sha256 "
+      "ELSE EXCLUDED.logo_sha256 END, "
+      "logo_width = CASE WHEN $13::integer = 1 THEN branding.logo_width "
+      "ELSE EXCLUDED.logo_width END, "
+      "logo_height = CASE WHEN $13::integer = 1 THEN branding.logo_height "
+      "ELSE EXCLUDED.logo_height END, "
+      "footer_text = CASE WHEN $14::integer = 1 THEN branding.footer_text "
+      "ELSE EXCLUDED.footer_text END, "
+      "public_url = CASE WHEN $15::integer = 1 THEN branding.public_url "
+      "ELSE EXCLUDED.public_url END, "
+      "version = branding.version + 1, updated_at = EXCLUDED.updated_at "
+      "RETURNING " RS_BRANDING_COLUMNS;
 
   // --- links ---
   // ON CONFLICT (link_id): only a repeated id is a no-op; a broken foreign key
   // or check still fails.
   static constexpr std::string_view kInsertLink =
       "INSERT INTO links (" RS_LINK_COLUMNS
-      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) "
+      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) "
       "ON CONFLICT (link_id) DO NOTHING";
   static constexpr std::string_view kGetLink =
       "SELECT " RS_LINK_COLUMNS " FROM links WHERE link_id = $1";

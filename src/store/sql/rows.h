@@ -18,6 +18,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/status.h"
+#include "domain/branding.h"
 #include "domain/link_record.h"
 #include "domain/report.h"
 #include "domain/report_json.h"
@@ -29,7 +30,7 @@ namespace reportshare::store::sql {
 #define RS_LINK_COLUMNS                                                                  \
   "link_id, report_id, company_id, signing_key_id, created_at, expires_at, revoked_at, " \
   "views, last_viewed_at, recipient, allow_download, max_views, watermark, variant, "    \
-  "language, views_used"
+  "language, views_used, base_url"
 
 inline std::span<const uint8_t> Bytes(const LinkId& id) { return id.bytes; }
 
@@ -67,11 +68,22 @@ domain::Webhook ReadWebhookRow(const Query& q) {
   return w;
 }
 
+// A nullable text column.
+template <class Query>
+std::optional<std::string> ReadOptionalText(const Query& q, int col) {
+  if (q.IsNull(col)) return std::nullopt;
+  return q.Text(col);
+}
+
 // A nullable recipient column.
 template <class Query>
 std::optional<std::string> ReadRecipient(const Query& q, int col) {
-  if (q.IsNull(col)) return std::nullopt;
-  return q.Text(col);
+  return ReadOptionalText(q, col);
+}
+
+inline std::optional<std::string_view> OptionalView(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  return std::string_view(*text);
 }
 
 // Each counted link's views after a batch of opens (Driver::WriteOpens).
@@ -98,7 +110,7 @@ domain::Delivery ReadDeliveryRow(const Query& q) {
   return d;
 }
 
-// Binds the sixteen RS_LINK_COLUMNS of `link`, in order.
+// Binds the seventeen RS_LINK_COLUMNS of `link`, in order.
 template <class Query>
 void BindLink(Query& q, const LinkRecord& link) {
   const LinkOptions& o = link.options;
@@ -118,7 +130,8 @@ void BindLink(Query& q, const LinkRecord& link) {
       .Bind(domain::VariantName(o.variant))
       .BindOptional(o.language ? std::optional<std::string_view>(domain::LanguageTag(*o.language))
                                : std::nullopt)
-      .Bind(link.views_used);
+      .Bind(link.views_used)
+      .BindOptional(OptionalView(link.base_url));
 }
 
 // A links row selected as RS_LINK_COLUMNS.
@@ -144,7 +157,72 @@ LinkRecord ReadLinkRow(const Query& q) {
   o.variant = domain::ParseVariant(q.Text(13)).value_or(Variant::kFull);
   if (!q.IsNull(14)) o.language = domain::ParseLanguageTag(q.Text(14));
   link.views_used = q.Int(15);
+  link.base_url = ReadOptionalText(q, 16);
   return link;
+}
+
+// --- branding ---
+
+// The columns of a branding row as ReadBrandingRow reads them.
+#define RS_BRANDING_COLUMNS                                                                    \
+  "display_name, primary_color, logo_png, logo_sha256, logo_width, logo_height, footer_text, " \
+  "public_url, version, updated_at"
+
+inline std::span<const uint8_t> Bytes(std::string_view bytes) {
+  return {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()};
+}
+
+// Binds the parameters of Sql::kUpdateBranding for `change` of `company`'s
+// branding at `at`, in order: the company; the value each column takes in a
+// new row (a field set: its value; kept or reset: NULL), display_name,
+// primary_color, logo_png, logo_sha256, logo_width, logo_height,
+// footer_text, public_url; the instant; then one flag per field, 1 to keep
+// the stored value (display_name, primary_color, logo, footer_text,
+// public_url), else 0, the column taking the new row's value.
+template <class Query>
+void BindBrandingChange(Query& q, CompanyId company, const domain::BrandingChange& c, Instant at) {
+  // The value a field change writes: its value when it sets one, else NULL.
+  auto text = [](const domain::FieldChange<std::string>& f) -> std::optional<std::string_view> {
+    if (!f || !*f) return std::nullopt;
+    return std::string_view(**f);
+  };
+  const domain::Logo* logo = c.logo && *c.logo ? &**c.logo : nullptr;
+  std::optional<std::string> color;
+  if (c.primary_color && *c.primary_color) color = (*c.primary_color)->Hex();
+  q.Bind(company.value).BindOptional(text(c.display_name)).BindOptional(OptionalView(color));
+  if (logo) {
+    q.Bind(Bytes(logo->png))
+        .Bind(std::string_view(logo->sha256))
+        .Bind(int64_t{logo->width})
+        .Bind(int64_t{logo->height});
+  } else {
+    q.BindOptional(std::optional<int64_t>())
+        .BindOptional(std::optional<int64_t>())
+        .BindOptional(std::optional<int64_t>())
+        .BindOptional(std::optional<int64_t>());
+  }
+  q.BindOptional(text(c.footer_text)).BindOptional(text(c.public_url)).Bind(at);
+  for (bool keep : {!c.display_name, !c.primary_color, !c.logo, !c.footer_text, !c.public_url}) {
+    q.Bind(int64_t{keep ? 1 : 0});
+  }
+}
+
+// A branding row selected as RS_BRANDING_COLUMNS. It was written from valid
+// values; a colour that does not parse reads as unset (the default).
+template <class Query>
+Branding ReadBrandingRow(const Query& q) {
+  Branding b;
+  b.display_name = ReadOptionalText(q, 0);
+  if (!q.IsNull(1)) b.primary_color = domain::ParseHexColor(q.Raw(1));
+  if (!q.IsNull(2)) {
+    b.logo = domain::Logo{q.Text(2), q.Text(3), static_cast<int32_t>(q.Int(4)),
+                          static_cast<int32_t>(q.Int(5))};
+  }
+  b.footer_text = ReadOptionalText(q, 6);
+  b.public_url = ReadOptionalText(q, 7);
+  b.version = q.Int(8);
+  b.updated_at = q.At(9);
+  return b;
 }
 
 // An open of link `id` selected as "at, status, client, network, counted".

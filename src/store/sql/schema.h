@@ -228,12 +228,60 @@ inline constexpr std::string_view kV4Postgres[] = {
     "CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, created_at)",
 };
 
+// Company branding (SPEC §8): one row per company that ever set any, each
+// field NULL while it shows the default. The logo is its PNG as uploaded,
+// with its SHA-256 (hex) and size in pixels, all four set or all NULL;
+// `primary_color` is "#rrggbb". `version` starts at 1 and grows with every
+// change. A link keeps the public base URL it was minted on (NULL for links
+// minted before).
+inline constexpr std::string_view kV5Sqlite[] = {
+    R"sql(CREATE TABLE branding (
+  company_id INTEGER PRIMARY KEY REFERENCES companies (id),
+  display_name TEXT,
+  primary_color TEXT,
+  logo_png BLOB,
+  logo_sha256 TEXT,
+  logo_width INTEGER,
+  logo_height INTEGER,
+  footer_text TEXT,
+  public_url TEXT,
+  version INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  CHECK ((logo_png IS NULL) = (logo_sha256 IS NULL) AND (logo_png IS NULL) = (logo_width IS NULL)
+         AND (logo_png IS NULL) = (logo_height IS NULL))
+))sql",
+    "ALTER TABLE links ADD COLUMN base_url TEXT",
+};
+
+inline constexpr std::string_view kV5Postgres[] = {
+    R"sql(CREATE TABLE branding (
+  company_id BIGINT PRIMARY KEY REFERENCES companies (id),
+  display_name TEXT,
+  primary_color TEXT,
+  logo_png BYTEA,
+  logo_sha256 TEXT,
+  logo_width INTEGER,
+  logo_height INTEGER,
+  footer_text TEXT,
+  public_url TEXT,
+  version BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  CHECK ((logo_png IS NULL) = (logo_sha256 IS NULL) AND (logo_png IS NULL) = (logo_width IS NULL)
+         AND (logo_png IS NULL) = (logo_height IS NULL))
+))sql",
+    "ALTER TABLE links ADD COLUMN base_url TEXT",
+};
+
+// One migration a line.
+// clang-format off
 inline constexpr Migration kAllMigrations[] = {
     {1, "initial schema", kV1Sqlite, kV1Postgres},
     {2, "link open audit", kV2Sqlite, kV2Postgres},
     {3, "link options", kV3Sqlite, kV3Postgres},
     {4, "webhooks", kV4Sqlite, kV4Postgres},
+    {5, "branding", kV5Sqlite, kV5Postgres},
 };
+// clang-format on
 
 // The bookkeeping table itself; created (if absent) before any migration runs.
 inline constexpr std::string_view kSchemaMigrationsTable =

@@ -262,6 +262,7 @@ class SqlStore final : public Base {
     Result<Report> report = DecodeReportBody(q.Text(3), id, D::kChannel);
     if (!report) return report.error();
     stored.report = std::move(*report);
+    stored.branding_version = q.Int(4);
     return std::optional<StoredReport>(std::move(stored));
   }
 
@@ -275,7 +276,8 @@ class SqlStore final : public Base {
     // PutReport wrote the status from a valid Report: anything else is a damaged row.
     std::optional<InviteStatus> status = domain::ParseInviteStatus(q.Raw(2));
     if (!status) return q.Fail("stored invite_status does not parse");
-    return std::optional<ReportHead>(ReportHead{CompanyId{q.Int(0)}, q.Int(1), *status, q.Int(3)});
+    return std::optional<ReportHead>(
+        ReportHead{CompanyId{q.Int(0)}, q.Int(1), *status, q.Int(3), q.Int(4)});
   }
 
   Result<PutOutcome> PutReport(CompanyId company, const Report& report, Instant at,
@@ -302,6 +304,33 @@ class SqlStore final : public Base {
     if (!outcomes) return outcomes.error();
     RS_RETURN_IF_ERROR(tx.Commit());
     return outcomes;
+  }
+
+  // --- branding ---
+
+  Result<Branding> GetBranding(CompanyId company) override {
+    auto conn = pool_.Acquire();
+    Query q(*conn, Sql::kGetBranding, "GetBranding");
+    q.Bind(company.value);
+    Result<std::optional<Branding>> row =
+        ReadOptional(q, [](const Query& r) { return ReadBrandingRow(r); });
+    if (!row) return row.error();
+    if (!*row) return Branding{};
+    return std::move(**row);
+  }
+
+  Result<Branding> UpdateBranding(CompanyId company, const domain::BrandingChange& change,
+                                  Instant at) override {
+    auto conn = pool_.Acquire();
+    Query q(*conn, Sql::kUpdateBranding, "UpdateBranding");
+    BindBrandingChange(q, company, change, at);
+    // Read to the end, so the statement (and its implicit transaction) is
+    // done before the row is returned.
+    Result<std::vector<Branding>> rows =
+        ReadAll(q, [](const Query& r) { return ReadBrandingRow(r); });
+    if (!rows) return rows.error();
+    if (rows->empty()) return Status::NotFound("company not found");
+    return std::move(rows->front());
   }
 
   // --- links ---

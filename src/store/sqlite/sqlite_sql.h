@@ -37,21 +37,51 @@ struct Sql {
   static constexpr std::string_view kApiKeyExists = "SELECT 1 FROM api_keys WHERE key_id = ?";
 
   // --- reports ---
+  // Both also read the owner's branding version (0 if it never set any).
   static constexpr std::string_view kGetReport =
-      "SELECT r.company_id, c.name, r.version, r.body FROM reports r "
-      "JOIN companies c ON c.id = r.company_id WHERE r.report_id = ?";
+      "SELECT r.company_id, c.name, r.version, r.body, COALESCE(b.version, 0) FROM reports r "
+      "JOIN companies c ON c.id = r.company_id "
+      "LEFT JOIN branding b ON b.company_id = r.company_id WHERE r.report_id = ?";
   // assessment_id is read from the body by SQLite's JSON functions, in C,
   // without building the report.
   static constexpr std::string_view kGetReportHead =
-      "SELECT company_id, version, invite_status, json_extract(body, '$.assessment_id') "
-      "FROM reports WHERE report_id = ?";
+      "SELECT r.company_id, r.version, r.invite_status, json_extract(r.body, '$.assessment_id'), "
+      "COALESCE(b.version, 0) FROM reports r "
+      "LEFT JOIN branding b ON b.company_id = r.company_id WHERE r.report_id = ?";
+
+  // --- branding ---
+  static constexpr std::string_view kGetBranding =
+      "SELECT " RS_BRANDING_COLUMNS " FROM branding WHERE company_id = ?";
+  // One statement, so two changes of different fields never lose either: the
+  // upsert reads the row it updates under the write lock. ?1 company, ?2-?9
+  // the columns of a new row, ?10 updated_at, ?11-?15 keep flags
+  // (sql/rows.h BindBrandingChange). No row comes back if the company does
+  // not exist.
+  static constexpr std::string_view kUpdateBranding =
+      "INSERT INTO branding (company_id, display_name, primary_color, logo_png, logo_sha256, "
+      "logo_width, logo_height, footer_text, public_url, version, updated_at) "
+      "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10 "
+      "WHERE EXISTS (SELECT 1 FROM companies WHERE id = ?1) "
+      "ON CONFLICT (company_id) DO UPDATE SET "
+      "display_name = CASE WHEN ?11 = 1 THEN branding.display_name ELSE excluded.display_name END, "
+      "primary_color = CASE WHEN ?12 = 1 THEN branding.primary_color "
+      "ELSE excluded.primary_color END, "
+      "logo_png = CASE WHEN ?13 = 1 THEN branding.logo_png ELSE excluded.logo_png END, "
+      "logo_sha256 = CASE WHEN ?13 = 1 THEN branding.logo_sha256 ELSE excluded.logo_sha256 END, "
+      "logo_width = CASE WHEN ?13 = 1 THEN branding.logo_width ELSE excluded.logo_width END, "
+      "logo_height = CASE WHEN ?13 = 1 THEN branding.logo_height ELSE excluded.logo_height END, "
+      "footer_text = CASE WHEN ?14 = 1 THEN branding.footer_text ELSE excluded.footer_text END, "
+      "public_url = CASE WHEN ?15 = 1 THEN branding.public_url ELSE excluded.public_url END, "
+      "version = branding.version + 1, updated_at = excluded.updated_at "
+      "RETURNING " RS_BRANDING_COLUMNS;
 
   // --- links ---
   // ON CONFLICT (link_id) rather than INSERT OR IGNORE: only a repeated id is
   // a no-op; a broken foreign key or check still fails.
   static constexpr std::string_view kInsertLink =
       "INSERT INTO links (" RS_LINK_COLUMNS
-      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (link_id) DO NOTHING";
+      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT (link_id) DO NOTHING";
   static constexpr std::string_view kGetLink =
       "SELECT " RS_LINK_COLUMNS " FROM links WHERE link_id = ?";
   static constexpr std::string_view kListLinks =

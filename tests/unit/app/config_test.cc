@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "domain/branding.h"
+
 #include <string>
 #include <utility>
 
@@ -49,13 +51,15 @@ TEST(ListenAddressTest, Rejects) {
 }
 
 TEST(PublicUrlTest, NormalizesAndRejects) {
-  EXPECT_EQ(*NormalizePublicUrl("https://reports.example.com/"), "https://reports.example.com");
-  EXPECT_EQ(*NormalizePublicUrl("https://x.example/prefix//"), "https://x.example/prefix");
-  EXPECT_FALSE(NormalizePublicUrl("ftp://x.example"));
-  EXPECT_FALSE(NormalizePublicUrl("https://x.example/?a=1"));
-  EXPECT_FALSE(NormalizePublicUrl("https://x.example/#f"));
-  EXPECT_FALSE(NormalizePublicUrl("https://"));
-  EXPECT_FALSE(NormalizePublicUrl("http:///x"));
+  EXPECT_EQ(*domain::NormalizePublicUrl("https://reports.example.com/", "--public-url"),
+            "https://reports.example.com");
+  EXPECT_EQ(*domain::NormalizePublicUrl("https://x.example/prefix//", "--public-url"),
+            "https://x.example/prefix");
+  EXPECT_FALSE(domain::NormalizePublicUrl("ftp://x.example", "--public-url"));
+  EXPECT_FALSE(domain::NormalizePublicUrl("https://x.example/?a=1", "--public-url"));
+  EXPECT_FALSE(domain::NormalizePublicUrl("https://x.example/#f", "--public-url"));
+  EXPECT_FALSE(domain::NormalizePublicUrl("https://", "--public-url"));
+  EXPECT_FALSE(domain::NormalizePublicUrl("http:///x", "--public-url"));
 }
 
 TEST(ListenAddressTest, FormatsWhatItParses) {

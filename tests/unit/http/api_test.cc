@@ -13,11 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "core/bytes.h"
 #include "core/log.h"
 #include "core/rfc3339.h"
 #include "links/token.h"
 #include "support/capturing_log_sink.h"
 #include "support/faulty_store.h"
+#include "support/png_samples.h"
 #include "support/sample_reports.h"
 #include "support/service_fixture.h"
 #include "support/zip_reader.h"
@@ -87,14 +89,17 @@ class ApiTest : public ServiceFixture {
     if (HasFatalFailure()) return;
     // Webhook URLs on loopback are allowed: registration resolves no name.
     webhooks_ = std::make_unique<service::WebhookService>(*faulty_, clock_, true);
+    branding_ = std::make_unique<service::BrandingService>(*faulty_, clock_);
     ApiOptions options;
     options.webhooks = webhooks_.get();
+    options.branding = branding_.get();
     api_ = std::make_unique<Api>(*service_, std::move(options));
   }
 
   void TearDown() override {
     api_.reset();
     webhooks_.reset();
+    branding_.reset();
     ServiceFixture::TearDown();
   }
 
@@ -149,6 +154,7 @@ class ApiTest : public ServiceFixture {
   }
 
   std::unique_ptr<service::WebhookService> webhooks_;
+  std::unique_ptr<service::BrandingService> branding_;
   std::unique_ptr<Api> api_;
 };
 
@@ -718,6 +724,235 @@ TEST_F(ApiPdfTest, DownloadIsAPdfAttachment) {
 }
 
 // ---------------------------------------------------------------------------
+// Branding (SPEC §8).
+
+std::string Base64Of(const std::string& bytes) {
+  return core::Base64Encode({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
+}
+
+TEST_F(ApiTest, BrandingIsTheDefaultUntilSet) {
+  Response res = Handle(AuthA("GET", "/assessments/branding"));
+  ASSERT_EQ(res.status, 200) << res.body;
+  json::value v = ParseBody(res);
+  EXPECT_EQ(
+      KeysOf(v.as_object()),
+      (std::set<std::string>{"display_name", "primary_color", "logo_sha256", "logo_width",
+                             "logo_height", "footer_text", "public_url", "version", "updated_at"}));
+  for (const auto& kv : v.as_object()) {
+    if (kv.key() != "version") {
+      EXPECT_TRUE(kv.value().is_null()) << kv.key();
+    }
+  }
+  EXPECT_EQ(v.at("version"), json::value(0));
+}
+
+TEST_F(ApiTest, BrandingPutSetsKeepsAndResetsEachFieldAndNeverEchoesTheLogo) {
+  const std::string png = test_support::MakePng(300, 100);
+  Response put = Handle(AuthA("PUT", "/assessments/branding",
+                              R"({"display_name": "Acme Talent", "primary_color": "#0B5394",
+                                  "logo_png": ")" +
+                                  Base64Of(png) + R"(", "footer_text": "Acme Inc. · Confidential",
+                                  "public_url": "https://talent.acme.example/"})"));
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_FALSE(Contains(put.body, Base64Of(png).substr(0, 40)));
+  EXPECT_FALSE(Contains(put.body, "logo_png"));
+  json::value v = ParseBody(put);
+  EXPECT_EQ(v.at("display_name"), json::value("Acme Talent"));
+  EXPECT_EQ(v.at("primary_color"), json::value("#0b5394"));
+  EXPECT_EQ(v.at("logo_sha256"), json::value(core::HexEncode(core::Sha256(png))));
+  EXPECT_EQ(v.at("logo_width"), json::value(300));
+  EXPECT_EQ(v.at("logo_height"), json::value(100));
+  EXPECT_EQ(v.at("footer_text"), json::value("Acme Inc. · Confidential"));
+  EXPECT_EQ(v.at("public_url"), json::value("https://talent.acme.example"));
+  EXPECT_EQ(v.at("version"), json::value(1));
+  EXPECT_TRUE(v.at("updated_at").is_string());
+  // GET answers the same.
+  Response get = Handle(AuthA("GET", "/assessments/branding"));
+  ASSERT_EQ(get.status, 200);
+  EXPECT_EQ(ParseBody(get), v);
+
+  // A field left out stays; null resets it.
+  Response reset =
+      Handle(AuthA("PUT", "/assessments/branding", R"({"logo_png": null, "footer_text": null})"));
+  ASSERT_EQ(reset.status, 200) << reset.body;
+  json::value after = ParseBody(reset);
+  EXPECT_EQ(after.at("display_name"), json::value("Acme Talent"));
+  EXPECT_EQ(after.at("primary_color"), json::value("#0b5394"));
+  EXPECT_TRUE(after.at("logo_sha256").is_null());
+  EXPECT_TRUE(after.at("logo_width").is_null());
+  EXPECT_TRUE(after.at("footer_text").is_null());
+  EXPECT_EQ(after.at("version"), json::value(2));
+
+  // Another company's branding is its own.
+  Response b = Handle(AuthB("GET", "/assessments/branding"));
+  ASSERT_EQ(b.status, 200);
+  EXPECT_TRUE(ParseBody(b).at("display_name").is_null());
+}
+
+TEST_F(ApiTest, BrandingErrorsNameTheFieldAndChangeNothing) {
+  ASSERT_EQ(Handle(AuthA("PUT", "/assessments/branding", R"({"display_name": "Kept"})")).status,
+            200);
+  std::string png = test_support::MakePng(40, 40);
+  std::string truncated = png.substr(0, png.size() / 2);
+  const struct {
+    std::string body;
+    std::string message;  // a part of it
+  } cases[] = {
+      {R"({"display_name": ""})", "display_name must be a string of 1 to 100 characters"},
+      {R"({"display_name": ")" + std::string(101, 'x') + "\"}", "it has 101"},
+      {R"({"primary_color": "#ffcc00"})",
+       "primary_color #ffcc00 has a contrast ratio of 1.51:1 against white; it needs at least "
+       "4.5:1 (WCAG AA)"},
+      {R"({"primary_color": "navy"})", "primary_color must be a colour \"#RRGGBB\""},
+      {R"({"logo_png": "%%%"})", "logo_png must be a PNG in standard Base64"},
+      {R"({"logo_png": ")" + Base64Of("GIF89a not a png") + "\"}", "logo_png is not a PNG"},
+      {R"({"logo_png": ")" + Base64Of(truncated) + "\"}", "logo_png is truncated or corrupt"},
+      {R"({"logo_png": ")" + Base64Of(test_support::MakePng(2001, 2)) + "\"}",
+       "logo_png is 2001×2 pixels; at most 2000×2000"},
+      {R"({"logo_png": ")" +
+           Base64Of(test_support::WithIhdrSize(test_support::MakePng(1, 1), 100000, 100000)) +
+           "\"}",
+       "logo_png is 100000×100000 pixels"},
+      {R"({"footer_text": ")" + std::string(201, 'f') + "\"}",
+       "footer_text must be a string of at most 200 characters"},
+      {R"({"public_url": "javascript:void"})", "public_url must start with http://"},
+      {R"({"public_url": 5})", "public_url must be an http(s) URL or null"},
+      {R"({"colour": "#000000"})", "unknown field colour"},
+      {R"([1])", "request body must be a JSON object"},
+      {R"({"display_name": )", "request body must be a JSON object"},
+      {"", "request body must be a JSON object"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.body.substr(0, 80));
+    Response res = Handle(AuthA("PUT", "/assessments/branding", c.body));
+    std::string message = ExpectJsonError(res, 400);
+    EXPECT_TRUE(Contains(message, c.message)) << message;
+  }
+  json::value v = ParseBody(Handle(AuthA("GET", "/assessments/branding")));
+  EXPECT_EQ(v.at("display_name"), json::value("Kept"));
+  EXPECT_EQ(v.at("version"), json::value(1));
+}
+
+TEST_F(ApiTest, BrandingNeedsAKeyAndTakesGetAndPutOnly) {
+  EXPECT_EQ(ExpectJsonError(Handle(Req("GET", "/assessments/branding")), 401),
+            "missing apiKey header");
+  EXPECT_EQ(Handle(Req("PUT", "/assessments/branding", {{"apiKey", "nope"}}, "{}")).status, 401);
+  Response post = Handle(AuthA("POST", "/assessments/branding", "{}"));
+  EXPECT_EQ(post.status, 405);
+  EXPECT_EQ(HeaderOf(post, "Allow").value_or(""), "GET, PUT");
+  // The body cap is SPEC's 512 KiB here, 64 KiB elsewhere.
+  EXPECT_EQ(Api::BodyLimit("PUT", "/assessments/branding"), 512u * 1024);
+  EXPECT_EQ(Api::BodyLimit("PUT", "/assessments/branding?x=1"), 512u * 1024);
+  EXPECT_EQ(Api::BodyLimit("GET", "/assessments/branding"), 64u * 1024);
+  EXPECT_EQ(Api::BodyLimit("PUT", "/assessments/report/1"), 64u * 1024);
+  Request big = AuthA("PUT", "/assessments/branding");
+  big.body_too_large = true;
+  big.body_limit = Api::BodyLimit("PUT", "/assessments/branding");
+  EXPECT_EQ(ExpectJsonError(Handle(big), 413), "request body is larger than 524288 bytes");
+  // A logo near the 256 KiB cap fits the body (it would not fit 64 KiB).
+  std::string noise(160 * 160 * 4, '\0');
+  uint32_t seed = 7;
+  for (char& c : noise) c = static_cast<char>((seed = seed * 1103515245u + 12345u) >> 24);
+  const std::string noisy = test_support::PngFromRgba(160, 160, noise);
+  ASSERT_GT(noisy.size(), 64u * 1024);
+  ASSERT_LE(noisy.size(), 256u * 1024);
+  EXPECT_EQ(
+      Handle(AuthA("PUT", "/assessments/branding", R"({"logo_png": ")" + Base64Of(noisy) + "\"}"))
+          .status,
+      200);
+}
+
+TEST_F(ApiTest, LinksAreMintedOnTheBrandingsPublicUrlAndOldOnesKeepWorking) {
+  PutA(CompletedReport(318));
+  const std::string before = ShareToken(318);
+  ASSERT_EQ(Handle(AuthA("PUT", "/assessments/branding",
+                         R"({"public_url": "https://talent.acme.example/reports/"})"))
+                .status,
+            200);
+  Response share = Handle(AuthA("POST", "/assessments/reports/318/share"));
+  ASSERT_EQ(share.status, 200) << share.body;
+  const std::string url(ParseBody(share).at("signed_url").as_string());
+  EXPECT_EQ(url.rfind("https://talent.acme.example/reports/assessments/bp/reports/shared/", 0), 0u)
+      << url;
+  const std::string after = url.substr(url.rfind('/') + 1);
+  // The report_link of GET too.
+  json::value got = ParseBody(Handle(AuthA("GET", "/assessments/report/318")));
+  EXPECT_EQ(std::string(got.at("report_link").as_string())
+                .rfind("https://talent.acme.example/reports/", 0),
+            0u);
+  // Both open: the token is the credential, whatever the host.
+  for (const std::string& token : {before, after}) {
+    EXPECT_EQ(Handle(Req("GET", LinkPath(token), {{"Host", "other.example"}})).status, 200);
+  }
+  // The links list shows the base each was minted on.
+  json::value list = ParseBody(Handle(AuthA("GET", "/assessments/reports/318/links")));
+  std::map<std::string, std::string> base_of;
+  for (const json::value& l : list.at("links").as_array()) {
+    base_of[std::string(l.at("link_id").as_string())] = l.at("base_url").as_string();
+  }
+  EXPECT_EQ(base_of[ClaimsOf(before).link_id.ToString()], "https://reports.example.com");
+  EXPECT_EQ(base_of[ClaimsOf(after).link_id.ToString()], "https://talent.acme.example/reports");
+  // Company B still mints on the server's base.
+  ASSERT_TRUE(service_->PutReport(b_, CompletedReport(500)));
+  Response b = Handle(AuthB("POST", "/assessments/reports/500/share"));
+  ASSERT_EQ(b.status, 200) << b.body;
+  EXPECT_EQ(std::string(ParseBody(b).at("signed_url").as_string()).rfind(test_support::kBaseUrl, 0),
+            0u);
+  // Reset: back on the server's base.
+  ASSERT_EQ(Handle(AuthA("PUT", "/assessments/branding", R"({"public_url": null})")).status, 200);
+  Response reset = Handle(AuthA("POST", "/assessments/reports/318/share"));
+  EXPECT_EQ(
+      std::string(ParseBody(reset).at("signed_url").as_string()).rfind(test_support::kBaseUrl, 0),
+      0u);
+}
+
+TEST_F(ApiPdfTest, ABrandingChangeShowsOnTheNextViewOfPageAndPdf) {
+  PutA(CompletedReport(318));
+  const std::string token = ShareToken(318);
+  const std::vector<Header> browser = {{"Accept", "text/html"}};
+  Response page = Handle(Req("GET", LinkPath(token), browser));
+  ASSERT_EQ(page.status, 200);
+  Response pdf = Handle(Req("GET", LinkPath(token) + "?format=pdf"));
+  ASSERT_EQ(pdf.status, 200);
+  Response download = Handle(AuthA("POST", "/assessments/reports/318/download"));
+  ASSERT_EQ(download.status, 200);
+  EXPECT_FALSE(Contains(page.body, "data:image/png"));
+  EXPECT_FALSE(Contains(pdf.body, "/Subtype /Image"));
+
+  const std::string png = test_support::MakePng(240, 80);
+  ASSERT_EQ(Handle(AuthA("PUT", "/assessments/branding",
+                         R"({"display_name": "Globex Hiring", "primary_color": "#6a1b9a",
+                             "logo_png": ")" +
+                             Base64Of(png) + R"(", "footer_text": "Globex & Co <confidential>"})"))
+                .status,
+            200);
+  Response branded_page = Handle(Req("GET", LinkPath(token), browser));
+  ASSERT_EQ(branded_page.status, 200);
+  EXPECT_TRUE(Contains(branded_page.body, "Globex Hiring"));
+  EXPECT_TRUE(Contains(branded_page.body, "data:image/png;base64," + Base64Of(png)));
+  EXPECT_TRUE(Contains(branded_page.body, "--primary:#6a1b9a"));
+  EXPECT_TRUE(Contains(branded_page.body, "Globex &amp; Co &lt;confidential&gt;"));
+  EXPECT_FALSE(Contains(branded_page.body, "<confidential>"));
+  for (Response* before : {&pdf, &download}) {
+    Response again = before == &pdf ? Handle(Req("GET", LinkPath(token) + "?format=pdf"))
+                                    : Handle(AuthA("POST", "/assessments/reports/318/download"));
+    ASSERT_EQ(again.status, 200) << again.body.substr(0, 200);
+    EXPECT_NE(again.body, before->body);
+    EXPECT_TRUE(Contains(again.body, "/Subtype /Image"));
+  }
+  // A change that does not touch the look still makes a new version; a reset
+  // brings the default look back.
+  ASSERT_EQ(Handle(AuthA("PUT", "/assessments/branding",
+                         R"({"display_name": null, "primary_color": null, "logo_png": null,
+                             "footer_text": null})"))
+                .status,
+            200);
+  Response plain = Handle(Req("GET", LinkPath(token), browser));
+  EXPECT_FALSE(Contains(plain.body, "Globex"));
+  EXPECT_FALSE(Contains(plain.body, "data:image/png"));
+}
+
+// ---------------------------------------------------------------------------
 // The signed link.
 
 TEST_F(ApiTest, LinkOpensAsHtmlWithSecurityHeaders) {
@@ -1018,8 +1253,9 @@ TEST_F(ApiTest, LinksListNewestFirstWithSixFieldsAndTheOptions) {
     EXPECT_EQ(KeysOf(l),
               (std::set<std::string>{"link_id", "created_at", "expires_at", "revoked_at", "views",
                                      "last_viewed_at", "recipient", "allow_download", "max_views",
-                                     "watermark", "variant", "language"}));
-    // The defaults of SPEC §5.
+                                     "watermark", "variant", "language", "base_url"}));
+    // The defaults of SPEC §5, and the server's base (no branding).
+    EXPECT_EQ(l.at("base_url"), json::value("https://reports.example.com"));
     EXPECT_TRUE(l.at("recipient").is_null());
     EXPECT_EQ(l.at("allow_download"), json::value(true));
     EXPECT_TRUE(l.at("max_views").is_null());
@@ -1403,6 +1639,16 @@ TEST_F(ApiFaultPdfTest, EveryStoreCallOfEveryEndpointFailsAs503) {
        {M::kFindApiKey, M::kGetReport, M::kRevokeLink}},
       {AuthA("DELETE", "/assessments/reports/318/links"),
        {M::kFindApiKey, M::kGetReport, M::kRevokeAllLinks}},
+      // Branding last: from here on company A's documents read it.
+      {AuthA("GET", "/assessments/branding"), {M::kFindApiKey, M::kGetBranding}},
+      {AuthA("PUT", "/assessments/branding",
+             R"({"display_name": "Acme Talent", "public_url": "https://acme.example"})"),
+       {M::kFindApiKey, M::kUpdateBranding}},
+      // The branding a render or a share needs is read once per version.
+      {AuthA("POST", "/assessments/reports/318/download"),
+       {M::kFindApiKey, M::kGetReport, M::kGetBranding}},
+      {AuthA("POST", "/assessments/reports/318/share"),
+       {M::kFindApiKey, M::kGetReportHead, M::kInsertLinks}},
   };
 
   size_t failed_audits = 0;

@@ -165,7 +165,8 @@ TEST_P(PostgresStoreTest, MigrationsAreAppliedOnceWhenNodesStartTogether) {
 TEST_P(PostgresStoreTest, SchemaHasTheTablesAndIndex) {
   auto store = Open();
   ASSERT_TRUE(store);
-  for (const char* table : {"companies", "api_keys", "reports", "links", "schema_migrations"}) {
+  for (const char* table :
+       {"companies", "api_keys", "reports", "links", "branding", "schema_migrations"}) {
     EXPECT_EQ(
         db_.Query(std::string("SELECT count(*) FROM pg_tables WHERE tablename = '") + table + "'"),
         "1")

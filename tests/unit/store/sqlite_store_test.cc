@@ -81,7 +81,7 @@ TEST(SqliteStoreTest, FileIsInWalModeWithTheSchema) {
   auto store = SqliteStore::Open(path, 1);
   ASSERT_TRUE(store) << store.error().message();
   EXPECT_EQ(QueryFile(path, "PRAGMA journal_mode"), "wal");
-  for (const char* table : {"companies", "api_keys", "reports", "links"}) {
+  for (const char* table : {"companies", "api_keys", "reports", "links", "branding"}) {
     EXPECT_EQ(QueryFile(path, ("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
                                "name = '" +
                                std::string(table) + "'")

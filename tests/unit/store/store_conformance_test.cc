@@ -984,6 +984,320 @@ TEST_P(StoreConformanceTest, PseudonymKeyIsStoredOnceAndStaysPerCompany) {
   EXPECT_EQ(*a, first);
 }
 
+TEST_P(StoreConformanceTest, LinkBaseUrlRoundTripsAndIsNulloptWhenNotGiven) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  LinkRecord one = MakeLink(1, acme, ReportId{318}, At(100));
+  one.base_url = "https://reports.acme.example";
+  LinkRecord plain = MakeLink(2, acme, ReportId{318}, At(200));
+  LinkRecord batched = MakeLink(3, acme, ReportId{318}, At(300));
+  batched.base_url = "https://talent.acme.example:8443/\u00e9quipe";
+  ASSERT_OK(s.InsertLink(one));
+  ASSERT_OK(s.InsertLinks({plain, batched}));
+
+  auto base_url_of = [&](uint8_t seed) {
+    Result<std::optional<LinkRecord>> got = s.GetLink(MakeLinkId(seed));
+    EXPECT_OK(got);
+    EXPECT_TRUE(got && got->has_value());
+    return got && got->has_value() ? (*got)->base_url : std::optional<std::string>("<missing>");
+  };
+  EXPECT_EQ(base_url_of(1), one.base_url);
+  EXPECT_EQ(base_url_of(2), std::nullopt);
+  EXPECT_EQ(base_url_of(3), batched.base_url);
+
+  Result<std::vector<LinkRecord>> listed = s.ListLinks(acme, ReportId{318});
+  ASSERT_OK(listed);
+  ASSERT_EQ(listed->size(), 3u);  // newest first
+  EXPECT_EQ((*listed)[0].base_url, batched.base_url);
+  EXPECT_EQ((*listed)[1].base_url, std::nullopt);
+  EXPECT_EQ((*listed)[2].base_url, one.base_url);
+}
+
+// --- branding (SPEC §8) ---
+
+using domain::BrandingChange;
+using domain::Color;
+using domain::Logo;
+
+// A logo of `size` bytes holding every byte value in turn (0, 1, … 255, 0, …).
+Logo MakeLogo(size_t size, int32_t width, int32_t height) {
+  Logo logo;
+  logo.png.resize(size);
+  for (size_t i = 0; i < size; ++i) logo.png[i] = static_cast<char>(static_cast<uint8_t>(i));
+  logo.sha256 = std::string(64, 'a');
+  logo.sha256[0] = static_cast<char>('0' + size % 10);
+  logo.width = width;
+  logo.height = height;
+  return logo;
+}
+
+// Field by field, so a failure says which (a logo's bytes by size and
+// equality, not printed).
+void ExpectBranding(const Branding& got, const Branding& want) {
+  EXPECT_EQ(got.display_name, want.display_name);
+  EXPECT_EQ(got.primary_color.has_value(), want.primary_color.has_value());
+  if (got.primary_color && want.primary_color) {
+    EXPECT_EQ(got.primary_color->Hex(), want.primary_color->Hex());
+  }
+  EXPECT_EQ(got.logo.has_value(), want.logo.has_value());
+  if (got.logo && want.logo) {
+    EXPECT_EQ(got.logo->png.size(), want.logo->png.size());
+    EXPECT_TRUE(got.logo->png == want.logo->png) << "the logo's bytes differ";
+    EXPECT_EQ(got.logo->sha256, want.logo->sha256);
+    EXPECT_EQ(got.logo->width, want.logo->width);
+    EXPECT_EQ(got.logo->height, want.logo->height);
+  }
+  EXPECT_EQ(got.footer_text, want.footer_text);
+  EXPECT_EQ(got.public_url, want.public_url);
+  EXPECT_EQ(got.version, want.version);
+  EXPECT_EQ(got.updated_at, want.updated_at);
+  EXPECT_TRUE(got == want);
+}
+
+TEST_P(StoreConformanceTest, BrandingIsTheDefaultUntilACompanySetsIt) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  Result<Branding> got = s.GetBranding(acme);
+  ASSERT_OK(got);
+  ExpectBranding(*got, Branding{});
+  EXPECT_EQ(got->version, 0);
+  EXPECT_EQ(got->updated_at, std::nullopt);
+}
+
+TEST_P(StoreConformanceTest, UpdateBrandingSetsKeepsAndResetsEachField) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  const std::string name = "Acme Ünïcødé 株式会社 🚀 <b>&amp;</b> — \"quotes\" 'apos' \\";
+  const Color blue{0x1d, 0x4e, 0x9e};
+  const Logo big = MakeLogo(domain::kMaxLogoBytes, 2000, 1999);
+  const Instant t1 = At(10) + std::chrono::microseconds{123'456};
+
+  // Every field set at once: the first update is version 1.
+  BrandingChange all;
+  all.display_name = std::optional<std::string>(name);
+  all.primary_color = std::optional<Color>(blue);
+  all.logo = std::optional<Logo>(big);
+  all.footer_text = std::optional<std::string>("Confidential — نتائج التقييم 🔒");
+  all.public_url = std::optional<std::string>("https://reports.acme.example");
+  Branding want;
+  want.display_name = name;
+  want.primary_color = blue;
+  want.logo = big;
+  want.footer_text = "Confidential — نتائج التقييم 🔒";
+  want.public_url = "https://reports.acme.example";
+  want.version = 1;
+  want.updated_at = t1;
+  Result<Branding> got = s.UpdateBranding(acme, all, t1);
+  ASSERT_OK(got);
+  ExpectBranding(*got, want);
+  got = s.GetBranding(acme);
+  ASSERT_OK(got);
+  ExpectBranding(*got, want);
+
+  // One field set: the others stay as they were.
+  BrandingChange rename;
+  rename.display_name = std::optional<std::string>("Acme Talent");
+  want.display_name = "Acme Talent";
+  want.version = 2;
+  want.updated_at = At(20);
+  got = s.UpdateBranding(acme, rename, At(20));
+  ASSERT_OK(got);
+  ExpectBranding(*got, want);
+
+  // A small logo replaces the big one, bytes, digest and size together.
+  BrandingChange relogo;
+  relogo.logo = std::optional<Logo>(MakeLogo(3, 1, 2));
+  want.logo = MakeLogo(3, 1, 2);
+  want.version = 3;
+  want.updated_at = At(30);
+  got = s.UpdateBranding(acme, relogo, At(30));
+  ASSERT_OK(got);
+  ExpectBranding(*got, want);
+
+  // Resets (a nullopt inside) of two fields; the others stay.
+  BrandingChange reset_some;
+  reset_some.primary_color = std::optional<Color>();
+  reset_some.logo = std::optional<Logo>();
+  want.primary_color.reset();
+  want.logo.reset();
+  want.version = 4;
+  want.updated_at = At(40);
+  got = s.UpdateBranding(acme, reset_some, At(40));
+  ASSERT_OK(got);
+  ExpectBranding(*got, want);
+
+  // A change of nothing still counts as one.
+  want.version = 5;
+  want.updated_at = At(50);
+  got = s.UpdateBranding(acme, BrandingChange{}, At(50));
+  ASSERT_OK(got);
+  ExpectBranding(*got, want);
+
+  // Every field reset: back to the defaults, at version 6.
+  BrandingChange reset_all;
+  reset_all.display_name = std::optional<std::string>();
+  reset_all.primary_color = std::optional<Color>();
+  reset_all.logo = std::optional<Logo>();
+  reset_all.footer_text = std::optional<std::string>();
+  reset_all.public_url = std::optional<std::string>();
+  Branding defaults;
+  defaults.version = 6;
+  defaults.updated_at = At(60);
+  got = s.UpdateBranding(acme, reset_all, At(60));
+  ASSERT_OK(got);
+  ExpectBranding(*got, defaults);
+
+  // And set again after a reset; it outlives the store.
+  BrandingChange again;
+  again.primary_color = std::optional<Color>(Color{0, 0, 0});
+  again.logo = std::optional<Logo>(big);
+  defaults.primary_color = Color{0, 0, 0};
+  defaults.logo = big;
+  defaults.version = 7;
+  defaults.updated_at = At(70);
+  got = s.UpdateBranding(acme, again, At(70));
+  ASSERT_OK(got);
+  ExpectBranding(*got, defaults);
+  this->Reopen();
+  got = this->store_->GetBranding(acme);
+  ASSERT_OK(got);
+  ExpectBranding(*got, defaults);
+}
+
+TEST_P(StoreConformanceTest, BrandingIsPerCompany) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  CompanyId globex = this->Company("globex");
+  BrandingChange change;
+  change.footer_text = std::optional<std::string>("acme only");
+  ASSERT_OK(s.UpdateBranding(acme, change, At(1)));
+  ASSERT_OK(s.UpdateBranding(acme, change, At(2)));
+  Result<Branding> other = s.GetBranding(globex);
+  ASSERT_OK(other);
+  ExpectBranding(*other, Branding{});
+  // The other company's first update is its own version 1.
+  change.footer_text = std::optional<std::string>("globex");
+  other = s.UpdateBranding(globex, change, At(3));
+  ASSERT_OK(other);
+  EXPECT_EQ(other->version, 1);
+  EXPECT_EQ(other->footer_text, std::optional<std::string>("globex"));
+  Result<Branding> mine = s.GetBranding(acme);
+  ASSERT_OK(mine);
+  EXPECT_EQ(mine->version, 2);
+  EXPECT_EQ(mine->footer_text, std::optional<std::string>("acme only"));
+  EXPECT_EQ(mine->updated_at, std::optional<Instant>(At(2)));
+}
+
+TEST_P(StoreConformanceTest, UpdateBrandingOfAnUnknownCompanyIsNotFoundAndWritesNothing) {
+  Store& s = *this->store_;
+  BrandingChange change;
+  change.display_name = std::optional<std::string>("Nobody");
+  Result<Branding> got = s.UpdateBranding(CompanyId{987654}, change, At(1));
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error(), Status::NotFound("company not found"));
+  Result<Branding> after = s.GetBranding(CompanyId{987654});
+  ASSERT_OK(after);
+  ExpectBranding(*after, Branding{});
+}
+
+TEST_P(StoreConformanceTest, ConcurrentBrandingUpdatesOfDifferentFieldsBothStay) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  constexpr int kUpdates = 20;
+  std::atomic<int> failures{0};
+  std::vector<int64_t> versions[2];
+  // The other thread's field as each update returned it: the number of its
+  // value, -1 while unset.
+  std::vector<int> others[2];
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kUpdates; ++i) {
+        BrandingChange change;
+        const std::string value = (t == 0 ? "name " : "footer ") + std::to_string(i);
+        if (t == 0) {
+          change.display_name = std::optional<std::string>(value);
+        } else {
+          change.footer_text = std::optional<std::string>(value);
+        }
+        Result<Branding> got = s.UpdateBranding(acme, change, At(i));
+        if (!got) {
+          ++failures;
+          continue;
+        }
+        versions[t].push_back(got->version);
+        // What this update set is in force in what it returned.
+        if ((t == 0 ? got->display_name : got->footer_text) != value) ++failures;
+        const std::optional<std::string>& other = t == 0 ? got->footer_text : got->display_name;
+        others[t].push_back(other ? std::stoi(other->substr(other->find(' ') + 1)) : -1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+
+  EXPECT_EQ(failures.load(), 0);
+  Result<Branding> got = s.GetBranding(acme);
+  ASSERT_OK(got);
+  EXPECT_EQ(got->display_name, std::optional<std::string>("name " + std::to_string(kUpdates - 1)));
+  EXPECT_EQ(got->footer_text, std::optional<std::string>("footer " + std::to_string(kUpdates - 1)));
+  EXPECT_EQ(got->version, 2 * kUpdates);
+  // Each update had a version of its own: 1 … 2 × kUpdates, each once.
+  std::set<int64_t> all(versions[0].begin(), versions[0].end());
+  all.insert(versions[1].begin(), versions[1].end());
+  EXPECT_EQ(all.size(), size_t{2 * kUpdates});
+  EXPECT_EQ(*all.begin(), 1);
+  EXPECT_EQ(*all.rbegin(), 2 * kUpdates);
+  // Within a thread, versions only grow, and the other thread's field is
+  // never lost (reset, or back to an older value) by a change of this one.
+  for (const auto& v : versions) EXPECT_TRUE(std::is_sorted(v.begin(), v.end()));
+  for (const auto& o : others) EXPECT_TRUE(std::is_sorted(o.begin(), o.end()));
+}
+
+TEST_P(StoreConformanceTest, ReportsCarryTheirOwnersBrandingVersion) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  CompanyId globex = this->Company("globex");
+  ASSERT_OK(s.PutReport(acme, MakeReport(318, "Priya Raman"), At(0)));
+  ASSERT_OK(s.PutReport(globex, MakeReport(319, "Arjun Mehta"), At(0)));
+  auto versions = [&](int64_t id) {
+    Result<std::optional<ReportHead>> head = s.GetReportHead(ReportId{id});
+    Result<std::optional<StoredReport>> full = s.GetReport(ReportId{id});
+    EXPECT_OK(head);
+    EXPECT_OK(full);
+    if (!head || !full || !head->has_value() || !full->has_value()) {
+      ADD_FAILURE() << "report " << id << " not found";
+      return std::make_pair(int64_t{-1}, int64_t{-1});
+    }
+    return std::make_pair((*head)->branding_version, (*full)->branding_version);
+  };
+  using Versions = std::pair<int64_t, int64_t>;
+  EXPECT_EQ(versions(318), (Versions{0, 0}));
+  EXPECT_EQ(versions(319), (Versions{0, 0}));
+
+  BrandingChange change;
+  change.primary_color = std::optional<Color>(Color{0x1d, 0x4e, 0x9e});
+  for (int i = 1; i <= 3; ++i) ASSERT_OK(s.UpdateBranding(acme, change, At(i)));
+  EXPECT_EQ(versions(318), (Versions{3, 3}));
+  EXPECT_EQ(versions(319), (Versions{0, 0}));  // another company's report
+
+  ASSERT_OK(s.UpdateBranding(globex, change, At(9)));
+  EXPECT_EQ(versions(318), (Versions{3, 3}));
+  EXPECT_EQ(versions(319), (Versions{1, 1}));
+  // The rest of the head and the report are as before.
+  Result<std::optional<ReportHead>> head = s.GetReportHead(ReportId{318});
+  ASSERT_OK(head);
+  ASSERT_TRUE(head->has_value());
+  EXPECT_EQ((*head)->company_id, acme);
+  EXPECT_EQ((*head)->version, 1);
+  EXPECT_EQ((*head)->assessment_id, 138);
+  EXPECT_TRUE((*head)->completed());
+  Result<std::optional<StoredReport>> full = s.GetReport(ReportId{318});
+  ASSERT_OK(full);
+  ASSERT_TRUE(full->has_value());
+  EXPECT_EQ((*full)->company_name, "acme");
+  EXPECT_EQ((*full)->report.name, "Priya Raman");
+}
+
 // --- webhooks and the outbox (SPEC §7) ---
 
 using domain::Delivery;
