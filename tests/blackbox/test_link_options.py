@@ -49,7 +49,7 @@ BULK_DOWNLOAD = "/assessments/reports/download"
 
 SHARE_FIELDS = {"signed_url", "expires_at", "expiration_hours", "report_id", "assessment_id", "link_id"}
 LINK_FIELDS = {"link_id", "created_at", "expires_at", "revoked_at", "views", "last_viewed_at",
-               "recipient", "allow_download", "max_views", "watermark", "variant", "language"}
+               "recipient", "allow_download", "max_views", "watermark", "variant", "language", "base_url"}
 DEFAULT_OPTIONS = {"recipient": None, "allow_download": True, "max_views": None, "watermark": False,
                    "variant": "full", "language": None}
 LANGUAGES = ("en", "es", "fr", "de", "pt", "hi", "ar")

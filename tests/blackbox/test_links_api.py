@@ -10,7 +10,7 @@ from harness import (EXPIRES_AT_RE, make_report, parse_rfc3339, utcnow)
 LINKS = "/assessments/reports/%s/links"
 # SPEC §2.4's six fields and §5's options in force.
 LINK_FIELDS = {"link_id", "created_at", "expires_at", "revoked_at", "views", "last_viewed_at",
-               "recipient", "allow_download", "max_views", "watermark", "variant", "language"}
+               "recipient", "allow_download", "max_views", "watermark", "variant", "language", "base_url"}
 UNKNOWN_LINK_ID = "AAAAAAAAAAAAAAAAAAAAAA"  # 22 Base64url chars = 128 bits, well-formed
 
 

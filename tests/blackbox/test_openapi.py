@@ -40,6 +40,7 @@ class OpenApiTest(harness.ServerTestCase):
             "/assessments/webhooks/{webhook_id}/test": {"post"},
             "/assessments/webhooks/{webhook_id}/deliveries": {"get"},
             "/assessments/webhooks/{webhook_id}/deliveries/{delivery_id}/retry": {"post"},
+            "/assessments/branding": {"get", "put"},
             "/healthz": {"get"}, "/readyz": {"get"}, "/metrics": {"get"}, "/openapi.json": {"get"},
         }
         self.assertEqual(set(doc["paths"]), set(routes))
