@@ -30,9 +30,24 @@ std::pair<double, double> HueAndSaturation(domain::Color c) {
   return {hue, saturation};
 }
 
-domain::Color Darker(domain::Color c) {
-  auto scale = [](uint8_t v) { return static_cast<uint8_t>(v * 0.8); };
+domain::Color Scaled(domain::Color c, double f) {
+  auto scale = [f](uint8_t v) { return static_cast<uint8_t>(v * f); };
   return {scale(c.r), scale(c.g), scale(c.b)};
+}
+
+// The palest background text of the palette sits on: the table heads
+// (#f0f3f7 on the page, #f0f2f7 in the PDF; the darker of the two).
+constexpr domain::Color kPalestBackground{0xf0, 0xf2, 0xf7};
+
+// `c`, darkened just enough to keep 4.5:1 on kPalestBackground: a primary
+// colour that has 4.5:1 against white (all SPEC §8 asks) has less on the
+// pale grey of a table head, and every text of the report meets WCAG AA.
+domain::Color Legible(domain::Color c) {
+  for (double f = 1.0; f > 0; f -= 0.01) {
+    domain::Color d = Scaled(c, f);
+    if (domain::ContrastRatio(d, kPalestBackground) >= domain::kMinPrimaryContrast) return d;
+  }
+  return {0, 0, 0};
 }
 
 }  // namespace
@@ -40,9 +55,9 @@ domain::Color Darker(domain::Color c) {
 Palette MakePalette(std::optional<domain::Color> primary_color) {
   Palette p;
   if (!primary_color) return p;
-  p.primary = *primary_color;
-  p.primary_dark = Darker(*primary_color);
-  p.pass = *primary_color;
+  p.primary = Legible(*primary_color);
+  p.primary_dark = Scaled(p.primary, 0.8);
+  p.pass = p.primary;
   auto [hue, saturation] = HueAndSaturation(*primary_color);
   if (saturation > 0.3 && (hue < 25 || hue > 335)) p.fail = {0x5b, 0x64, 0x74};
   return p;

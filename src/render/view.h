@@ -103,7 +103,9 @@ struct Palette {
 // The palette of `primary_color` (nullopt: the default). Passing scores take
 // the primary colour; failing ones stay red unless the primary colour is
 // itself a red (hue within 25° of it), where they turn slate grey so the two
-// never look alike.
+// never look alike. A primary colour that keeps 4.5:1 against white but not
+// on the pale grey of a table head is drawn just dark enough to keep it
+// there too (#767676, the palest colour allowed, is drawn #6e6e6e).
 Palette MakePalette(std::optional<domain::Color> primary_color);
 
 // The size a logo of `width`×`height` pixels is shown at, in the units of the

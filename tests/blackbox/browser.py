@@ -21,6 +21,7 @@ layout_problems().
 """
 
 import atexit
+import http.server
 import json
 import os
 import shutil
@@ -212,6 +213,43 @@ class Chromium:
 # --------------------------------------------------------------------------
 # What a test checks of a page (each returns what is wrong; [] when nothing)
 # --------------------------------------------------------------------------
+
+
+class _ControlPagesHandler(http.server.BaseHTTPRequestHandler):
+    pages = {}  # path → (Content-Security-Policy or None, HTML text); set per server
+
+    def do_GET(self):
+        path = urllib.parse.urlsplit(self.path).path
+        if path not in self.pages:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        csp, body = self.pages[path]
+        data = body.encode("utf-8")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        if csp:
+            self.send_header("Content-Security-Policy", csp)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def serve_control_pages(test_class, pages):
+    """Serves `pages` ({path: (CSP header or None, HTML text)}) from a small
+    local HTTP server for the negative controls of `test_class`, stopped as a
+    class cleanup; returns its base URL ("http://127.0.0.1:PORT")."""
+    handler = type("ControlPages", (_ControlPagesHandler,), {"pages": dict(pages)})
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.timeout = 5
+    test_class.addClassCleanup(httpd.server_close)
+    test_class.addClassCleanup(httpd.shutdown)
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    return "http://127.0.0.1:%d" % httpd.server_address[1]
 
 def origin_of(url):
     parts = urllib.parse.urlsplit(url)

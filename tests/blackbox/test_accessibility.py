@@ -2,8 +2,10 @@
 
 Headless Chromium (browser.Chromium, as in test_browser.py) opens the page of
 a real `reportshare serve`, with reports put and shared through the API, in
-four forms: the default report, an Arabic one (a candidate with an Arabic
-name, shared with "language": "ar"), an anonymized one and a watermarked one.
+five forms: the default report, an Arabic one (a candidate with an Arabic
+name, shared with "language": "ar"), an anonymized one, a watermarked one, and
+one in a company's branding (SPEC §8: a logo, a footer text, and the palest
+primary colour allowed, which the page must still show at 4.5:1 everywhere).
 In each:
 
 - axe-core (tests/browser/node_modules/axe-core, pinned in package.json),
@@ -26,13 +28,13 @@ each rule, so a clean result means something.
 Needs Debian's chromium and tests/browser/node_modules (scripts/setup).
 """
 
-import http.server
+import base64
 import json
 import os
 import re
-import threading
+import struct
 import unittest
-import urllib.parse
+import zlib
 
 import browser
 import harness
@@ -330,12 +332,28 @@ VARIANTS = {
     "arabic": (320, {"language": "ar"}),
     "anonymized": (318, {"variant": "anonymized"}),
     "watermarked": (318, {"watermark": True, "recipient": "hm@acme.example"}),
+    # Company B's report in its branding (SPEC §8): a logo, a footer text and
+    # the palest primary colour allowed (4.54:1 against white).
+    "branded": (321, {}),
 }
-SECTIONS_OF = {318: DEFAULT_SECTIONS, 320: ARABIC_SECTIONS}
+SECTIONS_OF = {318: DEFAULT_SECTIONS, 320: ARABIC_SECTIONS, 321: DEFAULT_SECTIONS}
+BRANDED_COMPANY_OF = {321: "B"}
+# A 120×40 PNG logo (8-bit RGBA, one colour), made with zlib alone.
+BRANDING = {
+    "display_name": "Initech Talent",
+    "primary_color": "#767676",
+    "footer_text": "Initech Talent Ltd · Registered in England · Confidential",
+    "logo_png": base64.b64encode(
+        b"\x89PNG\r\n\x1a\n"
+        + b"".join(struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
+                   for t, d in ((b"IHDR", struct.pack(">IIBBBBB", 120, 40, 8, 6, 0, 0, 0)),
+                                (b"IDAT", zlib.compress((b"\x00" + b"\x76\x76\x76\xff" * 120) * 40)),
+                                (b"IEND", b"")))).decode(),
+}
 
 
 class AccessibilityTest(ChromiumMixin, harness.ServerTestCase):
-    """The link page in its four forms, each opened once per viewport (the
+    """The link page in its five forms, each opened once per viewport (the
     results are kept for the class: every test reads the same runs)."""
 
     @classmethod
@@ -351,10 +369,14 @@ class AccessibilityTest(ChromiumMixin, harness.ServerTestCase):
         cls.put_report(make_report(318, name="Priya Raman", sections=DEFAULT_SECTIONS))
         cls.put_report(make_report(320, name="ليلى حداد", email="layla@example.com", sections=ARABIC_SECTIONS,
                                    registration_fields=[{"label": "الهاتف", "value": "+971 50 000 0000"}]))
+        cls.put_report(make_report(321, name="Priya Raman", sections=DEFAULT_SECTIONS), key="B")
+        branded = cls.call("PUT", "/assessments/branding", body=BRANDING, key="B")
+        if branded.status != 200:
+            raise AssertionError("PUT branding failed: %s" % branded)
         cls.urls = {}
         for name, (rid, options) in VARIANTS.items():
             resp = cls.call("POST", "/assessments/reports/%s/share" % rid,
-                            body=dict({"expiration_hours": 2}, **options))
+                            body=dict({"expiration_hours": 2}, **options), key=BRANDED_COMPANY_OF.get(rid, "A"))
             if resp.status != 200:
                 raise AssertionError("share %s with %r failed: %s" % (rid, options, resp))
             cls.urls[name] = cls.server.base_url + SHARED_PREFIX + token_of(resp.json()["signed_url"])
@@ -496,25 +518,11 @@ CONTROL_PAGES = {
 }
 
 
-class _ControlHandler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        path = urllib.parse.urlsplit(self.path).path
-        if path not in CONTROL_PAGES:
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        data = ('<!doctype html><html lang="en"><head>%s<title>Control</title></head><body>%s</body></html>'
-                % (VIEWPORT, CONTROL_PAGES[path])).encode("utf-8")
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Security-Policy", "default-src 'none'; img-src data:; style-src 'unsafe-inline'")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+def _control_page(body):
+    """A control page as the link page is served: the same CSP."""
+    return ("default-src 'none'; img-src data:; style-src 'unsafe-inline'",
+            '<!doctype html><html lang="en"><head>%s<title>Control</title></head><body>%s</body></html>'
+            % (VIEWPORT, body))
 
 
 class AccessibilityNegativeControlTest(ChromiumMixin, unittest.TestCase):
@@ -526,12 +534,8 @@ class AccessibilityNegativeControlTest(ChromiumMixin, unittest.TestCase):
         if not os.path.isfile(AXE_JS):
             raise AssertionError("the accessibility tests need axe-core (%s): run scripts/setup" % AXE_JS)
         cls.start_chromium()
-        cls.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ControlHandler)
-        cls.httpd.timeout = 5
-        cls.addClassCleanup(cls.httpd.server_close)
-        cls.addClassCleanup(cls.httpd.shutdown)
-        threading.Thread(target=cls.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
-        cls.base = "http://127.0.0.1:%d" % cls.httpd.server_address[1]
+        cls.base = browser.serve_control_pages(
+            cls, {path: _control_page(body) for path, body in CONTROL_PAGES.items()})
 
     def control(self, path, axe=False):
         kw = {"evals": {"structure": STRUCTURE}}

@@ -12,9 +12,7 @@ page. Needs Debian's chromium and tests/browser/node_modules: scripts/setup.
 Run on SQLite only (tests/CMakeLists.txt): the page does not depend on the store.
 """
 
-import http.server
 import re
-import threading
 import time
 import unittest
 import urllib.parse
@@ -172,28 +170,6 @@ CONTROL_PAGES = {
 }
 
 
-class _ControlHandler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        path = urllib.parse.urlsplit(self.path).path
-        if path not in CONTROL_PAGES:
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        csp, body = CONTROL_PAGES[path]
-        data = body.encode("utf-8")
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        if csp:
-            self.send_header("Content-Security-Policy", csp)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
 class BrowserNegativeControlTest(ChromiumMixin, unittest.TestCase):
     """Pages that break each rule, from a tiny local HTTP server: the harness
     must report every one (else the clean results above prove nothing)."""
@@ -201,12 +177,7 @@ class BrowserNegativeControlTest(ChromiumMixin, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.start_chromium()
-        cls.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ControlHandler)
-        cls.httpd.timeout = 5
-        cls.addClassCleanup(cls.httpd.server_close)
-        cls.addClassCleanup(cls.httpd.shutdown)
-        threading.Thread(target=cls.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
-        cls.base = "http://127.0.0.1:%d" % cls.httpd.server_address[1]
+        cls.base = browser.serve_control_pages(cls, CONTROL_PAGES)
 
     def test_clean_control_page_passes(self):
         url = self.base + "/clean"
