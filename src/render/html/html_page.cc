@@ -178,8 +178,13 @@ void AppendChart(std::string& out, const ReportView& v) {
     out += "</div>";
     AppendBar(out, v, s.percentage, ScoreColor(v, s.below_cut_off), 10);
     if (v.cut_off) {
+      // Over a white edge, so it stays visible on a bar of any colour (a
+      // brand's may be as dark as the line).
       std::string x = SvgNumber(AxisX(v, *v.cut_off));
       out += "<line x1=\"" + x + "\" y1=\"0\" x2=\"" + x +
+             "\" y2=\"10\" stroke=\"#fff\" stroke-width=\"4\" "
+             "vector-effect=\"non-scaling-stroke\"/><line x1=\"" +
+             x + "\" y1=\"0\" x2=\"" + x +
              "\" y2=\"10\" stroke=\"#1f2430\" stroke-width=\"1.5\" stroke-dasharray=\"3 2\" "
              "vector-effect=\"non-scaling-stroke\"/>";
     }

@@ -651,7 +651,13 @@ void LayoutChart(Document& doc, const ReportView& v) {
     row.Fill(kBarX, bar_y, kBarWidth * s.percentage / 100, kBarHeight, ScoreColor(v, s.percentage),
              2);
     row.Text(value, kBarX + kBarWidth + 6, (h - Document::Height(value)) / 2, kInk);
-    if (v.cut_off) row.Line(x_of(*v.cut_off), 0, x_of(*v.cut_off), h, kInk, 1, true);
+    if (v.cut_off) {
+      // A white edge where it crosses the bar keeps the line visible on a
+      // bar of any colour (a brand's may be as dark as the line).
+      const double x = x_of(*v.cut_off);
+      row.Line(x, bar_y, x, bar_y + kBarHeight, kWhite, 2.6);
+      row.Line(x, 0, x, h, kInk, 1, true);
+    }
     row.height = h;
     doc.Place(std::move(row));
   }
