@@ -2,13 +2,16 @@
 
 // qpdf 11 without its deprecated PointerHolder (std::shared_ptr throughout).
 #define POINTERHOLDER_TRANSITION 4
+#include <qpdf/Buffer.hh>
 #include <qpdf/Pl_Discard.hh>
 #include <qpdf/QPDF.hh>
 #include <qpdf/QPDFObjectHandle.hh>
 #include <qpdf/QPDFPageDocumentHelper.hh>
 #include <qpdf/QPDFPageObjectHelper.hh>
 
+#include <exception>
 #include <map>
+#include <memory>
 
 namespace reportshare::test_support {
 namespace {
@@ -85,6 +88,7 @@ class ContentReader : public QPDFObjectHandle::TokenFilter {
     }
     Marked& m = out_.marked_content[static_cast<size_t>(current)];
     ++m.paint_ops;
+    if (op == "Do" && !operands_.empty()) m.xobjects.push_back(operands_.back().getValue());
     for (const QPDFTokenizer::Token& t : operands_) {
       if (t.getType() == QPDFTokenizer::tt_string) m.text += t.getValue();
     }
@@ -129,6 +133,60 @@ Element ReadElement(QPDFObjectHandle e, std::map<QPDFObjGen, int>& page_numbers)
   return out;
 }
 
+// A stream's data, decoded; empty if qpdf cannot (or it is no stream).
+std::string Decoded(QPDFObjectHandle stream) {
+  if (!stream.isStream()) return {};
+  try {
+    std::shared_ptr<Buffer> data = stream.getStreamData(qpdf_dl_generalized);
+    return std::string(reinterpret_cast<const char*>(data->getBuffer()), data->getSize());
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+int IntOf(QPDFObjectHandle dict, const char* key) {
+  QPDFObjectHandle v = dict.getKey(key);
+  return v.isInteger() ? v.getIntValueAsInt() : 0;
+}
+
+// The image XObjects of `resources` and of the forms in it (painted under
+// the page's name `page_name`), each object once.
+void CollectImages(QPDFObjectHandle resources, int page, const std::string& page_name,
+                   std::set<QPDFObjGen>& seen, Inspection& out) {
+  if (!resources.isDictionary()) return;
+  QPDFObjectHandle xobjects = resources.getKey("/XObject");
+  if (!xobjects.isDictionary()) return;
+  for (const std::string& name : xobjects.getKeys()) {
+    QPDFObjectHandle x = xobjects.getKey(name);
+    if (!x.isStream() || !seen.insert(x.getObjGen()).second) continue;
+    QPDFObjectHandle dict = x.getDict();
+    const std::string painted_as = page_name.empty() ? name : page_name;
+    if (dict.getKey("/Subtype").isName() && dict.getKey("/Subtype").getName() == "/Form") {
+      CollectImages(dict.getKey("/Resources"), page, painted_as, seen, out);
+      continue;
+    }
+    if (!dict.getKey("/Subtype").isName() || dict.getKey("/Subtype").getName() != "/Image") {
+      continue;
+    }
+    Image image;
+    image.page = page;
+    image.resource = painted_as;
+    image.width = IntOf(dict, "/Width");
+    image.height = IntOf(dict, "/Height");
+    image.bits_per_component = IntOf(dict, "/BitsPerComponent");
+    QPDFObjectHandle space = dict.getKey("/ColorSpace");
+    if (space.isName()) {
+      image.color_space = space.getName();
+    } else if (space.isArray() && space.getArrayNItems() > 0 && space.getArrayItem(0).isName()) {
+      image.color_space = space.getArrayItem(0).getName();
+    }
+    image.soft_mask = dict.getKey("/SMask").isStream();
+    image.samples = Decoded(x);
+    image.mask_samples = Decoded(dict.getKey("/SMask"));
+    out.images.push_back(std::move(image));
+  }
+}
+
 }  // namespace
 
 Inspection Inspect(const std::string& pdf) {
@@ -153,6 +211,11 @@ Inspection Inspect(const std::string& pdf) {
     ContentReader reader(static_cast<int>(i) + 1, in);
     Pl_Discard discard;
     pages[i].filterContents(&reader, &discard);
+  }
+  std::set<QPDFObjGen> seen;
+  for (size_t i = 0; i < pages.size(); ++i) {
+    CollectImages(pages[i].getAttribute("/Resources", false), static_cast<int>(i) + 1, "", seen,
+                  in);
   }
 
   QPDFObjectHandle tree = root.getKey("/StructTreeRoot");

@@ -37,6 +37,21 @@ struct Marked {
   double y = -1;
   std::string text;  // its literal strings (readable for Latin text)
   int paint_ops = 0;
+  std::vector<std::string> xobjects;  // the XObjects it paints, by resource name ("/x5")
+};
+
+// An image XObject the pages draw (directly, or inside a form XObject),
+// once however often it is drawn.
+struct Image {
+  int page = 0;          // the first page whose resources hold it
+  std::string resource;  // the name that page paints it by (a form's, if nested)
+  int width = 0;
+  int height = 0;
+  int bits_per_component = 0;
+  std::string color_space;   // "/DeviceRGB"; an array's first name ("/ICCBased")
+  bool soft_mask = false;    // it has an /SMask (transparency)
+  std::string samples;       // its decoded samples; empty if qpdf cannot decode them
+  std::string mask_samples;  // its /SMask's, likewise
 };
 
 // What the checks read from one PDF.
@@ -52,6 +67,7 @@ struct Inspection {
   int nested_marked_content = 0;  // BDC/BMC inside another
   int parent_tree_mismatches = 0;
   int pages = 0;
+  std::vector<Image> images;
 };
 
 // Reads `pdf` (throws on a file qpdf cannot read).

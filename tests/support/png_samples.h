@@ -2,8 +2,9 @@
 
 // PNGs made in the tests (logos, and inputs for render::DecodePng): written
 // with libpng, plus the chunk-level tools to take one apart, patch it and
-// fix its CRCs. Header-only; needs libpng (render_tests has it through
-// rs_render).
+// fix its CRCs. Header-only; needs libpng (render_tests and service_tests
+// have it through rs_render). Shared by tests/unit/render and
+// tests/unit/http/api_test.cc: keep MakePng, PngFromRgba and WithIhdrSize.
 
 #include <png.h>
 
@@ -29,7 +30,8 @@ inline uint32_t Crc32(std::string_view bytes) {
 }
 
 inline void AppendBigEndian32(std::string& out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
 }
 
 inline uint32_t ReadBigEndian32(std::string_view bytes, size_t at) {
@@ -118,7 +120,10 @@ inline std::string PatternRgba(int width, int height, int alpha = 255) {
       rgba.push_back(static_cast<char>((x * 37 + y * 3 + 20) & 0xff));
       rgba.push_back(static_cast<char>((y * 53 + x + 90) & 0xff));
       rgba.push_back(static_cast<char>((x * 11 + y * 29 + 160) & 0xff));
-      rgba.push_back(static_cast<char>(alpha == 255 ? 255 : x % 3 == 0 ? 0 : x % 3 == 1 ? alpha : 255));
+      rgba.push_back(static_cast<char>(alpha == 255 ? 255
+                                       : x % 3 == 0 ? 0
+                                       : x % 3 == 1 ? alpha
+                                                    : 255));
     }
   }
   return rgba;
@@ -170,8 +175,8 @@ inline std::string WritePng(const RawPng& raw) {
         static_cast<std::string*>(png_get_io_ptr(p))->append(reinterpret_cast<char*>(data), n);
       },
       nullptr);
-  png_set_IHDR(png, info, static_cast<png_uint_32>(raw.width),
-               static_cast<png_uint_32>(raw.height), raw.bit_depth, raw.color_type,
+  png_set_IHDR(png, info, static_cast<png_uint_32>(raw.width), static_cast<png_uint_32>(raw.height),
+               raw.bit_depth, raw.color_type,
                raw.interlaced ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE,
                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   if (!raw.palette.empty()) {

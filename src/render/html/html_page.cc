@@ -74,7 +74,7 @@ footer .brand-note{flex-basis:100%;margin:2px 0 0;overflow-wrap:anywhere}
 .wm div{position:absolute;top:50%;left:50%;width:280vmax;transform:translate(-50%,-50%) rotate(-30deg);display:flex;flex-direction:column;gap:88px;color:#1f2430;opacity:.11;font-size:17px;font-weight:600;line-height:1;white-space:nowrap;text-align:center}
 .wm p{margin:0}
 .wm p:nth-child(even){margin-inline-start:30em}
-@media(max-width:480px){body{font-size:14px}.page{padding:16px 12px 32px}.overall{font-size:1.9em}td.bar{width:25%}.kind{display:none}}
+@media(max-width:480px){body{font-size:14px}.page{padding:16px 12px 32px}.overall{font-size:1.9em}td.bar{width:25%}.kind{display:none}.brand img{max-width:38vw;height:auto}}
 @media print{
 @page{size:A4;margin:16mm 14mm}
 body{background:#fff;font-size:10pt;padding:0}

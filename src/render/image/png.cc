@@ -44,6 +44,9 @@ Result<DecodedPng> DecodePng(std::string_view png, int32_t max_side, std::string
                               std::to_string(max_side));
   }
   image.format = PNG_FORMAT_RGBA;
+  // An untagged 16-bit PNG is sRGB, as browsers take it (libpng would take
+  // it as linear and lighten it), so the PDF's logo looks like the page's.
+  image.flags |= PNG_IMAGE_FLAG_16BIT_sRGB;
   DecodedPng out;
   out.width = static_cast<int32_t>(image.width);
   out.height = static_cast<int32_t>(image.height);

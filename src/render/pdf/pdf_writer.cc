@@ -420,17 +420,20 @@ void LayoutHeader(Document& doc, const ReportView& v) {
   Block top;
   cairo_surface_t* logo = v.logo ? doc.LogoImage(*v.logo) : nullptr;
   LogoSize logo_size;
-  if (logo) {
-    logo_size =
-        FitLogo(v.logo->width, v.logo->height, kLogoMaxWidth, kLogoMaxHeight, kPointsPerPixel);
+  if (logo) {  // the decoded image's own size: the box fits what is drawn
+    logo_size = FitLogo(cairo_image_surface_get_width(logo), cairo_image_surface_get_height(logo),
+                        kLogoMaxWidth, kLogoMaxHeight, kPointsPerPixel);
   }
-  const double name_x = kMargin + (logo ? logo_size.width + 8 : 0);
-  const double name_width = kContentWidth * 0.6 - (name_x - kMargin);
-  PangoLayout* company =
-      doc.Text(v.company_name, 12, true, name_width, PANGO_ALIGN_LEFT, 0, TextKind::kData);
   // Capitals, not letter-spacing: spaced letters would not extract as words.
   PangoLayout* kind =
       doc.Text(v.labels.report_kind, 7.5, false, kContentWidth * 0.4, PANGO_ALIGN_RIGHT);
+  // The name takes what the kind of report leaves (short in every language),
+  // so a wide logo does not squeeze it into a narrow column.
+  const double name_x = kMargin + (logo ? logo_size.width + 8 : 0);
+  const double name_width = kContentWidth - std::min(Document::Width(kind), kContentWidth * 0.4) -
+                            16 - (name_x - kMargin);
+  PangoLayout* company =
+      doc.Text(v.company_name, 12, true, name_width, PANGO_ALIGN_LEFT, 0, TextKind::kData);
   const double name_h = Document::Height(company);
   double h = std::max({name_h, Document::Height(kind), logo_size.height});
   const int company_p = doc.NewElement(Document::kRoot, "P");

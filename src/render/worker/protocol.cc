@@ -67,8 +67,10 @@ std::optional<domain::Branding> BrandingFromJson(const json::value& v) {
     const json::value* sha = lo ? lo->if_contains("sha256") : nullptr;
     const json::value* w = lo ? lo->if_contains("width") : nullptr;
     const json::value* h = lo ? lo->if_contains("height") : nullptr;
-    if (!png || !png->is_string() || !sha || !sha->is_string() || !w || !w->is_int64() || !h ||
-        !h->is_int64()) {
+    auto side = [](const json::value* n) {
+      return n && n->is_int64() && n->get_int64() >= 1 && n->get_int64() <= domain::kMaxLogoPixels;
+    };
+    if (!png || !png->is_string() || !sha || !sha->is_string() || !side(w) || !side(h)) {
       return std::nullopt;
     }
     auto bytes = core::Base64Decode(png->get_string());

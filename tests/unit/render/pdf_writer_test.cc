@@ -16,14 +16,22 @@
 #include "render/i18n/bidi.h"
 #include "render/i18n/catalogue.h"
 #include "render/renderer.h"
+#include "support/pdf_text.h"
 #include "support/sample_reports.h"
 
 namespace reportshare::render::pdf {
 namespace {
 
 using test_support::At;
+using test_support::ExtractText;
 using test_support::ManySections;
+using test_support::Nfc;
+using test_support::PageCount;
+using test_support::PageTexts;
+using test_support::RunCommand;
 using test_support::SpecExample;
+using test_support::TempPdf;
+using test_support::WithoutBidiMarks;
 
 const Instant kGenerated = At("2025-07-09T07:00:00Z");
 
@@ -31,63 +39,6 @@ std::string Pdf(const StoredReport& s, Instant generated_at = kGenerated) {
   Result<std::string> pdf = MakeBasicRenderer()->RenderPdf(s, generated_at, {});
   EXPECT_TRUE(pdf.has_value());
   return pdf.has_value() ? *pdf : std::string();
-}
-
-// A PDF written to a temporary file, removed when done.
-class TempPdf {
- public:
-  explicit TempPdf(const std::string& bytes) {
-    char name[] = "/tmp/render_test_XXXXXX";
-    int fd = mkstemp(name);
-    EXPECT_GE(fd, 0);
-    path_ = name;
-    size_t done = 0;
-    while (done < bytes.size()) {
-      ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
-      if (n <= 0) break;
-      done += static_cast<size_t>(n);
-    }
-    close(fd);
-  }
-  ~TempPdf() { std::remove(path_.c_str()); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// Runs `command`; returns its stdout and sets `exit_code`.
-std::string RunCommand(const std::string& command, int* exit_code = nullptr) {
-  std::string out;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  int status = pclose(pipe);
-  if (exit_code != nullptr) *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
-
-std::string Nfc(const std::string& text) {
-  gchar* n = g_utf8_normalize(text.data(), static_cast<gssize>(text.size()), G_NORMALIZE_NFC);
-  std::string out = n != nullptr ? n : "";
-  g_free(n);
-  return out;
-}
-
-// The text pdftotext extracts, NFC-normalised.
-std::string ExtractText(const std::string& pdf) {
-  TempPdf file(pdf);
-  return Nfc(RunCommand("pdftotext -enc UTF-8 " + file.path() + " - 2>/dev/null"));
-}
-
-int PageCount(const std::string& pdf) {
-  TempPdf file(pdf);
-  std::string info = RunCommand("pdfinfo " + file.path() + " 2>/dev/null");
-  std::smatch m;
-  if (!std::regex_search(info, m, std::regex(R"(Pages:\s+(\d+))"))) return -1;
-  return std::stoi(m[1]);
 }
 
 std::string PdfInfo(const std::string& pdf) {
@@ -393,17 +344,6 @@ std::string Pdf(const StoredReport& s, const RenderOptions& options) {
   return pdf.has_value() ? *pdf : std::string();
 }
 
-// pdftotext marks right-to-left runs with U+202A–U+202E (embeddings); they
-// are not part of the text.
-std::string WithoutBidiMarks(std::string text) {
-  for (const char* mark : {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e"}) {
-    for (size_t at = text.find(mark); at != std::string::npos; at = text.find(mark)) {
-      text.erase(at, std::string_view(mark).size());
-    }
-  }
-  return text;
-}
-
 std::string Text(const std::string& pdf) { return WithoutBidiMarks(ExtractText(pdf)); }
 
 // pdftotext writes no-break spaces (U+00A0, U+202F) as plain ones.
@@ -414,19 +354,6 @@ std::string AsExtracted(std::string text) {
     }
   }
   return Nfc(text);
-}
-
-// Each page's text, marks removed.
-std::vector<std::string> PageTexts(const std::string& pdf) {
-  TempPdf file(pdf);
-  std::vector<std::string> pages;
-  int count = PageCount(pdf);
-  for (int p = 1; p <= count; ++p) {
-    pages.push_back(WithoutBidiMarks(
-        Nfc(RunCommand("pdftotext -enc UTF-8 -f " + std::to_string(p) + " -l " + std::to_string(p) +
-                       " " + file.path() + " - 2>/dev/null"))));
-  }
-  return pages;
 }
 
 struct Word {
