@@ -5,24 +5,27 @@
 //       --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
+#include <memory>
 #include <string>
 
 #include "bench/demo_report.h"
 #include "core/rfc3339.h"
 #include "render/pdf/pdf_tagging.h"
 #include "render/renderer.h"
+#include "support/png_samples.h"
 
 namespace reportshare::bench {
 namespace {
 
 const Instant kGenerated = *core::ParseRfc3339("2025-07-10T08:00:00Z");
 
-void RenderPdf(benchmark::State& state, const StoredReport& report) {
+void RenderPdf(benchmark::State& state, const StoredReport& report,
+               const render::RenderOptions& options = {}) {
   render::WarmUpRenderThread();
   auto renderer = render::MakeBasicRenderer();
   size_t bytes = 0;
   for (auto _ : state) {
-    Result<std::string> pdf = renderer->RenderPdf(report, kGenerated, {});
+    Result<std::string> pdf = renderer->RenderPdf(report, kGenerated, options);
     if (!pdf.has_value()) {
       state.SkipWithError("RenderPdf failed");
       return;
@@ -38,6 +41,23 @@ BENCHMARK(BM_RenderPdfDemo)->Unit(benchmark::kMillisecond);
 
 void BM_RenderPdf40x10(benchmark::State& state) { RenderPdf(state, ManySectionsReport(40, 10)); }
 BENCHMARK(BM_RenderPdf40x10)->Unit(benchmark::kMillisecond);
+
+// The demo report in a company's branding (SPEC §8): colour, footer text and
+// a 480×120 logo, decoded and embedded on every render.
+render::RenderOptions Branded() {
+  auto b = std::make_shared<domain::Branding>();
+  b->display_name = "Northwind Talent";
+  b->primary_color = domain::ParseHexColor("#00695c");
+  b->logo = test_support::MakeLogo(480, 120);
+  b->footer_text = "Northwind Talent Ltd · Registered in England No. 01234567";
+  b->version = 1;
+  render::RenderOptions options;
+  options.branding = std::move(b);
+  return options;
+}
+
+void BM_RenderPdfDemoBranded(benchmark::State& state) { RenderPdf(state, DemoReport(), Branded()); }
+BENCHMARK(BM_RenderPdfDemoBranded)->Unit(benchmark::kMillisecond);
 
 // The tagging pass alone (qpdf: read, rewrite the page contents, write),
 // run again on a finished PDF: what tagging adds to each render above.
