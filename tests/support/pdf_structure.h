@@ -70,6 +70,26 @@ struct Inspection {
   std::vector<Image> images;
 };
 
+// `e` and every element below it, depth first in reading order, into `out`.
+inline void Flatten(const Element& e, std::vector<const Element*>& out) {
+  out.push_back(&e);
+  for (const Element& c : e.children) Flatten(c, out);
+}
+
+// Every element of the structure tree, depth first in reading order.
+inline std::vector<const Element*> AllElements(const Inspection& in) {
+  std::vector<const Element*> out;
+  for (const Element& r : in.roots) Flatten(r, out);
+  return out;
+}
+
+// How many elements of the tree are of `type` ("H1").
+inline int CountOf(const Inspection& in, const std::string& type) {
+  int n = 0;
+  for (const Element* e : AllElements(in)) n += e->type == type ? 1 : 0;
+  return n;
+}
+
 // Reads `pdf` (throws on a file qpdf cannot read).
 Inspection Inspect(const std::string& pdf);
 

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -212,6 +213,19 @@ inline domain::Logo LogoOf(std::string png, int32_t width, int32_t height) {
 // A logo of the test pattern.
 inline domain::Logo MakeLogo(int32_t width, int32_t height, int alpha = 255) {
   return LogoOf(MakePng(width, height, alpha), width, height);
+}
+
+// A company's branding with every part set: display name, colour, a 120×30
+// logo and a Latin footer text. Tests that check the footer text as
+// rendered may rely on "Acme Hiring GmbH, Registered in Berlin".
+inline std::shared_ptr<domain::Branding> SampleBranding() {
+  auto b = std::make_shared<domain::Branding>();
+  b->display_name = "Acme Hiring";
+  b->primary_color = domain::ParseHexColor("#0b5394");
+  b->logo = MakeLogo(120, 30);
+  b->footer_text = "Acme Hiring GmbH, Registered in Berlin";
+  b->version = 1;
+  return b;
 }
 
 }  // namespace reportshare::test_support

@@ -27,7 +27,9 @@
 namespace reportshare::render::pdf {
 namespace {
 
+using test_support::AllElements;
 using test_support::At;
+using test_support::CountOf;
 using test_support::Element;
 using test_support::ExtractText;
 using test_support::Inspect;
@@ -40,6 +42,7 @@ using test_support::PageTexts;
 using test_support::PatternRgba;
 using test_support::PngFromRgba;
 using test_support::RunCommand;
+using test_support::SampleBranding;
 using test_support::SpecExample;
 using test_support::TempPdf;
 using test_support::WithoutBidiMarks;
@@ -47,16 +50,6 @@ using test_support::WithoutBidiMarks;
 const Instant kGenerated = At("2025-07-09T07:00:00Z");
 constexpr double kPageWidth = 595.276;
 constexpr double kPageHeight = 841.89;
-
-std::shared_ptr<domain::Branding> Brand() {
-  auto b = std::make_shared<domain::Branding>();
-  b->display_name = "Acme Hiring";
-  b->primary_color = domain::ParseHexColor("#0b5394");
-  b->logo = MakeLogo(120, 30);
-  b->footer_text = "Acme Hiring GmbH, Registered in Berlin";
-  b->version = 1;
-  return b;
-}
 
 RenderOptions Options(std::shared_ptr<const domain::Branding> branding,
                       Language language = Language::kEn) {
@@ -78,21 +71,6 @@ std::string Squeezed(const std::string& text) {
   std::string out;
   for (std::string word; in >> word;) out += (out.empty() ? "" : " ") + word;
   return out;
-}
-
-void Flatten(const Element& e, std::vector<const Element*>& out) {
-  out.push_back(&e);
-  for (const Element& c : e.children) Flatten(c, out);
-}
-std::vector<const Element*> AllElements(const Inspection& in) {
-  std::vector<const Element*> out;
-  for (const Element& r : in.roots) Flatten(r, out);
-  return out;
-}
-int CountOf(const Inspection& in, const std::string& type) {
-  int n = 0;
-  for (const Element* e : AllElements(in)) n += e->type == type ? 1 : 0;
-  return n;
 }
 
 // The checks every tagged PDF passes (TaggedPdfTest): nothing drawn outside
@@ -127,7 +105,7 @@ std::vector<const Marked*> PaintersOf(const Inspection& in, const test_support::
 // ------------------------------------------------------------ the logo
 
 TEST(BrandedPdfTest, TheLogoIsOneImageOfItsPixelsDrawnAsAnArtifact) {
-  auto branding = Brand();
+  auto branding = SampleBranding();
   const std::string pdf = Pdf(SpecExample(), Options(branding));
   const Inspection in = Inspect(pdf);
   ExpectWellTagged(in);
@@ -167,7 +145,7 @@ TEST(BrandedPdfTest, TheLogoIsOneImageOfItsPixelsDrawnAsAnArtifact) {
 }
 
 TEST(BrandedPdfTest, ATransparentLogoKeepsItsAlphaAsASoftMask) {
-  auto branding = Brand();
+  auto branding = SampleBranding();
   branding->logo = MakeLogo(60, 20, 128);  // alpha 0, 128, 255 across
   const Inspection in = Inspect(Pdf(SpecExample(), Options(branding)));
   ExpectWellTagged(in);
@@ -196,7 +174,7 @@ TEST(BrandedPdfTest, ATransparentLogoKeepsItsAlphaAsASoftMask) {
 
 TEST(BrandedPdfTest, NoLogoNoImage) {
   EXPECT_TRUE(Inspect(Pdf(SpecExample(), {})).images.empty());
-  auto no_logo = Brand();
+  auto no_logo = SampleBranding();
   no_logo->logo.reset();
   EXPECT_TRUE(Inspect(Pdf(SpecExample(), Options(no_logo))).images.empty());
   EXPECT_TRUE(
@@ -206,7 +184,7 @@ TEST(BrandedPdfTest, NoLogoNoImage) {
 TEST(BrandedPdfTest, ExtremeLogoShapesRender) {
   for (auto [w, h] : std::vector<std::pair<int, int>>{{1, 2000}, {2000, 1}, {2000, 2000}, {1, 1}}) {
     SCOPED_TRACE(testing::Message() << w << "×" << h);
-    auto branding = Brand();
+    auto branding = SampleBranding();
     branding->logo = MakeLogo(w, h);
     Result<std::string> pdf =
         MakeBasicRenderer()->RenderPdf(SpecExample(), kGenerated, Options(branding));
@@ -223,7 +201,7 @@ TEST(BrandedPdfTest, ExtremeLogoShapesRender) {
 // A logo that does not decode (the store checks it does; this is defence):
 // the document renders without it.
 TEST(BrandedPdfTest, ALogoThatDoesNotDecodeIsLeftOut) {
-  auto branding = Brand();
+  auto branding = SampleBranding();
   branding->logo = LogoOf("not a png", 120, 30);
   Result<std::string> pdf =
       MakeBasicRenderer()->RenderPdf(SpecExample(), kGenerated, Options(branding));
@@ -235,7 +213,7 @@ TEST(BrandedPdfTest, ALogoThatDoesNotDecodeIsLeftOut) {
 // ------------------------------------------------------------ text
 
 TEST(BrandedPdfTest, TheDisplayNameAndFooterTextAreText) {
-  const std::string pdf = Pdf(SpecExample(), Options(Brand()));
+  const std::string pdf = Pdf(SpecExample(), Options(SampleBranding()));
   const std::string text = ExtractText(pdf);
   EXPECT_NE(text.find("Acme Hiring"), std::string::npos);
   EXPECT_EQ(text.find("Acme Talent"), std::string::npos);
@@ -245,7 +223,7 @@ TEST(BrandedPdfTest, TheDisplayNameAndFooterTextAreText) {
   const std::string info = RunCommand("pdfinfo -enc UTF-8 " + file.path() + " 2>/dev/null");
   EXPECT_NE(info.find("Author:          Acme Hiring\n"), std::string::npos) << info;
   // The longest footer text there may be (200 characters) wraps, whole.
-  auto branding = Brand();
+  auto branding = SampleBranding();
   std::string long_text;
   while (long_text.size() < 190) long_text += "Footer words repeat. ";
   long_text.resize(200);
@@ -265,7 +243,7 @@ TEST(BrandedPdfTest, TheFooterTextIsOnEveryPageAndTheContentStopsAboveIt) {
             "It is written by the company and shown under the footer line of every page, " +
             "so the pages must leave room."}) {
     SCOPED_TRACE(note);
-    auto branding = Brand();
+    auto branding = SampleBranding();
     branding->footer_text = note;
     const StoredReport big = ManySections(40, 10);
     const std::string pdf = Pdf(big, Options(branding));
@@ -323,10 +301,10 @@ TEST(BrandedPdfTest, TheFooterTextIsOnEveryPageAndTheContentStopsAboveIt) {
 
 TEST(BrandedPdfTest, SameInputsSameBytes) {
   const StoredReport s = ManySections(6, 4);
-  const std::string a = Pdf(s, Options(Brand()));
-  EXPECT_EQ(a, Pdf(s, Options(Brand())));
+  const std::string a = Pdf(s, Options(SampleBranding()));
+  EXPECT_EQ(a, Pdf(s, Options(SampleBranding())));
   EXPECT_NE(a, Pdf(s, {}));
-  auto other_logo = Brand();
+  auto other_logo = SampleBranding();
   other_logo->logo = MakeLogo(120, 30, 128);
   EXPECT_NE(a, Pdf(s, Options(other_logo)));
   // A transparent logo too, in Arabic.
@@ -334,9 +312,9 @@ TEST(BrandedPdfTest, SameInputsSameBytes) {
 }
 
 TEST(BrandedPdfTest, QpdfCheckPasses) {
-  auto transparent = Brand();
+  auto transparent = SampleBranding();
   transparent->logo = MakeLogo(300, 80, 128);
-  for (const std::string& pdf : {Pdf(SpecExample(), Options(Brand())),
+  for (const std::string& pdf : {Pdf(SpecExample(), Options(SampleBranding())),
                                  Pdf(ManySections(40, 10), Options(transparent, Language::kAr))}) {
     TempPdf file(pdf);
     int code = -1;
@@ -410,7 +388,7 @@ TEST(BrandedPdfTest, HeadingsBarsAndTheVerdictTakeThePalette) {
   EXPECT_GT(plain.Count(kDefaultGreen), 3000);  // passing bars, the verdict pill
   EXPECT_GT(plain.Count(kRed), 500);            // failing bars
 
-  auto blue = Brand();
+  auto blue = SampleBranding();
   blue->logo.reset();  // only the palette's pixels
   const Raster branded = RenderFirstPage(Pdf(s, Options(blue)));
   EXPECT_GT(branded.Count(kBrandBlue), 5000);  // all of those
@@ -419,7 +397,7 @@ TEST(BrandedPdfTest, HeadingsBarsAndTheVerdictTakeThePalette) {
   EXPECT_GT(branded.Count(kRed), 500);  // failing stays red beside a blue
 
   // A red brand: failing scores are never drawn in the default red.
-  auto red = Brand();
+  auto red = SampleBranding();
   red->logo.reset();
   red->primary_color = domain::ParseHexColor("#b00020");
   const Raster reds = RenderFirstPage(Pdf(s, Options(red)));
@@ -441,7 +419,7 @@ TEST(BrandedPdfTest, TheLogoIsAtTheStartOfTheLineAndNotMirrored) {
       rgba += x < 60 ? std::string("\xff\x00\xff\xff", 4) : std::string("\x00\xff\xff\xff", 4);
     }
   }
-  auto branding = Brand();
+  auto branding = SampleBranding();
   branding->logo = LogoOf(PngFromRgba(120, 30, rgba), 120, 30);
   constexpr domain::Color kMagenta{255, 0, 255};
   constexpr domain::Color kCyan{0, 255, 255};
@@ -498,7 +476,7 @@ TEST(BrandedPdfTest, TheLogoIsAtTheStartOfTheLineAndNotMirrored) {
 }
 
 TEST(BrandedPdfTest, ARightToLeftBrandedReportRenders) {
-  auto branding = Brand();
+  auto branding = SampleBranding();
   branding->display_name = "شركة أكمي للتوظيف";
   branding->footer_text = "سري — لا يُعاد توجيهه";
   branding->logo = MakeLogo(200, 60, 128);

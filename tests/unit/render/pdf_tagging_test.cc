@@ -22,7 +22,9 @@
 namespace reportshare::render::pdf {
 namespace {
 
+using test_support::AllElements;
 using test_support::At;
+using test_support::CountOf;
 using test_support::Element;
 using test_support::Inspect;
 using test_support::Inspection;
@@ -32,21 +34,6 @@ using test_support::SpecExample;
 
 const Instant kGenerated = At("2025-07-09T07:00:00Z");
 constexpr double kPageWidth = 595.276;
-
-void Flatten(const Element& e, std::vector<const Element*>& out) {
-  out.push_back(&e);
-  for (const Element& c : e.children) Flatten(c, out);
-}
-std::vector<const Element*> AllElements(const Inspection& in) {
-  std::vector<const Element*> out;
-  for (const Element& r : in.roots) Flatten(r, out);
-  return out;
-}
-int CountOf(const Inspection& in, const std::string& type) {
-  int n = 0;
-  for (const Element* e : AllElements(in)) n += e->type == type ? 1 : 0;
-  return n;
-}
 
 std::string Pdf(const StoredReport& s, const RenderOptions& options = {}) {
   Result<std::string> pdf = MakeBasicRenderer()->RenderPdf(s, kGenerated, options);
