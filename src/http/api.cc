@@ -674,23 +674,21 @@ Response Api::Branding(const Request& req) const {
   if (!get && req.method != "PUT") return MethodNotAllowed(req, "GET, PUT");
   return Authenticated(req, [&](const Principal& who) {
     if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
-    Result<domain::Branding> branding = Status::Internal("unreachable");
-    if (get) {
-      branding = options_.branding->Get(who);
-    } else {
+    auto branding = [&]() -> Result<domain::Branding> {
+      if (get) return options_.branding->Get(who);
       static constexpr std::string_view kExample =
           "{\"display_name\": \"Acme Talent\", \"primary_color\": \"#0b5394\"}";
       auto value = req.body.empty() ? Result<json::value>(Status::InvalidArgument("empty"))
                                     : core::ParseJson(req.body);
       if (!value || !value->is_object()) {
-        return ErrorResponse(Status::InvalidArgument(
-            "request body must be a JSON object such as " + std::string(kExample) +
-            "; every field is optional and null resets it"));
+        return Status::InvalidArgument("request body must be a JSON object such as " +
+                                       std::string(kExample) +
+                                       "; every field is optional and null resets it");
       }
       auto body = domain::ParseBrandingBody(value->get_object());
-      if (!body) return ErrorResponse(body.error());
-      branding = options_.branding->Update(who, *body);
-    }
+      if (!body) return body.error();
+      return options_.branding->Update(who, *body);
+    }();
     if (!branding) return ErrorResponse(branding.error());
     json::object out;
     domain::AppendBrandingJson(*branding, out);

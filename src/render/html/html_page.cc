@@ -257,8 +257,7 @@ void AppendLogo(std::string& out, const ReportView& v) {
   if (v.logo == nullptr) return;
   const LogoSize size = FitLogo(v.logo->width, v.logo->height, kLogoMaxWidth, kLogoMaxHeight, 1);
   out += "<img src=\"data:image/png;base64,";
-  out += core::Base64Encode(
-      {reinterpret_cast<const uint8_t*>(v.logo->png.data()), v.logo->png.size()});
+  out += core::Base64Encode(core::AsBytes(v.logo->png));
   // HTML sizes are whole pixels; a sliver of a logo still gets one.
   auto px = [](double d) { return std::to_string(std::max<long>(1, std::lround(d))); };
   out += "\" alt=\"\" width=\"" + px(size.width) + "\" height=\"" + px(size.height) + "\">";

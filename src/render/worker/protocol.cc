@@ -29,12 +29,10 @@ json::object BrandingToJson(const domain::Branding& b) {
   if (b.primary_color) o["primary_color"] = b.primary_color->Hex();
   if (b.footer_text) o["footer_text"] = *b.footer_text;
   if (b.logo) {
-    o["logo"] = json::object{
-        {"png", core::Base64Encode(
-                    {reinterpret_cast<const uint8_t*>(b.logo->png.data()), b.logo->png.size()})},
-        {"sha256", b.logo->sha256},
-        {"width", b.logo->width},
-        {"height", b.logo->height}};
+    o["logo"] = json::object{{"png", core::Base64Encode(core::AsBytes(b.logo->png))},
+                             {"sha256", b.logo->sha256},
+                             {"width", b.logo->width},
+                             {"height", b.logo->height}};
   }
   return o;
 }

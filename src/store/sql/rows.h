@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/bytes.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/status.h"
@@ -73,12 +74,6 @@ template <class Query>
 std::optional<std::string> ReadOptionalText(const Query& q, int col) {
   if (q.IsNull(col)) return std::nullopt;
   return q.Text(col);
-}
-
-// A nullable recipient column.
-template <class Query>
-std::optional<std::string> ReadRecipient(const Query& q, int col) {
-  return ReadOptionalText(q, col);
 }
 
 inline std::optional<std::string_view> OptionalView(const std::optional<std::string>& text) {
@@ -150,7 +145,7 @@ LinkRecord ReadLinkRow(const Query& q) {
   // Written by BindLink from valid options; a value this build does not know
   // reads as the default.
   LinkOptions& o = link.options;
-  o.recipient = ReadRecipient(q, 9);
+  o.recipient = ReadOptionalText(q, 9);
   o.allow_download = q.Int(10) != 0;
   if (!q.IsNull(11)) o.max_views = static_cast<int32_t>(q.Int(11));
   o.watermark = q.Int(12) != 0;
@@ -167,10 +162,6 @@ LinkRecord ReadLinkRow(const Query& q) {
 #define RS_BRANDING_COLUMNS                                                                    \
   "display_name, primary_color, logo_png, logo_sha256, logo_width, logo_height, footer_text, " \
   "public_url, version, updated_at"
-
-inline std::span<const uint8_t> Bytes(std::string_view bytes) {
-  return {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()};
-}
 
 // Binds the parameters of Sql::kUpdateBranding for `change` of `company`'s
 // branding at `at`, in order: the company; the value each column takes in a
@@ -191,7 +182,7 @@ void BindBrandingChange(Query& q, CompanyId company, const domain::BrandingChang
   if (c.primary_color && *c.primary_color) color = (*c.primary_color)->Hex();
   q.Bind(company.value).BindOptional(text(c.display_name)).BindOptional(OptionalView(color));
   if (logo) {
-    q.Bind(Bytes(logo->png))
+    q.Bind(core::AsBytes(logo->png))
         .Bind(std::string_view(logo->sha256))
         .Bind(int64_t{logo->width})
         .Bind(int64_t{logo->height});

@@ -382,7 +382,7 @@ class SqlStore final : public Base {
       auto recipient = [&] {
         Query q(*conn, Sql::kRevokeLink, op);
         q.Bind(at).Bind(Bytes(id)).Bind(company.value).Bind(report.value);
-        return ReadOptional(q, [](const Query& r) { return ReadRecipient(r, 0); });
+        return ReadOptional(q, [](const Query& r) { return ReadOptionalText(r, 0); });
       }();
       if (!recipient) return recipient.error();
       if (recipient->has_value()) {
@@ -409,7 +409,7 @@ class SqlStore final : public Base {
       return ReadAll(q, [&](const Query& r) {
         LinkId id;
         r.Blob(0, id.bytes);
-        return domain::LinkRevokedEvent(company, report, id, ReadRecipient(r, 1), at);
+        return domain::LinkRevokedEvent(company, report, id, ReadOptionalText(r, 1), at);
       });
     }();
     if (!events) return events.error();

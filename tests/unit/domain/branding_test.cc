@@ -27,9 +27,7 @@ std::string ErrorOf(std::string_view body) {
   return parsed.error().message();
 }
 
-std::string Base64Of(const std::string& bytes) {
-  return core::Base64Encode({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
-}
+std::string Base64Of(const std::string& bytes) { return core::Base64Encode(core::AsBytes(bytes)); }
 
 TEST(ColorTest, ParsesBothCasesAndWritesLowerCase) {
   auto c = ParseHexColor("#1D4e9E");

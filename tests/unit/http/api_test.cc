@@ -726,9 +726,7 @@ TEST_F(ApiPdfTest, DownloadIsAPdfAttachment) {
 // ---------------------------------------------------------------------------
 // Branding (SPEC §8).
 
-std::string Base64Of(const std::string& bytes) {
-  return core::Base64Encode({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
-}
+std::string Base64Of(const std::string& bytes) { return core::Base64Encode(core::AsBytes(bytes)); }
 
 TEST_F(ApiTest, BrandingIsTheDefaultUntilSet) {
   Response res = Handle(AuthA("GET", "/assessments/branding"));
