@@ -285,26 +285,80 @@ Result<ReportWithLink> ReportService::GetReport(const store::Principal& who, Rep
     auto base = BaseUrlFor(who.company_id, branding_version);
     if (!base) return base.error();
     auto ring = keys_.Get();
-    Instant expires_at = ReportLinkExpiry(*out.report.completed_date);
-    LinkId link_id = DeriveReportLinkId(ring->active(), id, expires_at);
-    // Every GET after the first finds the row: a read, not a write per GET.
-    auto existing = store_.GetLink(link_id);
+    const ReportLink link = ReportLinkOf(*ring, id, *out.report.completed_date);
+    // The first GET stores the link's row; every later one only reads it. A
+    // read must answer when the database cannot be written (a full disk, a
+    // read-only file): then the row waits for the link's first open
+    // (FindReportLink) or a revocation (StoreRevokedReportLink).
+    auto existing = store_.GetLink(link.id);
     if (!existing) return existing.error();
     if (!*existing) {
-      LinkRecord record;
-      record.link_id = link_id;
-      record.report_id = id;
-      record.company_id = who.company_id;
-      record.signing_key_id = ring->active().id;
-      record.created_at = clock_.Now();
-      record.expires_at = expires_at;
-      record.base_url = *base;
-      RS_RETURN_IF_ERROR(store_.InsertLink(record));
+      if (Status s = store_.InsertLink(ReportLinkRecord(*ring, link, who.company_id, *base));
+          !s.ok()) {
+        core::LogWarning("service", "report_link not stored; its first open will store it",
+                         {{"report_id", id.value}, {"error", s.message()}});
+      }
     }
     out.report_link =
-        UrlFor(*base, links::SignToken(*ring, {ring->active().id, link_id, id, expires_at}));
+        UrlFor(*base, links::SignToken(*ring, {ring->active().id, link.id, id, link.expires_at}));
   }
   return out;
+}
+
+ReportService::ReportLink ReportService::ReportLinkOf(const links::KeyRing& ring, ReportId id,
+                                                      Instant completed) {
+  ReportLink link;
+  link.report_id = id;
+  link.expires_at = ReportLinkExpiry(completed);
+  link.id = DeriveReportLinkId(ring.active(), id, link.expires_at);
+  return link;
+}
+
+LinkRecord ReportService::ReportLinkRecord(const links::KeyRing& ring, const ReportLink& link,
+                                           CompanyId company, const std::string& base_url) const {
+  LinkRecord record;
+  record.link_id = link.id;
+  record.report_id = link.report_id;
+  record.company_id = company;
+  record.signing_key_id = ring.active().id;
+  record.created_at = clock_.Now();
+  record.expires_at = link.expires_at;
+  record.base_url = base_url;
+  return record;
+}
+
+Result<std::optional<LinkRecord>> ReportService::FindReportLink(
+    const links::KeyRing& ring, const links::LinkClaims& claims) const {
+  // Only the active key's report_link: the one GET signs now, and the one a
+  // revocation stores (StoreRevokedReportLink). An older key's report_link
+  // without a row was never seen by a revocation: it is not brought to life.
+  if (claims.key_id != ring.active().id ||
+      DeriveReportLinkId(ring.active(), claims.report_id, claims.expires_at) != claims.link_id) {
+    return std::optional<LinkRecord>();
+  }
+  auto head = store_.GetReportHead(claims.report_id);
+  if (!head) return head.error();
+  if (!*head) return std::optional<LinkRecord>();
+  auto base = BaseUrlFor((*head)->company_id, (*head)->branding_version);
+  if (!base) return base.error();
+  // Stored as GET signed it, even for an older completed_date: the open then
+  // refuses it as expired, as it would a row stored before the change.
+  const ReportLink link{claims.report_id, claims.link_id, claims.expires_at};
+  RS_RETURN_IF_ERROR(store_.InsertLink(ReportLinkRecord(ring, link, (*head)->company_id, *base)));
+  // Read back: another node may have stored (or revoked) it first.
+  return store_.GetLink(claims.link_id);
+}
+
+Status ReportService::StoreRevokedReportLink(const links::KeyRing& ring,
+                                             const StoredReport& stored) const {
+  const Report& report = stored.report;
+  if (!report.completed() || !report.completed_date) return Status::Ok();
+  auto base = BaseUrlFor(stored.company_id, stored.branding_version);
+  if (!base) return base.error();
+  LinkRecord record = ReportLinkRecord(
+      ring, ReportLinkOf(ring, report.report_id, *report.completed_date), stored.company_id, *base);
+  record.revoked_at = record.created_at;
+  return store_.InsertLink(record);  // keeps a row already there
 }
 
 Result<store::PutOutcome> ReportService::PutReport(const store::Principal& who,
@@ -371,6 +425,8 @@ Result<OpenedLink> ReportService::OpenLink(std::string_view token, const Visitor
   }
 
   auto found = store_.GetLink(claims->link_id);
+  if (!found) return found.error();
+  if (!*found) found = FindReportLink(*ring, *claims);  // a report_link's first open
   if (!found) return found.error();
   if (!*found || (*found)->report_id != claims->report_id) {
     return Status::NotFound("link not found");
@@ -600,12 +656,26 @@ Result<int64_t> ReportService::RevokeLink(const store::Principal& who, ReportId 
                                           const LinkId& link) const {
   auto stored = LoadOwned(who, id);
   if (!stored) return stored.error();
+  // The report_link GET handed out may have no row yet (see GetReport).
+  auto ring = keys_.Get();
+  if (stored->report.completed() && stored->report.completed_date &&
+      link == ReportLinkOf(*ring, id, *stored->report.completed_date).id) {
+    auto existing = store_.GetLink(link);
+    if (!existing) return existing.error();
+    if (!*existing) {
+      RS_RETURN_IF_ERROR(StoreRevokedReportLink(*ring, *stored));
+      return 1;
+    }
+  }
   return store_.RevokeLink(who.company_id, id, link, clock_.Now());
 }
 
 Result<int64_t> ReportService::RevokeAllLinks(const store::Principal& who, ReportId id) const {
   auto stored = LoadOwned(who, id);
   if (!stored) return stored.error();
+  // The report_link GET gives may have no row yet (see GetReport): it is
+  // stored revoked first, so no later open brings it to life.
+  RS_RETURN_IF_ERROR(StoreRevokedReportLink(*keys_.Get(), *stored));
   return store_.RevokeAllLinks(who.company_id, id, clock_.Now());
 }
 

@@ -252,6 +252,23 @@ class ReportService {
   // minted on: its public_url, else the server's.
   Result<std::string> BaseUrlFor(CompanyId company, int64_t branding_version) const;
   static std::string UrlFor(std::string_view base, std::string_view token);
+  // The report_link of report `id` completed at `completed`, as the ring's
+  // active key derives it (the same id on every call and every node).
+  struct ReportLink {
+    ReportId report_id;
+    LinkId id;
+    Instant expires_at;
+  };
+  static ReportLink ReportLinkOf(const links::KeyRing& ring, ReportId id, Instant completed);
+  LinkRecord ReportLinkRecord(const links::KeyRing& ring, const ReportLink& link, CompanyId company,
+                              const std::string& base_url) const;
+  // The row of the report_link `claims` name when it has none yet (GET could
+  // not store it), stored now; nullopt when `claims` are not the active key's
+  // report_link or the report is gone.
+  Result<std::optional<LinkRecord>> FindReportLink(const links::KeyRing& ring,
+                                                   const links::LinkClaims& claims) const;
+  // Stores the row of `stored`'s report_link, revoked, unless it has one.
+  Status StoreRevokedReportLink(const links::KeyRing& ring, const StoredReport& stored) const;
   // Records one open of a link, with the webhook event it makes, if any.
   void Audit(const links::LinkClaims& claims, const Visitor& visitor, const ClientInfo& client,
              int status, Instant at, std::optional<domain::OpenEvent> event) const;

@@ -672,6 +672,93 @@ TEST_F(ReportServiceTest, GetReportLinkIsStableAndOpens) {
   EXPECT_EQ((*links)[0].views, 1);
 }
 
+// A read answers when the database cannot be written (a full disk, a
+// read-only file; issue 10): GET gives the report_link it could not store,
+// and that link's first open stores its row.
+TEST_F(ReportServiceTest, GetReportAnswersWhenItsLinkCannotBeStored) {
+  PutA(CompletedReport(318));
+  faulty_->FailMethod(StoreMethod::kInsertLink);
+  auto got = service_->GetReport(a_, ReportId{318});
+  ASSERT_TRUE(got) << got.error().message();
+  ASSERT_TRUE(got->report_link);
+  const std::string token = TokenOf(*got->report_link);
+
+  // While it cannot be written, the link's first open fails cleanly.
+  auto failed = service_->OpenLink(token, true);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code(), Code::kUnavailable);
+
+  faulty_->Heal();
+  ASSERT_TRUE(service_->OpenLink(token, true));
+  ASSERT_TRUE(service_->OpenLink(token, true));
+  auto again = service_->GetReport(a_, ReportId{318});
+  ASSERT_TRUE(again && again->report_link);
+  EXPECT_EQ(*again->report_link, *got->report_link);
+  auto links = service_->ListLinks(a_, ReportId{318});
+  ASSERT_TRUE(links);
+  ASSERT_EQ(links->size(), 1u);
+  EXPECT_EQ((*links)[0].link_id, ClaimsOf(token).link_id);
+  EXPECT_EQ((*links)[0].views, 2);
+  EXPECT_EQ((*links)[0].base_url, kBaseUrl);
+}
+
+TEST_F(ReportServiceTest, GetReportWritesOnlyOnce) {
+  PutA(CompletedReport(318));
+  ASSERT_TRUE(service_->GetReport(a_, ReportId{318}));
+  const size_t before = faulty_->call_count();
+  ASSERT_TRUE(service_->GetReport(a_, ReportId{318}));
+  EXPECT_EQ(faulty_->MethodsCalled(before),
+            (std::vector<StoreMethod>{StoreMethod::kGetReport, StoreMethod::kGetLink}));
+}
+
+// A report_link handed out without its row is revoked with the rest: its row
+// is stored revoked, so no later open brings it to life.
+TEST_F(ReportServiceTest, RevokingAllLinksRevokesAReportLinkThatHasNoRow) {
+  PutA(CompletedReport(318));
+  ShareA(318);
+  faulty_->FailMethod(StoreMethod::kInsertLink, 1);
+  auto got = service_->GetReport(a_, ReportId{318});
+  ASSERT_TRUE(got && got->report_link);
+  auto revoked = service_->RevokeAllLinks(a_, ReportId{318});
+  ASSERT_TRUE(revoked) << revoked.error().message();
+  EXPECT_EQ(*revoked, 1);  // the shared link; the report_link had no live row
+  auto opened = service_->OpenLink(TokenOf(*got->report_link), true);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code(), Code::kGone);
+  auto links = service_->ListLinks(a_, ReportId{318});
+  ASSERT_TRUE(links);
+  EXPECT_EQ(links->size(), 2u);
+}
+
+TEST_F(ReportServiceTest, RevokingOneReportLinkThatHasNoRow) {
+  PutA(CompletedReport(318));
+  faulty_->FailMethod(StoreMethod::kInsertLink, 1);
+  auto got = service_->GetReport(a_, ReportId{318});
+  ASSERT_TRUE(got && got->report_link);
+  const std::string token = TokenOf(*got->report_link);
+  auto revoked = service_->RevokeLink(a_, ReportId{318}, ClaimsOf(token).link_id);
+  ASSERT_TRUE(revoked) << revoked.error().message();
+  EXPECT_EQ(*revoked, 1);
+  auto opened = service_->OpenLink(token, true);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code(), Code::kGone);
+}
+
+// After a rotation, an older key's report_link that never got a row is not
+// brought to life by an open: no revocation could have seen it.
+TEST_F(ReportServiceTest, AnOlderKeysReportLinkWithoutARowDoesNotOpen) {
+  PutA(CompletedReport(318));
+  faulty_->FailMethod(StoreMethod::kInsertLink, 1);
+  auto got = service_->GetReport(a_, ReportId{318});
+  ASSERT_TRUE(got && got->report_link);
+  auto rotated = keys_->Get()->WithNewActiveKey();
+  ASSERT_TRUE(rotated);
+  keys_->Set(std::move(*rotated));
+  auto opened = service_->OpenLink(TokenOf(*got->report_link), true);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code(), Code::kNotFound);
+}
+
 TEST_F(ReportServiceTest, GetReportOfPendingHasNoLink) {
   PutA(PendingReport(400));
   auto got = service_->GetReport(a_, ReportId{400});
