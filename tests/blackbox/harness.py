@@ -92,6 +92,55 @@ def client_tls_context():
 _live_pids = set()
 _live_lock = threading.Lock()
 
+# The log audit (issue 10). With REPORTSHARE_TEST_AUDIT_DIR set (ctest sets it
+# for every black-box run), every server run leaves one record there when it
+# ends: its whole stdout and stderr, its /metrics as scraped just before it was
+# stopped, and the secrets and personal data it was given (API keys, link
+# tokens, webhook secrets, the signing keys of its key file, the candidates'
+# names and emails of make_report). audit_logs.py reads every record after the
+# suite and fails on any of those strings in any log line or metric.
+AUDIT_DIR = os.environ.get("REPORTSHARE_TEST_AUDIT_DIR")
+PERSONAL_DATA = set()  # candidate names and emails of every report made here
+_audit_lock = threading.Lock()
+_audit_seq = [0]
+WEBHOOK_SECRET_IN_TEXT_RE = re.compile(r'"secret"\s*:\s*"(whsec_[A-Za-z0-9+/=]+)"')
+
+
+def note_personal(*values):
+    """Candidate data that no log line or metric may hold (the audit)."""
+    for v in values:
+        if isinstance(v, str) and len(v) >= 5:
+            PERSONAL_DATA.add(v)
+
+
+def signing_key_secrets(path):
+    """The secrets of a key file ("<id> <secret> [active]" lines), if readable."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.read(1 << 16).splitlines()
+    except OSError:
+        return set()
+    out = set()
+    for line in lines:
+        parts = line.split()
+        if len(parts) >= 2 and not line.lstrip().startswith("#") and len(parts[1]) >= 16:
+            out.add(parts[1])
+    return out
+
+
+def _write_audit_record(record):
+    if not AUDIT_DIR:
+        return
+    os.makedirs(AUDIT_DIR, exist_ok=True)
+    with _audit_lock:
+        _audit_seq[0] += 1
+        n = _audit_seq[0]
+    path = os.path.join(AUDIT_DIR, "%s-%d-%d.json" % (
+        os.environ.get("REPORTSHARE_TEST_AUDIT_RUN", "run"), os.getpid(), n))
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        json.dump(record, f)
+    os.replace(path + ".tmp", path)
+
 
 def _kill_leftovers():
     with _live_lock:
@@ -700,6 +749,7 @@ class Server:
         self.exit_code = None
         self.history_logs = ""      # logs of earlier runs of this Server object
         self._archived = False
+        self._metrics = None        # the last /metrics scraped (the log audit)
 
     # -- lifecycle ---------------------------------------------------------
     def start(self, extra_args=(), env=None, listen=True, db=True, wait=True):
@@ -772,6 +822,7 @@ class Server:
         if self.proc is None:
             return self.exit_code
         if self.proc.poll() is None:
+            self._scrape_metrics()
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout=timeout)
@@ -806,6 +857,35 @@ class Server:
             if not self._archived:
                 self.history_logs += self.logs()
                 self._archived = True
+                self._audit()
+
+    def _scrape_metrics(self):
+        """The last /metrics of this run, for the log audit (best effort: a
+        server that no longer answers has none)."""
+        if not AUDIT_DIR or self.port is None:
+            return
+        try:
+            resp = request(self.port, "GET", "/metrics", timeout=3, tls=self.tls)
+            if resp.status == 200:
+                self._metrics = resp.text
+        except Exception:  # noqa: BLE001
+            pass
+
+    def _audit(self):
+        if not AUDIT_DIR:
+            return
+        secrets = set(self.secrets)
+        if self.signing_keys_path:
+            secrets |= signing_key_secrets(self.signing_keys_path)
+        _write_audit_record({
+            "test": os.environ.get("REPORTSHARE_TEST_AUDIT_RUN", ""),
+            "stdout": self.stdout(),
+            "stderr": self.stderr(),
+            "metrics": self._metrics,
+            "secrets": sorted(secrets),
+            "personal": sorted(PERSONAL_DATA),
+        })
+        self._metrics = None
 
     def cleanup(self):
         self.kill()
@@ -852,6 +932,8 @@ class Server:
             data = data.decode("utf-8", "replace")
         for tok in TOKEN_IN_TEXT_RE.findall(data):
             self.secrets.add(tok)
+        for secret in WEBHOOK_SECRET_IN_TEXT_RE.findall(data):
+            self.secrets.add(secret)
 
     def raw(self, data, head=False, timeout=SOCKET_TIMEOUT):
         return raw_exchange(self.port, data, head=head, timeout=timeout, tls=self.tls)
@@ -913,6 +995,7 @@ def make_report(report_id, name="Priya Raman", status="Completed", sections=None
             "sections": sections,
         })
     rep.update(extra)
+    note_personal(rep.get("name"), rep.get("email"))
     return rep
 
 
