@@ -1,6 +1,7 @@
 """The log audit of a whole black-box run (issue 10): no API key, link token,
 signing key, webhook secret, candidate name or candidate email in any log line
-or metric of any server the suite started.
+or metric of any server the suite started, and no sanitizer report in any
+server's stderr.
 
   audit_logs.py --reset DIR   empty DIR before the suite (ctest fixture setup)
   audit_logs.py DIR           check every record in DIR (fixture cleanup)
@@ -33,6 +34,11 @@ SHAPES = {
     # A token after the link path: the access log names the route instead.
     "a link token": re.compile(r"/reports/shared/[A-Za-z0-9_-]{16}"),
     "a webhook secret": re.compile(r"whsec_[A-Za-z0-9+/]{16}"),
+    # A sanitizer build's report (ASan, UBSan, LSan, TSan): a bug whatever
+    # the test then saw.
+    "a sanitizer report": re.compile(
+        r"ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer|SUMMARY: UndefinedBehaviorSanitizer"
+        r"|\bruntime error: "),
     "an email address": re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
 }
 

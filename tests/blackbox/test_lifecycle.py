@@ -27,12 +27,8 @@ def wait_until(predicate, timeout=8.0, step=0.1):
     return predicate()
 
 
-class RotationTest(ServerTestCase):
-    """keys rotate-signing / retire-signing against a running server."""
-
-    @classmethod
-    def setup_data(cls):
-        cls.put_report(make_report(501))
+class KeyCommands:
+    """The signing-key subcommands and `link inspect` on the server's database."""
 
     def cli(self, *args):
         proc = run_cli(list(args) + ["--db", self.server.db])
@@ -46,6 +42,14 @@ class RotationTest(ServerTestCase):
         proc = run_cli(["link", "inspect", token, "--db", self.server.db])
         fields = dict(re.findall(r"^(\w+):\s+(.*)$", proc.stdout.decode(), re.M))
         return proc.returncode, fields
+
+
+class RotationTest(KeyCommands, ServerTestCase):
+    """keys rotate-signing / retire-signing against a running server."""
+
+    @classmethod
+    def setup_data(cls):
+        cls.put_report(make_report(501))
 
     def test_rotation_keeps_old_links_and_retire_kills_them(self):
         old = self.share_token(501)
@@ -70,6 +74,56 @@ class RotationTest(ServerTestCase):
         code, fields = self.run_inspect(old)
         self.assertEqual(code, 2)
         self.assertIn("bad signature", fields.get("status", ""))
+
+
+class RotationUnderLoadTest(KeyCommands, ServerTestCase):
+    """Key-file reloads while shares and opens run on every worker thread (in
+    the tsan preset, against the instrumented server: the ring's swap)."""
+
+    @classmethod
+    def setup_data(cls):
+        for rid in (511, 512):
+            cls.put_report(make_report(rid))
+
+    def test_rotations_under_concurrent_shares_and_opens(self):
+        stop = threading.Event()
+        failures, tokens = [], []
+        lock = threading.Lock()
+
+        def client(rid):
+            try:
+                while not stop.is_set():
+                    token = self.share_token(rid)
+                    resp = self.open_link(token)
+                    with lock:
+                        tokens.append(token)
+                        if resp.status != 200:
+                            failures.append("open %s: %s" % (rid, resp))
+            except Exception as e:  # noqa: BLE001 -- reported below
+                with lock:
+                    failures.append("client %s: %r" % (rid, e))
+
+        threads = [threading.Thread(target=client, args=(511 + i % 2,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        try:
+            for expected in (2, 3, 4):
+                self.cli("keys", "rotate-signing")
+                self.assertTrue(
+                    wait_until(lambda: self.key_id_of(self.share_token(511)) == expected, 15),
+                    "links are not signed by key %d after rotation:\n%s"
+                    % (expected, self.server.stderr()[-3000:]))
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(timeout=30)
+        self.assertEqual(failures, [])
+        self.assertGreater(len(tokens), 20, "the clients made too few requests")
+        # Every link minted under every key still opens.
+        keys = {self.key_id_of(t) for t in tokens[:: max(1, len(tokens) // 12)] + tokens[-1:]}
+        self.assertGreaterEqual(len(keys), 2, keys)
+        for token in tokens[:: max(1, len(tokens) // 40)]:
+            self.assertStatus(self.open_link(token), 200)
 
 
 class MetricsAndCacheTest(ServerTestCase):

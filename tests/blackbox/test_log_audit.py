@@ -51,6 +51,9 @@ class LogAuditTest(unittest.TestCase):
             "token in a path": dict(stdout="/assessments/bp/reports/shared/AQAAAAGe6gbl8xRPbgYv\n"),
             "webhook secret shape": dict(stderr="whsec_" + "a" * 32 + "\n"),
             "email shape": dict(stderr="to hm@acme.example\n"),
+            "tsan report": dict(stderr="==1==WARNING: ThreadSanitizer: data race (pid=1)\n"),
+            "asan report": dict(stderr="==1==ERROR: AddressSanitizer: heap-use-after-free\n"),
+            "ubsan report": dict(stderr="x.cc:3:5: runtime error: signed integer overflow\n"),
             "api key after the demo banner": dict(stderr=DEMO_BANNER + "rs_" + "B" * 43 + "\n"),
         }
         for what, kwargs in leaks.items():
