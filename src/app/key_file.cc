@@ -72,7 +72,10 @@ Status WriteKeyFile(const std::string& path, const links::KeyRing& ring) {
 
 Result<links::KeyRing> LoadOrCreateKeyFile(const std::string& path, bool database_has_links) {
   // Checks run on the opened descriptor, so the file checked is the file read.
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO put in the file's place would otherwise wait
+  // for a writer forever (start-up, or the watcher's thread and so shutdown);
+  // it is then refused as not a regular file. Reads of a regular file ignore it.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     if (errno != ENOENT) {
       return Status::Unavailable("cannot read signing key file " + path + ": " +

@@ -32,10 +32,12 @@ Status DriverError(sqlite3* db, std::string_view op) {
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path) {
   const Status unavailable = Status::Unavailable("cannot open database '" + path + "'");
+  // The start-up error names the cause (a read-only or full file system, a
+  // directory that does not exist): SQLite's message holds no secret.
   auto fail = [&](sqlite3* db, std::string_view why = {}) {
     if (why.empty()) why = db ? sqlite3_errmsg(db) : "out of memory";
     core::LogError(kChannel, why, {{"op", "open"}, {"path", path}});
-    return unavailable;
+    return Status::Unavailable(unavailable.message() + ": " + std::string(why));
   };
 
   sqlite3* db = nullptr;

@@ -116,5 +116,15 @@ TEST_F(KeyFileTest, AHugeFileIsRefusedWithoutBeingRead) {
       << ring.error().message();
 }
 
+TEST_F(KeyFileTest, AFifoInTheFilesPlaceIsRefusedWithoutWaitingForAWriter) {
+  // Opening a FIFO for reading blocked until a writer came: serve hung at
+  // start-up, and the watcher's thread (so shutdown) at a reload.
+  ASSERT_EQ(::mkfifo(path_.c_str(), 0600), 0);
+  auto ring = LoadOrCreateKeyFile(path_, /*database_has_links=*/false);
+  ASSERT_FALSE(ring);
+  EXPECT_NE(ring.error().message().find("not a regular file"), std::string::npos)
+      << ring.error().message();
+}
+
 }  // namespace
 }  // namespace reportshare::app
