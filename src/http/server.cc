@@ -1,7 +1,15 @@
 #include "http/server.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
+#include <cstdint>
 #include <list>
 #include <optional>
 #include <thread>
@@ -19,6 +27,10 @@ namespace {
 using tcp = net::ip::tcp;
 using net::awaitable;
 using net::use_awaitable;
+
+// A connection refused for lack of descriptors holds one of the reserve: it
+// lingers this long at most for what its client still sends.
+constexpr std::chrono::milliseconds kRefusalLinger{250};
 
 // What the drain needs to know about one open connection. `stream` lives in
 // the session's coroutine frame: it, `state` and `closed` may be touched only
@@ -58,6 +70,23 @@ struct Server::Impl {
   core::Mutex mu;
   std::list<std::shared_ptr<Connection>> connections RS_GUARDED_BY(mu);
 
+  // The descriptor budget (ServerOptions::descriptor_reserve), constant once
+  // Create() returns. Linux hands out the lowest free descriptor, so an
+  // accepted socket numbered `descriptor_budget` or more means at least that
+  // many are open: it is refused. No limit known: no budget.
+  size_t open_files_limit = 0;
+  size_t descriptor_reserve = 0;
+  size_t descriptor_budget = SIZE_MAX;
+  // Touched only on the acceptor's strand. `refusing` from the one warning
+  // until the one "accepting connections again" line; `refused` counts the
+  // connections turned away meanwhile.
+  bool refusing = false;
+  uint64_t refused = 0;
+  // Kept open to be given up when accept() itself fails with EMFILE: then
+  // one waiting connection is taken with it and closed, so that no client
+  // hangs in the listen backlog while the server retries.
+  int spare_fd = -1;
+
   Impl(ServerOptions opts, Handler h)
       : options(std::move(opts)),
         handler(std::move(h)),
@@ -69,6 +98,10 @@ struct Server::Impl {
         session_context{options, handler, workers.get_executor(), draining},
         tls_reload_timer(net::make_strand(ioc)) {}
 
+  ~Impl() {
+    if (spare_fd >= 0) ::close(spare_fd);
+  }
+
   awaitable<void> Accept() {
     for (;;) {
       boost::system::error_code ec;
@@ -76,11 +109,44 @@ struct Server::Impl {
                                                           net::redirect_error(use_awaitable, ec));
       if (ec) {
         if (!acceptor.is_open() || draining) co_return;
-        // e.g. EMFILE: keep serving the connections we have, retry shortly.
+        if (ec == net::error::no_descriptors ||
+            ec == boost::system::errc::too_many_files_open_in_system) {
+          // Linux fails accept() so even with no connection waiting.
+          const Shed shed = ShedWithSpare();
+          if (shed == Shed::kClosedOne) {
+            NoteRefused(1);
+            continue;
+          }
+          if (shed == Shed::kNoneWaiting) {
+            // Until the next connection arrives: then shed it or, with
+            // descriptors back, accept it.
+            co_await acceptor.async_wait(tcp::acceptor::wait_read,
+                                         net::redirect_error(use_awaitable, ec));
+            continue;
+          }
+          NoteRefused(0);  // no spare: connections wait in the backlog meanwhile
+        }
+        // Keep serving the connections we have, retry shortly.
         net::steady_timer pause(ioc, std::chrono::milliseconds(50));
         co_await pause.async_wait(net::redirect_error(use_awaitable, ec));
         continue;
       }
+      const auto fd = static_cast<size_t>(socket.native_handle());
+      if (fd >= descriptor_budget) {
+        // 503 while the refusals in flight hold at most half the reserve
+        // (over TLS no answer: a handshake would hold it for seconds); past
+        // that, closed unanswered.
+        NoteRefused(1);
+        if (!tls && fd < descriptor_budget + descriptor_reserve / 2) {
+          auto executor = socket.get_executor();
+          net::co_spawn(executor, RefuseForDescriptors(std::move(socket)), net::detached);
+        } else {
+          socket.close(ec);
+        }
+        continue;
+      }
+      if (refusing && fd + descriptor_reserve / 2 < descriptor_budget) NoteRecovered();
+      if (spare_fd < 0) spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);  // lost to a race
       // Responses go out in more than one write (a TLS handshake's flights
       // and its ticket, a streamed body's chunks): no Nagle delay between them.
       socket.set_option(tcp::no_delay(true), ec);
@@ -91,6 +157,59 @@ struct Server::Impl {
         net::co_spawn(executor, PlainSession(std::move(socket)), net::detached);
       }
     }
+  }
+
+  size_t ConnectionCount() RS_EXCLUDES(mu) {
+    core::MutexLock lock(mu);
+    return connections.size();
+  }
+
+  // On the acceptor's strand: `count` more connections refused; one warning
+  // when refusals start.
+  void NoteRefused(uint64_t count) {
+    refused += count;
+    if (refusing) return;
+    refusing = true;
+    core::LogWarning("server", "out of file descriptors: refusing new connections",
+                     {{"open_files_limit", open_files_limit},
+                      {"descriptor_reserve", descriptor_reserve},
+                      {"connections", ConnectionCount()}});
+  }
+
+  // On the acceptor's strand: one line when descriptors are back, with the
+  // count of connections refused meanwhile.
+  void NoteRecovered() {
+    core::LogInfo("server", "accepting connections again",
+                  {{"refused", refused}, {"connections", ConnectionCount()}});
+    refusing = false;
+    refused = 0;
+  }
+
+  enum class Shed { kClosedOne, kNoneWaiting, kNoSpare };
+
+  // After accept() failed with EMFILE or ENFILE: frees the spare descriptor,
+  // takes the oldest waiting connection with it and closes it (the client
+  // reads the close instead of waiting), then takes the spare back. The
+  // acceptor's socket is non-blocking (Asio made it so for async_accept), so
+  // this never waits.
+  Shed ShedWithSpare() {
+    if (spare_fd < 0) return Shed::kNoSpare;
+    ::close(spare_fd);
+    const int fd = ::accept4(acceptor.native_handle(), nullptr, nullptr, SOCK_CLOEXEC);
+    const int error = errno;
+    if (fd >= 0) ::close(fd);
+    spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) return Shed::kClosedOne;
+    return error == EAGAIN || error == EWOULDBLOCK ? Shed::kNoneWaiting : Shed::kNoSpare;
+  }
+
+  // A connection over the descriptor budget: 503 at once, a short linger.
+  // Not in the registry: it holds its descriptor for kRefusalLinger at most
+  // (and the write of a small response into an empty socket buffer).
+  awaitable<void> RefuseForDescriptors(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    co_await Reject(stream, options, Status::Unavailable("server is out of file descriptors"),
+                    kRefusalLinger);
   }
 
   // Looks at the TLS files every options.tls_reload_interval until the drain.
@@ -211,6 +330,17 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options, Handler ha
     return Status::Unavailable("cannot listen on " + impl->options.host + ":" +
                                std::to_string(impl->options.port) + ": " + ec.message());
   }
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
+    const auto limit = static_cast<size_t>(files.rlim_cur);
+    size_t reserve = impl->options.descriptor_reserve > 0 ? impl->options.descriptor_reserve
+                                                          : std::max<size_t>(64, limit / 10);
+    reserve = std::min(reserve, limit / 2);
+    impl->open_files_limit = limit;
+    impl->descriptor_reserve = reserve;
+    impl->descriptor_budget = limit - reserve;
+  }
+  impl->spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (!impl->options.tls_cert_file.empty() || !impl->options.tls_key_file.empty()) {
     auto tls = TlsCredentials::Load({impl->options.tls_cert_file, impl->options.tls_key_file});
     if (!tls) return tls.error();

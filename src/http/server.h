@@ -27,6 +27,12 @@ struct ServerOptions {
   std::function<void()> worker_init;
   // Connections beyond this are answered 503 and closed.
   size_t max_connections = 1024;
+  // Descriptors kept free under RLIMIT_NOFILE (its soft limit when the server
+  // is created) for the database, fonts, render workers and key-file reloads:
+  // a new connection that would leave fewer free is answered 503 and closed
+  // at once, never left waiting in the listen backlog. 0: a tenth of the
+  // limit, at least 64 (at most half of it either way).
+  size_t descriptor_reserve = 0;
   // Called after each response is written, with its time since the first byte.
   std::function<void(const Response&, double seconds)> on_response;
   // Called once when a drain starts (SIGTERM, SIGINT or Drain()).

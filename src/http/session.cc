@@ -1,6 +1,8 @@
 #include "http/session.h"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 
 #include "core/bytes.h"
@@ -128,5 +130,38 @@ bool IsParseError(const boost::system::error_code& ec) {
   return ec.category() ==
          beast::http::make_error_code(beast::http::error::end_of_stream).category();
 }
+
+bool HasObsFold(std::string_view header) {
+  for (size_t lf = header.find('\n'); lf != std::string_view::npos && lf + 1 < header.size();
+       lf = header.find('\n', lf + 1)) {
+    if (header[lf + 1] == ' ' || header[lf + 1] == '\t') return true;
+  }
+  return false;
+}
+
+std::string_view FramingError(const beast::http::fields& fields) {
+  namespace bhttp = beast::http;
+  size_t lengths = 0;
+  size_t codings = 0;
+  for (const auto& field : fields) {
+    if (field.name() == bhttp::field::content_length) {
+      ++lengths;
+      std::string_view value = field.value();
+      if (value.empty() ||
+          !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return "invalid Content-Length";
+      }
+    } else if (field.name() == bhttp::field::transfer_encoding) {
+      ++codings;
+      if (!beast::iequals(field.value(), "chunked")) return "unsupported Transfer-Encoding";
+    }
+  }
+  if (lengths > 1) return "more than one Content-Length";
+  if (codings > 1) return "more than one Transfer-Encoding";
+  if (lengths > 0 && codings > 0) return "both Content-Length and Transfer-Encoding";
+  return {};
+}
+
+size_t ReadBufferLimit(const ServerOptions& options) { return options.header_limit + 64 * 1024; }
 
 }  // namespace reportshare::http

@@ -28,6 +28,7 @@
 //   EndSending(s)     an awaitable ShutdownSend (default: ShutdownSend)
 //   IsSecure(s)       true over TLS: responses carry HSTS (default: false)
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -39,6 +40,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -158,6 +160,29 @@ ClientAddress ClientAddressOf(const Request& request, std::string peer,
 // True for errors of the HTTP parser (as opposed to the transport's).
 bool IsParseError(const boost::system::error_code& ec);
 
+// True when `header` (a request header as received, through its blank line)
+// continues a field line on the next one: obs-fold, RFC 9112 §5.2. Beast
+// accepts the fold and joins the lines, so "Transfer-Encoding:\r\n chunked"
+// would be chunked here and perhaps not to a proxy in front: rejected, as
+// nginx and Envoy do.
+bool HasObsFold(std::string_view header);
+
+// The framing RFC 9112 §6 leaves no doubt about, beyond what Beast checks: at
+// most one Content-Length, a plain decimal (not "2, 2", whose duplicates a
+// proxy may read otherwise); Transfer-Encoding once, exactly "chunked" (no
+// "identity, chunked", "gzip, chunked" or "chunked;q=1": the only coding
+// understood), and not with a Content-Length. Empty when the framing is
+// sound, else the 400's message.
+std::string_view FramingError(const beast::http::fields& fields);
+
+// What the session's read buffer may hold: a header of options.header_limit
+// and 64 KiB more. A chunk-size line (with its extensions) or a trailer must
+// fit in it, so neither grows the buffer without bound.
+size_t ReadBufferLimit(const ServerOptions& options);
+
+// How long a lingering close takes in what the client still sends.
+inline constexpr std::chrono::milliseconds kLingerTime = std::chrono::seconds(2);
+
 // The free functions the session needs, for tcp_stream.
 inline void ShutdownSend(beast::tcp_stream& stream) {
   boost::system::error_code ignored;
@@ -202,6 +227,42 @@ net::awaitable<bool> AwaitRequest(Stream& stream, beast::flat_buffer& buffer,
   co_return true;
 }
 
+// Reads a request header into `parser`, as beast::http::async_read_header
+// does (bytes past it stay in `buffer`), under the deadline already set on
+// the stream, and sets `folded` when it has an obs-fold (HasObsFold): the
+// header is looked at as received, before the parser consumes it. A full
+// buffer is error::buffer_overflow; an end of stream before any byte
+// error::end_of_stream, within the header error::partial_message.
+template <class Stream, class Parser>
+net::awaitable<boost::system::error_code> ReadHeader(Stream& stream, beast::flat_buffer& buffer,
+                                                     Parser& parser, bool& folded) {
+  namespace bhttp = beast::http;
+  boost::system::error_code ec;
+  for (;;) {
+    if (buffer.size() > 0) {
+      // The parser takes nothing until the whole header is in the buffer,
+      // then exactly the header (it is not eager).
+      const auto data = buffer.data();
+      const size_t used = parser.put(data, ec);
+      if (parser.is_header_done()) {
+        folded = HasObsFold(std::string_view(static_cast<const char*>(data.data()), used));
+      }
+      buffer.consume(used);
+      if (ec != bhttp::error::need_more) co_return ec;
+      ec = {};
+    }
+    const size_t room = std::min<size_t>(buffer.max_size() - buffer.size(), 65536);
+    if (room == 0) co_return bhttp::error::buffer_overflow;
+    const size_t n = co_await stream.async_read_some(buffer.prepare(room),
+                                                     net::redirect_error(net::use_awaitable, ec));
+    buffer.commit(n);
+    if (ec == net::error::eof) {
+      co_return parser.got_some() ? bhttp::error::partial_message : bhttp::error::end_of_stream;
+    }
+    if (ec) co_return ec;
+  }
+}
+
 // Read step: one request from `stream` (bytes already read stay in `buffer`
 // for the next call). The header must arrive within options.header_timeout
 // and fit options.header_limit (else kReject with 431); the body within
@@ -224,18 +285,24 @@ net::awaitable<ReadOutcome> ReadRequest(Stream& stream, beast::flat_buffer& buff
   bhttp::request_parser<bhttp::string_body> parser;
   parser.header_limit(static_cast<uint32_t>(options.header_limit));
   parser.body_limit(boost::none);  // decided below from the header
+  bool folded = false;
   stream.expires_after(options.header_timeout);
-  co_await bhttp::async_read_header(stream, buffer, parser,
-                                    net::redirect_error(net::use_awaitable, ec));
+  ec = co_await ReadHeader(stream, buffer, parser, folded);
   if (ec == bhttp::error::header_limit) {
     co_return reject(Status::HeaderTooLarge(HeaderTooLargeMessage(options.header_limit)));
   }
   if (ec == bhttp::error::end_of_stream || (ec && !IsParseError(ec))) co_return out;
   if (ec) co_return reject(Status::InvalidArgument("malformed HTTP request"));
+  if (folded) {
+    co_return reject(Status::InvalidArgument("obsolete line folding in the request header"));
+  }
 
   const auto& head = parser.get();
   // Only chunked framing is understood; any other transfer coding would leave
   // the body to be parsed as the next request (RFC 9112 §6.3).
+  if (std::string_view framing = FramingError(head); !framing.empty()) {
+    co_return reject(Status::InvalidArgument(std::string(framing)));
+  }
   if (head.find(bhttp::field::transfer_encoding) != head.end() && !parser.chunked()) {
     co_return reject(Status::InvalidArgument("unsupported Transfer-Encoding"));
   }
@@ -266,6 +333,8 @@ net::awaitable<ReadOutcome> ReadRequest(Stream& stream, beast::flat_buffer& buff
     co_await bhttp::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
     if (ec == bhttp::error::body_limit) {
       req.body_too_large = true;
+    } else if (ec == bhttp::error::buffer_overflow) {
+      co_return reject(Status::InvalidArgument("chunk-size line or trailer is too long"));
     } else if (ec == bhttp::error::partial_message || (ec && !IsParseError(ec))) {
       co_return out;
     } else if (ec) {
@@ -379,12 +448,13 @@ net::awaitable<boost::system::error_code> WriteStreamedResponse(Stream& stream,
 // for a moment, so an unread body does not turn into a reset that destroys
 // the response just written.
 template <class Stream>
-net::awaitable<void> LingeringClose(Stream& stream) {
+net::awaitable<void> LingeringClose(Stream& stream,
+                                    std::chrono::milliseconds linger = kLingerTime) {
   co_await EndSending(stream);
   boost::system::error_code ec;
   char sink[16384];
   size_t total = 0;
-  stream.expires_after(std::chrono::seconds(2));
+  stream.expires_after(linger);
   while (!ec && total < (1u << 20)) {
     total += co_await stream.async_read_some(net::buffer(sink),
                                              net::redirect_error(net::use_awaitable, ec));
@@ -393,14 +463,16 @@ net::awaitable<void> LingeringClose(Stream& stream) {
 }
 
 // Answers a request that cannot be served (unparseable, over a limit, over
-// the connection cap) with `status`, then closes gracefully.
+// the connection cap or the descriptor budget) with `status`, then closes
+// gracefully, lingering at most `linger`.
 template <class Stream>
-net::awaitable<void> Reject(Stream& stream, const ServerOptions& options, const Status& status) {
+net::awaitable<void> Reject(Stream& stream, const ServerOptions& options, const Status& status,
+                            std::chrono::milliseconds linger = kLingerTime) {
   Exchange exchange{NewRequestId(), "-", std::chrono::steady_clock::now(), false, false};
   exchange.secure = IsSecure(stream);
   exchange.scheme = exchange.secure ? "https" : "http";
   co_await WriteResponse(stream, options, ErrorResponse(status), exchange);
-  co_await LingeringClose(stream);
+  co_await LingeringClose(stream, linger);
 }
 
 // The session: requests in turn (keep-alive, pipelining) until the client
@@ -413,7 +485,7 @@ net::awaitable<void> ServeConnection(Stream& stream, const SessionContext& ctx,
                                      ConnectionState& state) {
   const ServerOptions& options = ctx.options;
   try {
-    beast::flat_buffer buffer;
+    beast::flat_buffer buffer(ReadBufferLimit(options));
     for (bool first = true; !ctx.draining; first = false) {
       // A new connection waits with the header timeout (a silent client must
       // not hold a slot for a minute); between requests, the idle timeout.

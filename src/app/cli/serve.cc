@@ -1,5 +1,8 @@
 // serve: run the HTTP API (SPEC §3).
 
+#include <sys/resource.h>
+
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -47,11 +50,32 @@ Status LoadDemo(ServeApp& app) {
   return Status::Ok();
 }
 
+// Every connection is a descriptor, and service managers start a process with
+// a soft RLIMIT_NOFILE of 1,024 whatever its hard limit: raise the soft one to
+// the hard one (unlimited: as far as the kernel takes it), before the
+// database, the render workers and the listener take theirs. The server keeps
+// a reserve under the limit in force (http::ServerOptions::descriptor_reserve).
+// Returns that limit (0: unknown).
+uint64_t RaiseOpenFilesLimit() {
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) != 0) return 0;
+  if (files.rlim_cur != RLIM_INFINITY && files.rlim_cur < files.rlim_max) {
+    // No hard limit: the kernel's own cap (fs.nr_open) is 2^20 by default.
+    const rlim_t want = files.rlim_max == RLIM_INFINITY ? rlim_t{1} << 20 : files.rlim_max;
+    if (want > files.rlim_cur) {
+      const rlimit raised{want, files.rlim_max};
+      if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) files.rlim_cur = want;
+    }
+  }
+  return files.rlim_cur == RLIM_INFINITY ? 0 : static_cast<uint64_t>(files.rlim_cur);
+}
+
 // Whatever stops the server from starting (a flag, the database, the key
 // file, the port) fails like every other command: one plain line, exit 1.
 int RunServe(const ServeFlags& flags, const AppliedConfig& applied) {
   auto config = MakeServeConfig(flags);
   if (!config) return Fail(config.error());
+  const uint64_t open_files_limit = RaiseOpenFilesLimit();
   auto app = ServeApp::Create(*config);
   if (!app) return Fail(app.error());
   if (config->demo) {
@@ -65,7 +89,8 @@ int RunServe(const ServeFlags& flags, const AppliedConfig& applied) {
                 {{"public_url", (*app)->public_url()},
                  {"threads", (*app)->threads()},
                  {"version", version},
-                 {"config", applied.file}});
+                 {"config", applied.file},
+                 {"open_files_limit", open_files_limit}});
   (*app)->Run();
   core::LogInfo("server", "stopped");
   return 0;
