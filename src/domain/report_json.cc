@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/rfc3339.h"
+#include "domain/text.h"
 
 namespace reportshare::domain {
 namespace {
@@ -45,6 +46,7 @@ class Reader {
       return Status::InvalidArgument(Field(key) + " must be at most 1000 bytes");
     }
     if (required && s.empty()) return Status::InvalidArgument(Field(key) + " must not be empty");
+    RS_RETURN_IF_ERROR(CheckNoControlCharacters(std::string_view(s.data(), s.size()), Field(key)));
     out.assign(s.data(), s.size());
     return Status::Ok();
   }

@@ -56,4 +56,17 @@ Status CheckPlainText(std::string_view text, std::string_view field, size_t min_
   return Status::Ok();
 }
 
+Status CheckNoControlCharacters(std::string_view text, std::string_view field) {
+  for (size_t i = 0; i < text.size();) {
+    char32_t cp = NextCodePoint(text, i);
+    if (cp == kInvalid) return Status::InvalidArgument(std::string(field) + " is not valid UTF-8");
+    if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || (cp >= 0x7f && cp <= 0x9f)) {
+      return Status::InvalidArgument(std::string(field) +
+                                     " must not hold a control character (other than tab or "
+                                     "line break)");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace reportshare::domain

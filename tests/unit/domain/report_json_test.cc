@@ -337,6 +337,48 @@ TEST(ParseReportTest, UnicodeAndMetacharactersKeptIntact) {
   EXPECT_EQ(r->name, name);
 }
 
+// A NUL cut the PDF's name short and an escape sequence went raw into the
+// page (issue 10's abusive clients): every text field refuses control
+// characters, wherever it is in the report. Candidate data is otherwise kept
+// byte for byte: tabs, line breaks and bidi controls pass.
+TEST(ParseReportTest, ControlCharactersAreRefusedInEveryTextField) {
+  const std::string controls[] = {std::string("Priya\0Raman", 11),
+                                  "Priya\x1b[31mRaman",
+                                  "Priya\aRaman",
+                                  "Priya\x7fRaman",
+                                  "Priya\xc2\x85Raman",
+                                  "Priya\x01Raman"};
+  for (const std::string& bad : controls) {
+    SCOPED_TRACE(bad);
+    json::object o = Example();
+    o["name"] = bad;
+    ExpectFieldError(o, "name");
+    o = Example();
+    o["email"] = bad;
+    ExpectFieldError(o, "email");
+    o = Example();
+    o["sections"].as_array()[0].as_object()["section"] = bad;
+    ExpectFieldError(o, "sections[0].section");
+    o = Example();
+    o["sections"].as_array()[0].as_object()["skill_wise_score"].as_array()[0].as_object()["skill"] =
+        bad;
+    ExpectFieldError(o, "sections[0].skill_wise_score[0].skill");
+    o = Example();
+    o["registration_fields"].as_array()[0].as_object()["value"] = bad;
+    ExpectFieldError(o, "registration_fields[0].value");
+  }
+  // Tabs, line breaks, a right-to-left mark and an override are kept.
+  for (const std::string good :
+       {"Priya\tRaman", "Line one\r\nline two", "\xd9\x84\xd9\x8a\xd9\x84\xd9\x89\xe2\x80\x8f",
+        "Zero\xe2\x80\x8bWidth \xe2\x80\xaeRTL-override"}) {
+    json::object o = Example();
+    o["name"] = good;
+    auto r = Parse(o);
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_EQ(r->name, good);
+  }
+}
+
 TEST(ReportToJsonTest, PendingHasExactlyTheSixKeys) {
   json::object in = MinimalPending();
   in["email"] = "priya@example.com";
