@@ -761,8 +761,10 @@ class Server:
         self._metrics = None        # the last /metrics scraped (the log audit)
 
     # -- lifecycle ---------------------------------------------------------
-    def start(self, extra_args=(), env=None, listen=True, db=True, wait=True):
-        args = [BIN, "serve"]
+    def start(self, extra_args=(), env=None, listen=True, db=True, wait=True, launcher=()):
+        """launcher: a command that execs the server with the rest of the
+        line, in the same process (e.g. nofile_launcher())."""
+        args = list(launcher) + [BIN, "serve"]
         if listen:
             args += ["--listen", "127.0.0.1:0"]
         if db:
@@ -957,6 +959,16 @@ class Server:
 # --------------------------------------------------------------------------
 # Reports
 # --------------------------------------------------------------------------
+
+PRLIMIT = shutil.which("prlimit") or "/usr/bin/prlimit"  # util-linux
+
+
+def nofile_launcher(nofile):
+    """A Server.start launcher that runs the server under an RLIMIT_NOFILE of
+    `nofile` ("SOFT:HARD" or one number for both): prlimit sets the limit and
+    execs the server, so its pid is the server's."""
+    return [PRLIMIT, "--nofile=%s" % nofile]
+
 
 def make_report(report_id, name="Priya Raman", status="Completed", sections=None,
                 assessment_id=138, email=None, completed_date=None, started_date=None,

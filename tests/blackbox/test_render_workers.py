@@ -4,7 +4,6 @@ JSON) and is replaced, and a render that lost its fonts is never served or
 cached (issue: broken PDFs after a descriptor storm)."""
 
 import os
-import resource
 import shutil
 import signal
 import socket
@@ -197,21 +196,17 @@ class ConnectionStormAtStartupTest(harness.ServerTestCase):
 
     @classmethod
     def setUpClass(cls):
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        # The server (and its workers) inherit the lowered limit; this test
-        # process gets its own back at once.
+        # The server (and its workers) run under the limit, soft and hard:
+        # serve raises its soft limit to the hard one.
         cls.flood = []
-        resource.setrlimit(resource.RLIMIT_NOFILE, (cls.NOFILE, hard))
+        cls.server = harness.Server()
         try:
-            cls.server = harness.Server()
             cls.key_a = cls.server.create_key(cls.company_a)
             cls.key_b = cls.server.create_key(cls.company_b)
-            cls.server.start(cls.server_args)
+            cls.server.start(cls.server_args, launcher=harness.nofile_launcher(cls.NOFILE))
         except BaseException:
             cls.server.cleanup()
             raise
-        finally:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
         # The storm lasts through the workers' font warm-up, then ends: the
         # old failure outlived it (a font map that failed to load stayed so).
         cls.flood_now()
