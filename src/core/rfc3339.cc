@@ -9,6 +9,9 @@ using std::chrono::days;
 using std::chrono::microseconds;
 using std::chrono::year_month_day;
 
+// The first instant RFC 3339 can write: 0000-01-01T00:00:00Z.
+constexpr Instant kFirstRfc3339Instant = std::chrono::sys_days{std::chrono::year{0} / 1 / 1};
+
 bool Digits(std::string_view s, size_t pos, size_t n, int& out) {
   if (pos + n > s.size()) return false;
   int v = 0;
@@ -95,6 +98,10 @@ std::optional<Instant> ParseRfc3339(std::string_view s) {
   Instant t = std::chrono::sys_days{ymd} + std::chrono::hours{hour} + std::chrono::minutes{minute} +
               std::chrono::seconds{second} + microseconds{frac_us} -
               std::chrono::minutes{offset_min};
+  // An offset can carry a date of year 0000 or 9999 past the years RFC 3339
+  // writes ("0000-01-01T00:00:00+00:01" is in year -1): Format could not
+  // write it back, so a report stored with it could not be read again.
+  if (t < kFirstRfc3339Instant || t > kLastRfc3339Instant) return std::nullopt;
   return t;
 }
 

@@ -2,7 +2,11 @@
 
 #include <boost/json/value.hpp>
 
+#include <string>
+#include <string_view>
+
 #include "core/json.h"
+#include "core/utf8.h"
 
 namespace reportshare::http {
 
@@ -49,7 +53,10 @@ Response JsonResponse(int status, const boost::json::value& value) {
 }
 
 Response ErrorResponse(const Status& status) {
-  std::string message = status.message();
+  // A message may quote the client's own bytes (an unknown query
+  // parameter's percent-decoded name, a field name cut to 64 bytes in the
+  // middle of a character), and a JSON body must be UTF-8 (RFC 8259 §8.1).
+  std::string message = core::ValidUtf8(status.message());
   if (status.code() == Code::kInternal) message = "internal error";
   boost::json::object body;
   body["error"] = message;

@@ -122,5 +122,19 @@ TEST(Rfc3339Test, RejectsMalformed) {
   }
 }
 
+// An offset could carry year 0000 or 9999 out of the years RFC 3339 writes,
+// and a report stored with such a date could not be read again (found by
+// fuzz/report_json).
+TEST(Rfc3339Test, RefusesInstantsOutsideTheYearsItCanWrite) {
+  EXPECT_FALSE(ParseRfc3339("0000-01-01T00:00:00+00:01"));
+  EXPECT_FALSE(ParseRfc3339("9999-12-31T23:59:59-00:01"));
+  auto first = ParseRfc3339("0000-01-01T00:01:00+00:01");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(FormatRfc3339Micros(*first), "0000-01-01T00:00:00.000000Z");
+  auto last = ParseRfc3339("9999-12-31T23:59:59.999999Z");
+  ASSERT_TRUE(last);
+  EXPECT_EQ(*last, kLastRfc3339Instant);
+}
+
 }  // namespace
 }  // namespace reportshare::core

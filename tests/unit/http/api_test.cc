@@ -190,6 +190,19 @@ TEST(PrefersJsonTest, Table) {
 // synchronization ThreadSanitizer cannot see in the uninstrumented libraries.
 class ApiPdfTest : public ApiTest {};
 
+// An error message may quote the client's bytes (a percent-decoded query
+// name, a field name cut in a character): the body stays UTF-8 JSON (found
+// by fuzz/api).
+TEST_F(ApiTest, ErrorBodiesAreValidUtf8WhateverTheClientSent) {
+  PutA(CompletedReport(318));
+  std::string message =
+      ExpectJsonError(Handle(AuthA("GET", "/assessments/reports/318/links?%A4=1")), 400);
+  EXPECT_NE(message.find("\xEF\xBF\xBD"), std::string::npos) << message;
+  std::string euros;
+  for (int i = 0; i < 30; ++i) euros += "\xE2\x82\xAC";
+  ExpectJsonError(Handle(AuthA("PUT", "/assessments/branding", R"({")" + euros + R"(": 1})")), 400);
+}
+
 TEST_F(ApiTest, UnknownPathIs404Json) {
   for (const char* target : {"/", "/nope", "/assessments", "/assessments/reports/318",
                              "/assessments/reports/318/share/extra", "/healthz/x"}) {
