@@ -7,7 +7,6 @@
 #include <memory>
 #include <span>
 #include <stdexcept>
-#include <unordered_map>
 
 #include "core/embedded.h"
 #include "core/json.h"
@@ -17,6 +16,7 @@
 #include "domain/report_json.h"
 #include "http/query.h"
 #include "http/responses.h"
+#include "http/share_body.h"
 #include "render/zip/zip_writer.h"
 #include "service/bulk_download.h"
 
@@ -31,7 +31,6 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::string_view kIdRange = "1 to 9223372036854775807";
 constexpr int kMaxOpensListed = 1000;
 
 std::vector<std::string_view> SplitPath(std::string_view path) {
@@ -102,118 +101,6 @@ Status CheckBodySize(const Request& req) {
                                    " bytes");
   }
   return Status::Ok();
-}
-
-// The optional JSON object body of share/download. nullopt for an empty body.
-// NaN, Infinity and 1e309 are not JSON numbers, so they fail here; the
-// message states the range either way (SPEC §2.1).
-Result<std::optional<json::object>> ParseOptionalObject(const Request& req) {
-  if (req.body.empty()) return std::optional<json::object>{};
-  auto value = core::ParseJson(req.body);
-  if (!value) {
-    return Status::InvalidArgument(
-        "request body is not valid JSON; send an object such as {\"expiration_hours\": 2}, "
-        "with expiration_hours a number from 0.25 to 24");
-  }
-  if (!value->is_object()) {
-    return Status::InvalidArgument(
-        "request body must be a JSON object such as {\"expiration_hours\": 2}, with "
-        "expiration_hours a number from 0.25 to 24");
-  }
-  return std::optional<json::object>(std::move(value->get_object()));
-}
-
-struct Lifetime {
-  std::chrono::microseconds duration;
-  json::value echo;  // expiration_hours as the response states it
-};
-
-Result<Lifetime> ParseExpirationHours(const std::optional<json::object>& body) {
-  const json::value* v = nullptr;
-  if (body) {
-    auto it = body->find("expiration_hours");
-    if (it != body->end() && !it->value().is_null()) v = &it->value();
-  }
-  if (!v) return Lifetime{service::kDefaultLinkLifetime, json::value(1)};
-  static const Status kBad = Status::InvalidArgument(
-      "expiration_hours must be a number of hours from 0.25 (15 minutes) to 24");
-  double hours;
-  if (v->is_int64()) {
-    hours = static_cast<double>(v->get_int64());
-  } else if (v->is_uint64()) {
-    return kBad;
-  } else if (v->is_double()) {
-    hours = v->get_double();
-  } else {
-    return kBad;
-  }
-  using Hours = std::chrono::duration<double, std::ratio<3600>>;
-  if (!std::isfinite(hours) || hours < Hours(service::kMinLinkLifetime).count() ||
-      hours > Hours(service::kMaxLinkLifetime).count()) {
-    return kBad;
-  }
-  auto us = std::chrono::microseconds(std::llround(hours * 3600.0 * 1e6));
-  return Lifetime{us, *v};
-}
-
-// The body of a bulk share or download (SPEC §6): the report ids, 1 to
-// kMaxBulkReports, each like a path id and none twice, and expiration_hours
-// as for one report.
-struct BulkRequest {
-  std::vector<ReportId> ids;
-  Lifetime lifetime;
-  LinkOptions options;
-};
-
-// The link options of a share body (SPEC §5); the defaults without a body.
-Result<LinkOptions> ParseOptions(const std::optional<json::object>& body) {
-  if (!body) return LinkOptions{};
-  return domain::ParseLinkOptions(*body);
-}
-
-Result<BulkRequest> ParseBulkBody(const Request& req) {
-  const std::string max = std::to_string(service::kMaxBulkReports);
-  const std::string example = "{\"report_ids\": [318, 319]} with 1 to " + max + " report ids";
-  if (req.body.empty()) return Status::InvalidArgument("request body is required: send " + example);
-  auto value = core::ParseJson(req.body);
-  if (!value || !value->is_object()) {
-    return Status::InvalidArgument("request body must be a JSON object such as " + example);
-  }
-  std::optional<json::object> body(std::move(value->get_object()));
-  auto it = body->find("report_ids");
-  if (it == body->end() || !it->value().is_array()) {
-    return Status::InvalidArgument("report_ids must be an array of 1 to " + max + " report ids");
-  }
-  const json::array& arr = it->value().get_array();
-  if (arr.empty() || arr.size() > service::kMaxBulkReports) {
-    return Status::InvalidArgument("report_ids must hold 1 to " + max + " report ids; it holds " +
-                                   std::to_string(arr.size()));
-  }
-  BulkRequest out;
-  out.ids.reserve(arr.size());
-  std::unordered_map<int64_t, size_t> seen;
-  seen.reserve(arr.size());
-  for (size_t i = 0; i < arr.size(); ++i) {
-    const std::string field = "report_ids[" + std::to_string(i) + "]";
-    if (!arr[i].is_int64() || arr[i].get_int64() < 1) {
-      return Status::InvalidArgument(field + " must be an integer from " + std::string(kIdRange));
-    }
-    int64_t id = arr[i].get_int64();
-    auto [pos, inserted] = seen.emplace(id, i);
-    if (!inserted) {
-      return Status::InvalidArgument(field + " repeats report_ids[" + std::to_string(pos->second) +
-                                     "] (" + std::to_string(id) +
-                                     "); each report id may appear once");
-    }
-    out.ids.push_back(ReportId{id});
-  }
-  auto lifetime = ParseExpirationHours(body);
-  if (!lifetime) return lifetime.error();
-  out.lifetime = std::move(*lifetime);
-  auto options = ParseOptions(body);
-  if (!options) return options.error();
-  out.options = std::move(*options);
-  return out;
 }
 
 // A share response (SPEC §2.1) with its link_id (§5). The options are not
@@ -705,7 +592,7 @@ Response Api::Share(const Request& req, const Principal& who, std::string_view i
         Status::InvalidArgument("option must be \"share\" or \"download\" (case-sensitive)"));
   }
   if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
-  auto body = ParseOptionalObject(req);
+  auto body = ParseOptionalObject(req.body);
   if (!body) return ErrorResponse(body.error());
   auto lifetime = ParseExpirationHours(*body);
   if (!lifetime) return ErrorResponse(lifetime.error());
@@ -725,7 +612,7 @@ Response Api::Share(const Request& req, const Principal& who, std::string_view i
 
 Response Api::BulkShare(const Request& req, const Principal& who) const {
   if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
-  auto bulk = ParseBulkBody(req);
+  auto bulk = ParseBulkBody(req.body);
   if (!bulk) return ErrorResponse(bulk.error());
   auto entries = service_.ShareMany(who, bulk->ids, bulk->lifetime.duration, bulk->options);
   if (!entries) return ErrorResponse(entries.error());
@@ -741,7 +628,7 @@ Response Api::BulkShare(const Request& req, const Principal& who) const {
 
 Response Api::BulkDownload(const Request& req, const Principal& who) const {
   if (Status s = CheckBodySize(req); !s.ok()) return ErrorResponse(s);
-  auto bulk = ParseBulkBody(req);
+  auto bulk = ParseBulkBody(req.body);
   if (!bulk) return ErrorResponse(bulk.error());
   // From here on the status is 200: what cannot be served is in errors.json.
   Response res;
