@@ -219,6 +219,44 @@ def is_postgres_url(db):
     return db.startswith("postgresql://") or db.startswith("postgres://")
 
 
+PG_SERVER_SH = os.path.normpath(os.path.join(HERE, "..", "support", "pg_server.sh"))
+
+
+def pg_server(cmd, directory):
+    """tests/support/pg_server.sh CMD DIR (start: prints the admin URL)."""
+    proc = subprocess.run(["bash", PG_SERVER_SH, cmd, directory], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=120)
+    if proc.returncode != 0:
+        raise RuntimeError("pg_server.sh %s %s failed: %s" % (cmd, directory, cli_describe(proc)))
+    return proc.stdout.decode().strip()
+
+
+class OwnPostgresServer:
+    """A test class's own throwaway PostgreSQL server, for tests that stop and
+    start it (the 'pg' fixture's server is shared). cls.pgdir is its data
+    directory, cls.admin_url its URL; setUp should call ensure_pg_started()."""
+
+    @classmethod
+    def start_own_postgres(cls, prefix):
+        cls.pgdir = tempfile.mkdtemp(prefix=prefix)
+        os.chmod(cls.pgdir, 0o755)   # as root, the server runs as `postgres`
+        try:
+            cls.admin_url = pg_server("start", cls.pgdir)
+        except BaseException:
+            shutil.rmtree(cls.pgdir, ignore_errors=True)
+            raise
+
+    @classmethod
+    def stop_own_postgres(cls):
+        try:
+            pg_server("stop", cls.pgdir)
+        finally:
+            shutil.rmtree(cls.pgdir, ignore_errors=True)
+
+    def ensure_pg_started(self):
+        pg_server("start", self.pgdir)   # a test may have left it stopped
+
+
 def psql_path():
     """psql: on PATH, else pg_config's bindir, else the newest versioned install."""
     found = shutil.which("psql")

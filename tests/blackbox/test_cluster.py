@@ -28,7 +28,6 @@ import test_link_options as link_options
 from harness import SHARED_PREFIX, Server, cli_describe, create_key, make_report, request, run_cli, token_of
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PG_SERVER_SH = os.path.normpath(os.path.join(HERE, "..", "support", "pg_server.sh"))
 # The nodes of a cluster sit behind one public name (else each builds links on
 # its own listen address and report_link differs by node).
 NODE_ARGS = ("--public-url", "https://reports.example.com")
@@ -522,36 +521,19 @@ class ClusterStartTest(ClusterBase):
 # Database outage: a PostgreSQL server of this test's own
 # --------------------------------------------------------------------------
 
-def pg_server(cmd, directory):
-    proc = subprocess.run(["bash", PG_SERVER_SH, cmd, directory], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, timeout=120)
-    if proc.returncode != 0:
-        raise RuntimeError("pg_server.sh %s %s failed: %s" % (cmd, directory, cli_describe(proc)))
-    return proc.stdout.decode().strip()
-
-
-class OutageTest(ClusterBase):
+class OutageTest(harness.OwnPostgresServer, ClusterBase):
 
     @classmethod
     def setUpClass(cls):
         require_postgres()
-        cls.pgdir = tempfile.mkdtemp(prefix="rs-outage-pg-")
-        os.chmod(cls.pgdir, 0o755)   # as root, the server runs as `postgres`
-        try:
-            cls.admin_url = pg_server("start", cls.pgdir)
-        except BaseException:
-            shutil.rmtree(cls.pgdir, ignore_errors=True)
-            raise
+        cls.start_own_postgres("rs-outage-pg-")
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            pg_server("stop", cls.pgdir)
-        finally:
-            shutil.rmtree(cls.pgdir, ignore_errors=True)
+        cls.stop_own_postgres()
 
     def setUp(self):
-        pg_server("start", self.pgdir)   # a test may have left it stopped
+        self.ensure_pg_started()
         self.tmp = tempfile.mkdtemp(prefix="rs-outage-")
         self.db = harness.create_database(self.admin_url)
         self.keyfile = os.path.join(self.tmp, "cluster.keys")
@@ -567,7 +549,7 @@ class OutageTest(ClusterBase):
         for n in self.nodes:
             n.kill()
         try:
-            pg_server("start", self.pgdir)
+            harness.pg_server("start", self.pgdir)
             harness.drop_database(self.db)
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
@@ -587,7 +569,7 @@ class OutageTest(ClusterBase):
             self.assertEqual(node.request("GET", "/readyz").status, 200)
             self.assertEqual(self.open_link(node, token).status, 200)
 
-        pg_server("stop", self.pgdir)
+        harness.pg_server("stop", self.pgdir)
         for node in self.nodes:
             ready, t = self.timed(lambda: node.request("GET", "/readyz"))
             self.assertEqual(ready.status, 503, "/readyz on %s with the database down: %s" % (node.name, ready))
@@ -607,7 +589,7 @@ class OutageTest(ClusterBase):
             health = node.request("GET", "/healthz")
             self.assertEqual(health.status, 200, "/healthz must not depend on the database: %s" % health)
 
-        pg_server("start", self.pgdir)   # same DIR: same port
+        harness.pg_server("start", self.pgdir)   # same DIR: same port
         started = time.monotonic()
         for node in self.nodes:
             ok = wait_until(lambda: node.request("GET", "/readyz").status == 200,
@@ -635,7 +617,7 @@ class OutageTest(ClusterBase):
         token = self.share(self.a, 318)
         for node in self.nodes:
             self.assertEqual(self.open_link(node, token).status, 200)   # views queued
-        pg_server("stop", self.pgdir)
+        harness.pg_server("stop", self.pgdir)
         for node in self.nodes:
             start = time.monotonic()
             code = node.stop(timeout=15)

@@ -30,7 +30,6 @@ import harness
 import test_faults as faults
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PG_SERVER_SH = os.path.normpath(os.path.join(HERE, "..", "support", "pg_server.sh"))
 wait_until = harness.wait_until
 
 
@@ -41,48 +40,31 @@ def require_postgres():
             "(start one with `bash tests/support/pg_server.sh start DIR`)" % (harness.PG_FILE_ENV, harness.PG_URL_ENV))
 
 
-def pg_server(cmd, directory):
-    proc = subprocess.run(["bash", PG_SERVER_SH, cmd, directory], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, timeout=120)
-    if proc.returncode != 0:
-        raise RuntimeError("pg_server.sh %s %s failed: %s" % (cmd, directory, harness.cli_describe(proc)))
-    return proc.stdout.decode().strip()
-
-
 def timed(fn):
     start = time.monotonic()
     value = fn()
     return value, time.monotonic() - start
 
 
-class PostgresStoppedUnderLoadTest(faults.FaultCase):
+class PostgresStoppedUnderLoadTest(harness.OwnPostgresServer, faults.FaultCase):
 
     @classmethod
     def setUpClass(cls):
         require_postgres()
-        cls.pgdir = tempfile.mkdtemp(prefix="rs-faults-pg-")
-        os.chmod(cls.pgdir, 0o755)   # as root, the server runs as `postgres`
-        try:
-            cls.admin_url = pg_server("start", cls.pgdir)
-        except BaseException:
-            shutil.rmtree(cls.pgdir, ignore_errors=True)
-            raise
+        cls.start_own_postgres("rs-faults-pg-")
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            pg_server("stop", cls.pgdir)
-        finally:
-            shutil.rmtree(cls.pgdir, ignore_errors=True)
+        cls.stop_own_postgres()
 
     def setUp(self):
         super().setUp()
-        pg_server("start", self.pgdir)   # a failed test may have left it stopped
+        self.ensure_pg_started()
         self.db = harness.create_database(self.admin_url)
         self.addCleanup(self._drop_database)
 
     def _drop_database(self):
-        pg_server("start", self.pgdir)
+        harness.pg_server("start", self.pgdir)
         harness.drop_database(self.db)
 
     def test_stopped_and_restarted_under_load_nothing_acknowledged_lost(self):
@@ -98,7 +80,7 @@ class PostgresStoppedUnderLoadTest(faults.FaultCase):
             self.assertTrue(wait_until(lambda: load.acked() >= 150, timeout=20, step=0.05),
                             "only %d writes acknowledged before the stop: %r" % (load.acked(), dict(load.statuses)))
 
-            pg_server("stop", self.pgdir)   # fast shutdown, under load
+            harness.pg_server("stop", self.pgdir)   # fast shutdown, under load
             refused = lambda: load.count("PUT", 503) + load.count("share", 503)   # noqa: E731
             self.assertTrue(wait_until(lambda: refused() >= 20, timeout=10, step=0.05),
                             "the writers got no 503 with the database down: %r" % dict(load.statuses))
@@ -119,7 +101,7 @@ class PostgresStoppedUnderLoadTest(faults.FaultCase):
             self.assertEqual(load.acked(), down_acked, "writes acknowledged while the database was down")
             self.assertAlive(srv, pid)
 
-            pg_server("start", self.pgdir)   # same directory: same port
+            harness.pg_server("start", self.pgdir)   # same directory: same port
             started = time.monotonic()
             self.assertTrue(wait_until(lambda: srv.request("GET", "/readyz").status == 200, timeout=10, step=0.2),
                             "/readyz not 200 within 10 s of the database coming back:\n" + srv.stderr()[-3000:])
