@@ -46,16 +46,21 @@ inline std::string_view AsText(const uint8_t* data, size_t size) {
 // The input as fields separated by the byte 0xFF, which never occurs in
 // UTF-8: a seed stays a readable text file with \xff between its fields, and
 // a field may hold any other byte (NUL and newlines included).
-inline std::vector<std::string_view> SplitFields(std::string_view input) {
+// `text` cut at every `sep` (n separators: n + 1 parts, empty ones kept).
+inline std::vector<std::string_view> Split(std::string_view text, char sep) {
   std::vector<std::string_view> out;
   size_t start = 0;
   while (true) {
-    size_t end = input.find('\xff', start);
-    out.push_back(input.substr(start, end == std::string_view::npos ? end : end - start));
+    size_t end = text.find(sep, start);
+    out.push_back(text.substr(start, end == std::string_view::npos ? end : end - start));
     if (end == std::string_view::npos) break;
     start = end + 1;
   }
   return out;
+}
+
+inline std::vector<std::string_view> SplitFields(std::string_view input) {
+  return Split(input, '\xff');
 }
 
 // `bytes` as valid UTF-8: every byte that does not start a well-formed
