@@ -42,7 +42,7 @@ Result<std::unique_ptr<ServeApp>> ServeApp::Create(const ServeConfig& config) {
 
 Status ServeApp::Start() {
   // A connection per request worker, and two more (the open recorder's thread among them).
-  auto store = OpenStore(config_.db, config_.server.threads + 2);
+  auto store = OpenStore(config_.db, config_.server.worker_threads + 2);
   if (!store) return store.error();
   store_ = std::move(*store);
   auto has_links = store_->HasLinks();
@@ -91,7 +91,14 @@ Status ServeApp::Start() {
   webhooks::DelivererOptions delivery;
   delivery.retry_base = config_.webhook_retry_base;
   deliverer_ = std::make_unique<webhooks::Deliverer>(*store_, clock_, std::move(*sender), delivery);
-  auto wake = [this] { deliverer_->Wake(); };
+  // A use case calls this after each write that may carry events; the
+  // deliverer is woken only when a commit queued a delivery since the last
+  // wake (whichever thread saw it first), not after every share (it would
+  // then look for due deliveries thousands of times a second for none).
+  auto wake = [this] {
+    const uint64_t commits = store_->OutboxCommits();
+    if (outbox_seen_.exchange(commits, std::memory_order_acq_rel) != commits) deliverer_->Wake();
+  };
 
   opens_.emplace(*store_, config_.view_flush, service::OpenRecorder::kDefaultMaxBatch,
                  service::OpenRecorder::kDefaultMaxPending, wake);

@@ -79,6 +79,8 @@ class ServeApp {
   service::PdfCache html_cache_;
   // Sends the outbox (SPEC §7); before the services, which wake it.
   std::unique_ptr<webhooks::Deliverer> deliverer_;
+  // The store's OutboxCommits() when the deliverer was last woken.
+  std::atomic<uint64_t> outbox_seen_{0};
   std::optional<service::OpenRecorder> opens_;
   std::optional<service::ReportService> reports_;
   std::optional<service::WebhookService> webhooks_;

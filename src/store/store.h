@@ -254,6 +254,13 @@ class Store {
   // How many deliveries are pending, and since when.
   virtual Result<OutboxStats> GetOutboxStats() = 0;
 
+  // How many transactions of this store (this process) have committed with
+  // webhook deliveries in them. It only grows, and grows after the commit: a
+  // caller that sees it change knows the outbox has something new, and wakes
+  // the deliverer; one that sees it unchanged need not (a write with no
+  // subscribed webhook queues nothing).
+  virtual uint64_t OutboxCommits() const = 0;
+
   // True if any link was ever minted (guards against losing the signing keys).
   virtual Result<bool> HasLinks() = 0;
 

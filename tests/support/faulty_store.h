@@ -289,6 +289,7 @@ class FaultyStore final : public store::Store {
     RS_RETURN_IF_ERROR(Enter(StoreMethod::kGetOutboxStats));
     return inner_.GetOutboxStats();
   }
+  uint64_t OutboxCommits() const override { return inner_.OutboxCommits(); }
   Result<bool> HasLinks() override {
     RS_RETURN_IF_ERROR(Enter(StoreMethod::kHasLinks));
     return inner_.HasLinks();

@@ -87,6 +87,9 @@ class Connection {
   void OnAcquire() { (void)Revive(); }
   void OnRelease();
 
+  // Set by WriteEvents, counted by sql::Transaction (Store::OutboxCommits).
+  sql::OutboxMark outbox;
+
  private:
   explicit Connection(PGconn* conn) : conn_(conn) {}
 

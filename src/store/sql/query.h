@@ -24,6 +24,7 @@
 // store::DatabaseUnavailable().
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -169,10 +170,19 @@ class QueryBase {
   std::string_view op_;
 };
 
+// What a backend's connection carries for Store::OutboxCommits: WriteEvents
+// marks the open transaction when it queues a delivery, and Transaction
+// counts it in `commits` (the store's) once it committed.
+struct OutboxMark {
+  std::atomic<uint64_t>* commits = nullptr;
+  bool pending = false;
+};
+
 // BEGIN … COMMIT on one connection; rolls back on destruction unless
 // committed. C supplies Status Begin(op), Status Commit(op) and void
 // Rollback(op) (a no-op when no transaction is open, e.g. after a failed
-// statement already ended it), each logging its failures under `op`.
+// statement already ended it), each logging its failures under `op`, and an
+// OutboxMark `outbox`.
 // REQUIRES: `op` outlives the transaction.
 template <class C>
 class Transaction {
@@ -180,11 +190,13 @@ class Transaction {
   Transaction(C& conn, std::string_view op) : conn_(conn), op_(op) {}
   ~Transaction() {
     if (open_) conn_.Rollback(op_);
+    conn_.outbox.pending = false;
   }
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
 
   Status Begin() {
+    conn_.outbox.pending = false;
     RS_RETURN_IF_ERROR(conn_.Begin(op_));
     open_ = true;
     return Status::Ok();
@@ -192,6 +204,10 @@ class Transaction {
   Status Commit() {
     RS_RETURN_IF_ERROR(conn_.Commit(op_));
     open_ = false;
+    if (conn_.outbox.pending && conn_.outbox.commits) {
+      conn_.outbox.commits->fetch_add(1, std::memory_order_release);
+    }
+    conn_.outbox.pending = false;
     return Status::Ok();
   }
 

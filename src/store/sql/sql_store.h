@@ -174,6 +174,7 @@ Status WriteEvents(typename D::Connection& conn, std::span<const domain::Event> 
     }
   }
   if (rows.empty()) return Status::Ok();
+  conn.outbox.pending = true;
   return D::InsertDeliveries(conn, rows, op);
 }
 
@@ -188,7 +189,11 @@ class SqlStore final : public Base {
 
   // REQUIRES: at least one connection, migrated (MigrateOnOpen).
   explicit SqlStore(std::vector<std::unique_ptr<Connection>> connections)
-      : pool_(std::move(connections)) {}
+      : pool_(CountingOutboxCommits(std::move(connections), outbox_commits_)) {}
+
+  uint64_t OutboxCommits() const override {
+    return outbox_commits_.load(std::memory_order_acquire);
+  }
 
   Result<int64_t> SchemaVersion() override {
     auto conn = pool_.Acquire();
@@ -656,6 +661,13 @@ class SqlStore final : public Base {
     return &copy;
   }
 
+  static std::vector<std::unique_ptr<Connection>> CountingOutboxCommits(
+      std::vector<std::unique_ptr<Connection>> connections, std::atomic<uint64_t>& commits) {
+    for (auto& conn : connections) conn->outbox.commits = &commits;
+    return connections;
+  }
+
+  std::atomic<uint64_t> outbox_commits_{0};
   Pool<Connection> pool_;
 };
 

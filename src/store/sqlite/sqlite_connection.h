@@ -25,7 +25,7 @@ Status DriverError(sqlite3* db, std::string_view op);
 class Connection {
  public:
   // Opens or creates the file at `path` and configures the connection (WAL,
-  // foreign keys, synchronous=NORMAL, 64 MiB mmap, 5 s busy timeout). On failure logs the
+  // foreign keys, synchronous=NORMAL, no mmap, 5 s busy wait in short steps). On failure logs the
   // driver error and returns kUnavailable naming `path`.
   static Result<std::unique_ptr<Connection>> Open(const std::string& path);
 
@@ -54,6 +54,9 @@ class Connection {
   // logs) a transaction a caller left open.
   void OnAcquire() {}
   void OnRelease();
+
+  // Set by WriteEvents, counted by sql::Transaction (Store::OutboxCommits).
+  sql::OutboxMark outbox;
 
  private:
   explicit Connection(sqlite3* db) : db_(db) {}

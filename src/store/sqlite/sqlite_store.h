@@ -24,8 +24,8 @@ namespace sqlite {
 class SqliteStore : public sql::VersionedStore {
  public:
   // Opens (creating if needed) the database file at `path` with `pool_size`
-  // connections, sets WAL mode, foreign keys, synchronous=NORMAL, a 64 MiB
-  // mmap, a checkpoint every 4,000 WAL pages and a 5 s busy timeout on each,
+  // connections, sets WAL mode, foreign keys, synchronous=NORMAL, no mmap, a
+  // checkpoint every 4,000 WAL pages and a 5 s busy wait in 50 µs steps on each,
   // and applies pending migrations (sql/schema.h).
   // Returns kUnavailable naming `path` if the file cannot be opened, is not a
   // database, or has a schema newer than this build; kInvalidArgument if

@@ -1597,6 +1597,47 @@ TEST_P(StoreConformanceTest, EventsOfInsertLinksFanOutToTheCompanysSubscribedAct
   EXPECT_EQ(Stats(s).pending, 8);
 }
 
+// The deliverer is woken only when OutboxCommits() moved: it counts the
+// commits that queued a delivery, and nothing else.
+TEST_P(StoreConformanceTest, OutboxCommitsCountsOnlyCommitsThatQueuedADelivery) {
+  Store& s = *this->store_;
+  CompanyId acme = this->Company("acme");
+  CompanyId globex = this->Company("globex");
+  InsertHook(s, MakeWebhook(1, acme, At(0), EventBit(EventType::kLinkCreated)));
+  const uint64_t start = s.OutboxCommits();
+
+  // An event no webhook subscribed to queues nothing: no count.
+  const LinkRecord unheard = MakeLink(1, globex, ReportId{318}, At(100));
+  const Event unheard_event = domain::LinkCreatedEvent(unheard, 138);
+  ASSERT_OK(s.InsertLinks({unheard}, {&unheard_event, 1}));
+  ASSERT_OK(s.InsertLinks({MakeLink(2, acme, ReportId{318}, At(100))}));  // no event
+  EXPECT_EQ(s.OutboxCommits(), start);
+
+  // A share with a subscriber: one commit, however many deliveries.
+  std::vector<LinkRecord> links;
+  std::vector<Event> events;
+  for (uint8_t i = 3; i <= 5; ++i) {
+    links.push_back(MakeLink(i, acme, ReportId{318}, At(200 + i)));
+    events.push_back(domain::LinkCreatedEvent(links.back(), 138));
+  }
+  ASSERT_OK(s.InsertLinks(links, events));
+  EXPECT_EQ(s.OutboxCommits(), start + 1);
+
+  // A transaction that fails counts nothing.
+  LinkRecord good = MakeLink(8, acme, ReportId{318}, At(300));
+  LinkRecord bad = MakeLink(9, CompanyId{987654}, ReportId{1}, At(300));
+  const Event good_event = domain::LinkCreatedEvent(good, 138);
+  EXPECT_FALSE(s.InsertLinks({good, bad}, {&good_event, 1}).ok());
+  EXPECT_EQ(s.OutboxCommits(), start + 1);
+  // Nor does the next transaction without a subscriber.
+  ASSERT_OK(s.InsertLinks({MakeLink(10, globex, ReportId{318}, At(400))}, {&unheard_event, 1}));
+  EXPECT_EQ(s.OutboxCommits(), start + 1);
+
+  // Other writes with events count the same way (webhook.test).
+  ASSERT_OK(s.InsertEvents(std::vector<Event>{domain::LinkCreatedEvent(good, 138)}));
+  EXPECT_EQ(s.OutboxCommits(), start + 2);
+}
+
 TEST_P(StoreConformanceTest, WebhookTestEventGoesToThatWebhookAloneWithItsDeliveryId) {
   Store& s = *this->store_;
   CompanyId acme = this->Company("acme");

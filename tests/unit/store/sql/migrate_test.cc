@@ -45,6 +45,8 @@ class Connection {
  public:
   explicit Connection(Database& db) : db_(db) {}
 
+  sql::OutboxMark outbox;  // what sql::Transaction requires
+
   Status ExecOnce(std::string_view sql, std::string_view) {
     RS_RETURN_IF_ERROR(db_.Call("exec " + std::string(sql)));
     (db_.in_transaction ? db_.pending_schema : db_.schema).emplace_back(sql);
