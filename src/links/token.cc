@@ -144,9 +144,18 @@ Result<LinkClaims> VerifyToken(const KeyRing& ring, std::string_view token) {
   return decoded->claims;
 }
 
-Result<LinkId> NewLinkId() {
+Result<LinkId> NewLinkId(Instant now) {
   LinkId id;
-  if (!core::RandomBytes(id.bytes)) return Status::Internal("random generator failed");
+  constexpr size_t kTimeBytes = 6;
+  if (!core::RandomBytes(std::span(id.bytes).subspan(kTimeBytes))) {
+    return Status::Internal("random generator failed");
+  }
+  const int64_t ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const uint64_t stamp = ms > 0 ? static_cast<uint64_t>(ms) : 0;
+  for (size_t i = 0; i < kTimeBytes; ++i) {
+    id.bytes[i] = static_cast<uint8_t>(stamp >> (8 * (kTimeBytes - 1 - i)));
+  }
   return id;
 }
 

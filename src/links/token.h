@@ -51,7 +51,13 @@ Result<LinkClaims> DecodeTokenUnverified(std::string_view token);
 // True when `now` is at or after the expiry: a link is valid for [minted, expires_at).
 inline bool IsExpired(const LinkClaims& claims, Instant now) { return now >= claims.expires_at; }
 
-// Makes a new random link id. kInternal if the CSPRNG fails.
-Result<LinkId> NewLinkId();
+// Makes a new link id minted at `now`: its first 6 bytes are the
+// milliseconds since 1970 (big-endian; 0 before it), the other 10 from the
+// CSPRNG. So ids sort by creation and a database appends each new one at the
+// end of its index instead of writing a random page of it (a page per share,
+// and again at each SQLite checkpoint). 80 random bits keep the id
+// unguessable; the token carries its expiry in the clear already, and is
+// worthless without its tag. kInternal if the CSPRNG fails.
+Result<LinkId> NewLinkId(Instant now);
 
 }  // namespace reportshare::links

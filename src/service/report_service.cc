@@ -195,7 +195,7 @@ Result<ReportService::MintedLink> ReportService::MintLink(const links::KeyRing& 
                                                           Instant expires_at,
                                                           const LinkOptions& options,
                                                           const std::string& base_url) const {
-  auto link_id = links::NewLinkId();
+  auto link_id = links::NewLinkId(now);
   if (!link_id) return link_id.error();
   std::string token = links::SignToken(ring, {ring.active().id, *link_id, id, expires_at});
   LinkRecord record;

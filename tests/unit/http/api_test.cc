@@ -1353,7 +1353,7 @@ TEST_F(ApiTest, MalformedLinkIdIs400) {
 
 TEST_F(ApiTest, UnknownLinkIdIs404) {
   PutA(CompletedReport(318));
-  auto fresh = links::NewLinkId();
+  auto fresh = links::NewLinkId(clock_.Now());
   ASSERT_TRUE(fresh);
   ExpectJsonError(Handle(AuthA("DELETE", "/assessments/reports/318/links/" + fresh->ToString())),
                   404);

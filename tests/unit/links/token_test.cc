@@ -134,7 +134,7 @@ TEST(TokenTest, OnlyAllowedCharactersAndBoundedLength) {
   KeyRing ring = FixedRing();
   for (int i = 0; i < 50; ++i) {
     LinkClaims c = FixedClaims();
-    auto id = NewLinkId();
+    auto id = NewLinkId(Instant{microseconds{1764633600123456}} + std::chrono::hours{i});
     ASSERT_TRUE(id);
     c.link_id = *id;
     c.report_id = ReportId{int64_t{1} << (i % 63)};
@@ -313,12 +313,38 @@ TEST(TokenTest, VerifyDoesNotCheckExpiry) {
   EXPECT_TRUE(VerifyToken(ring, SignToken(ring, c)));
 }
 
-TEST(TokenTest, NewLinkIdIsRandom) {
-  auto a = NewLinkId();
-  auto b = NewLinkId();
+TEST(TokenTest, NewLinkIdIsRandomAfterItsMillisecond) {
+  const Instant now = Instant{microseconds{1764633600123456}};  // 2025-12-02T00:00:00.123456Z
+  auto a = NewLinkId(now);
+  auto b = NewLinkId(now);
   ASSERT_TRUE(a && b);
   EXPECT_NE(*a, *b);
-  EXPECT_NE(*a, LinkId{});
+  // The first 6 bytes: 1764633600123 ms, big-endian.
+  const uint8_t stamp[] = {0x01, 0x9a, 0xdc, 0x5b, 0xe0, 0x7b};
+  for (const LinkId& id : {*a, *b}) {
+    EXPECT_TRUE(std::equal(std::begin(stamp), std::end(stamp), id.bytes.begin()));
+    // The other 10 are random: not all zero (a chance of 2^-80).
+    EXPECT_FALSE(
+        std::all_of(id.bytes.begin() + 6, id.bytes.end(), [](uint8_t x) { return x == 0; }));
+  }
+  EXPECT_FALSE(std::equal(a->bytes.begin() + 6, a->bytes.end(), b->bytes.begin() + 6));
+}
+
+TEST(TokenTest, NewLinkIdsSortByTheirMillisecond) {
+  const Instant t = Instant{microseconds{1764633600123456}};
+  std::vector<LinkId> ids;
+  for (int ms : {0, 1, 2, 255, 256, 65536}) {
+    auto id = NewLinkId(t + std::chrono::milliseconds{ms});
+    ASSERT_TRUE(id);
+    ids.push_back(*id);
+  }
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end(),
+                             [](const LinkId& x, const LinkId& y) { return x.bytes < y.bytes; }));
+  // Before 1970 the stamp is 0, not a wrapped-around value.
+  auto early = NewLinkId(Instant{microseconds{-5000}});
+  ASSERT_TRUE(early);
+  EXPECT_TRUE(std::all_of(early->bytes.begin(), early->bytes.begin() + 6,
+                          [](uint8_t x) { return x == 0; }));
 }
 
 }  // namespace

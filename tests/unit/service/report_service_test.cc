@@ -405,7 +405,7 @@ TEST_F(ReportServiceTest, OpenLinkOfRetargetedClaimsIsNotFound) {
 
 TEST_F(ReportServiceTest, OpenLinkOfUnknownLinkIdIsNotFound) {
   PutA(CompletedReport(318));
-  auto fresh = links::NewLinkId();
+  auto fresh = links::NewLinkId(clock_.Now());
   ASSERT_TRUE(fresh);
   links::LinkClaims claims{{}, *fresh, ReportId{318}, clock_.Now() + hours(1)};
   auto opened = service_->OpenLink(links::SignToken(*keys_->Get(), claims), false);
@@ -932,7 +932,7 @@ TEST_F(ReportServiceTest, RevokeLinkReturnsOneThenZero) {
 
 TEST_F(ReportServiceTest, RevokeUnknownLinkIsNotFound) {
   PutA(CompletedReport(318));
-  auto fresh = links::NewLinkId();
+  auto fresh = links::NewLinkId(clock_.Now());
   ASSERT_TRUE(fresh);
   auto revoked = service_->RevokeLink(a_, ReportId{318}, *fresh);
   ASSERT_FALSE(revoked);
